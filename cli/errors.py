@@ -1,0 +1,18 @@
+"""Turning bad input into one clear message per field."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+
+class BadInput(Exception):
+    """Input the user must fix; the message names every offending field."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """`loaded.height_m: Input should be less than or equal to 10` — one line per field."""
+    lines = []
+    for err in exc.errors():
+        field = ".".join(str(part) for part in err["loc"]) or "(body)"
+        lines.append(f"{field}: {err['msg']}")
+    return "; ".join(lines)

