@@ -1,0 +1,232 @@
+"""The working-day calendar (工作日) that every statutory deadline is counted in.
+
+《行政许可法》Art. 82 counts deadlines in working days, excluding statutory holidays. Which days those
+are is announced every year by a State Council notice (国务院办公厅关于某年部分节假日安排的通知), which
+also moves some weekend days into working days (调休上班日). The notices are data (`YearNotice`), so a
+new year is added without a code change; a date in a year with no notice raises `MissingCalendarYear`,
+because guessing would silently move a legal deadline.
+
+Counting follows 《民法典》: the start day is not counted (Art. 201) and a period whose last day is not
+a working day ends on the next working day (Art. 203).
+
+Pure: no I/O, no clock, no randomness — imported inside Temporal workflow sandboxes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+# A fixed offset rather than zoneinfo: China has had no daylight saving time since 1991, and a fixed
+# offset needs no tzdata inside the workflow sandbox.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+_ONE_DAY = timedelta(days=1)
+_SATURDAY, _SUNDAY = 5, 6
+
+
+def local_date(dt: datetime) -> date:
+    """The calendar date in Shanghai of an aware datetime; deadlines are counted in local dates."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"naive datetime {dt.isoformat()}: a deadline needs an aware datetime")
+    return dt.astimezone(SHANGHAI).date()
+
+
+def end_of_day(d: date) -> datetime:
+    """The last instant of a day in Shanghai: a deadline "on" a day runs until its end."""
+    return datetime.combine(d, time.max, tzinfo=SHANGHAI)
+
+
+def _is_weekend(d: date) -> bool:
+    return d.weekday() in (_SATURDAY, _SUNDAY)
+
+
+@dataclass(frozen=True)
+class YearNotice:
+    """One year's holidays and make-up working days (调休上班日), as the State Council announced them.
+
+    A notice covers the dates of its calendar year. `holidays` lists every day off of each holiday,
+    weekend days inside a holiday included. Should a notice reach into the previous December (the
+    2019 notice did, for 2018-12-29..31), those dates go into the earlier year's `YearNotice`, whose
+    `source` then names both notices.
+    """
+
+    year: int
+    source: str
+    holidays: frozenset[date]
+    make_up_workdays: frozenset[date]
+
+    def __post_init__(self) -> None:
+        if not self.source.strip():
+            raise ValueError("source: name the State Council notice (document number and title)")
+        for field, days in (("holidays", self.holidays), ("make_up_workdays", self.make_up_workdays)):
+            for d in sorted(days):
+                # A datetime is a date too, but it would never equal the plain dates we look up.
+                if isinstance(d, datetime) or not isinstance(d, date):
+                    raise ValueError(f"{field}: {d!r} is not a date")
+                if d.year != self.year:
+                    raise ValueError(f"{field}: {d.isoformat()} is not in {self.year}")
+        both = self.holidays & self.make_up_workdays
+        if both:
+            listed = ", ".join(d.isoformat() for d in sorted(both))
+            raise ValueError(f"make_up_workdays: {listed} also listed as holidays")
+        weekdays = [d for d in self.make_up_workdays if not _is_weekend(d)]
+        if weekdays:
+            listed = ", ".join(d.isoformat() for d in sorted(weekdays))
+            raise ValueError(f"make_up_workdays: {listed} not a Saturday or Sunday (already a working day)")
+
+
+class MissingCalendarYear(ValueError):
+    """A date falls in a year for which the calendar has no State Council notice."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        super().__init__(
+            f"no State Council holiday notice for {year} in the calendar data; "
+            "add the year's notice before counting working days in it"
+        )
+
+
+class WorkingCalendar:
+    """Working days (工作日) over the years whose notices it holds, and deadlines counted in them.
+
+    Every method refuses a date in a year it holds no notice for — the start date included, even
+    where the start is not counted, because a deadline anchored in an unknown year is a caller error.
+    """
+
+    def __init__(self, notices: Iterable[YearNotice]) -> None:
+        by_year: dict[int, YearNotice] = {}
+        for notice in notices:
+            if notice.year in by_year:
+                raise ValueError(f"year: {notice.year} has two notices in the calendar data")
+            by_year[notice.year] = notice
+        self._by_year = dict(sorted(by_year.items()))
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """The years this calendar can count in, ascending."""
+        return tuple(self._by_year)
+
+    @property
+    def notices(self) -> tuple[YearNotice, ...]:
+        """The notices this calendar was built from, by year — to extend it with another year."""
+        return tuple(self._by_year.values())
+
+    def _notice(self, d: date) -> YearNotice:
+        try:
+            return self._by_year[d.year]
+        except KeyError:
+            raise MissingCalendarYear(d.year) from None
+
+    def _require_year_of(self, start: date) -> None:
+        """Refuse a start date in an unknown year, even where the start day itself is not counted."""
+        self._notice(start)
+
+    def is_working_day(self, d: date) -> bool:
+        """Monday to Friday unless a holiday; Saturday or Sunday only as a make-up working day."""
+        notice = self._notice(d)
+        if _is_weekend(d):
+            return d in notice.make_up_workdays
+        return d not in notice.holidays
+
+    def next_working_day_on_or_after(self, d: date) -> date:
+        """`d` itself if it is a working day, else the first working day after it."""
+        while not self.is_working_day(d):
+            d += _ONE_DAY
+        return d
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day after `start`; `start` itself is not counted (《民法典》Art. 201).
+
+        The result is always a working day for n > 0, so Art. 203's roll-over never applies.
+        n == 0 returns `start`.
+        """
+        if n < 0:
+            raise ValueError(f"working days: must be 0 or more, got {n}")
+        self._require_year_of(start)
+        d = start
+        while n > 0:
+            d += _ONE_DAY
+            if self.is_working_day(d):
+                n -= 1
+        return d
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """How many working days d satisfy a < d <= b: the working days elapsed since `a` by `b`.
+
+        The inverse of `add_working_days`: `working_days_between(s, add_working_days(s, n)) == n`.
+        0 when b == a; a ValueError when b < a, since a negative elapsed count hides a swapped pair.
+        """
+        if b < a:
+            raise ValueError(f"working days between: end {b.isoformat()} is before start {a.isoformat()}")
+        self._require_year_of(a)
+        count = 0
+        d = a
+        while d < b:
+            d += _ONE_DAY
+            if self.is_working_day(d):
+                count += 1
+        return count
+
+    def add_days_rolling(self, start: date, n: int) -> date:
+        """`start` plus n calendar days, moved to the next working day if it is not one.
+
+        For periods stated in plain days, such as the 5 days of 《行政许可法》Art. 32: the start day is
+        not counted (Art. 201) and a last day off rolls over to the next working day (Art. 203).
+        """
+        if n < 0:
+            raise ValueError(f"days: must be 0 or more, got {n}")
+        self._require_year_of(start)
+        return self.next_working_day_on_or_after(start + timedelta(days=n))
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # [0-9]: \d would admit full-width digits
+_NOTICE_FIELDS = ("year", "source", "holidays", "make_up_workdays")
+
+
+def _parse_dates(data: Mapping[str, object], field: str) -> frozenset[date]:
+    raw = data[field]
+    if not isinstance(raw, list):
+        raise ValueError(f"{field}: expected a list of dates (YYYY-MM-DD), got {type(raw).__name__}")
+    days: set[date] = set()
+    for i, item in enumerate(raw):
+        if not isinstance(item, str) or not _ISO_DATE.fullmatch(item):
+            raise ValueError(f"{field}[{i}]: expected a date as YYYY-MM-DD, got {item!r}")
+        try:
+            d = date.fromisoformat(item)
+        except ValueError:
+            raise ValueError(f"{field}[{i}]: {item!r} is not a calendar date") from None
+        if d in days:
+            # Harmless to the calendar, but in a hand-typed notice a repeat usually hides a typo.
+            raise ValueError(f"{field}[{i}]: {item} is listed twice")
+        days.add(d)
+    return frozenset(days)
+
+
+def notice_from_dict(data: Mapping[str, object]) -> YearNotice:
+    """A `YearNotice` from its JSON shape, so a new year's notice is a data file, not a code change.
+
+    `{"year": 2027, "source": "国办发明电〔2026〕N号 …", "holidays": ["2027-01-01", …],
+    "make_up_workdays": ["2027-…", …]}` — all four fields required; errors name the field.
+    """
+    unknown = sorted(set(data) - set(_NOTICE_FIELDS))
+    if unknown:
+        raise ValueError(f"{unknown[0]}: unknown field (expected {', '.join(_NOTICE_FIELDS)})")
+    missing = [field for field in _NOTICE_FIELDS if field not in data]
+    if missing:
+        raise ValueError(f"{missing[0]}: field required")
+    year = data["year"]
+    # bool is an int in Python; `"year": true` is a mistake, not the year 1.
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise ValueError(f"year: expected an integer year, got {year!r}")
+    source = data["source"]
+    if not isinstance(source, str):
+        raise ValueError(f"source: expected text naming the notice, got {type(source).__name__}")
+    return YearNotice(
+        year=year,
+        source=source,
+        holidays=_parse_dates(data, "holidays"),
+        make_up_workdays=_parse_dates(data, "make_up_workdays"),
+    )
