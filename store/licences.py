@@ -1,0 +1,116 @@
+"""Issued e-licences (核发电子证照): saved once per case and key, with their outbox messages.
+
+The issuing activity may run more than once (a retry after a timeout). `save_licence_once` makes that
+harmless: the first run stores the licence and its messages (归集 to the licence repository, pushes to
+checkpoints, the notice); a later run finds the licence by (case_id, licence_key) and adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.outbox import OutboxMessageIn, enqueue
+from store.schema import LicenceRow, UTCDateTime
+
+
+class LicenceIn(BaseModel):
+    """A licence to store: the catalogue fields, the exact signed bytes and the SM2 signature."""
+
+    # Bytes travel as base64 in JSON (Temporal payloads): signatures are not UTF-8.
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
+
+    licence_id: str = Field(min_length=1, max_length=200)
+    """The GB/T 36904 identifier, `1.2.156.3005.2.<type>.<issuer code>.<serial>.<version>.<check>`."""
+    case_id: str = Field(min_length=1, max_length=200)
+    licence_key: str = Field(min_length=1, max_length=200)
+    """Which licence of the case: "permit", "certificate:湘A12345"…"""
+    matter: str = Field(min_length=1, max_length=100)
+    type_code: str = Field(min_length=1, max_length=64)
+    number: str = Field(min_length=1, max_length=100)
+    holder_name: str = Field(min_length=1, max_length=200)
+    holder_code: str = Field(min_length=1, max_length=64)
+    issued_at: AwareDatetime
+    valid_from: date
+    valid_to: date
+    payload: dict[str, Any]
+    signed_data: bytes
+    signature: bytes
+    public_key: str = Field(min_length=1, max_length=200)
+    status: str = Field(min_length=1, max_length=32)
+    """`domain.licence.LicenceStatus` value: "valid", "revoked"…"""
+
+
+class IssuedLicence(LicenceIn):
+    """A stored licence, with how often it has been fetched (the first fetch activates it)."""
+
+    first_fetched_at: AwareDatetime | None
+    fetch_count: int
+
+
+async def save_licence_once(
+    session: AsyncSession,
+    licence: LicenceIn,
+    outbox_messages: Sequence[OutboxMessageIn],
+    *,
+    now: datetime | None = None,
+) -> tuple[IssuedLicence, bool]:
+    """Store `licence` and enqueue `outbox_messages`, unless the case already has this licence.
+
+    Returns the stored licence and whether this call created it. Runs in the caller's transaction
+    and does not commit: commit once, and licence and messages are stored together or not at all.
+    A concurrent twin that inserts first makes this call return the twin's licence.
+    """
+    existing = await _find(session, licence.case_id, licence.licence_key)
+    if existing is not None:
+        return _to_licence(existing), False
+    row = LicenceRow(**licence.model_dump(), first_fetched_at=None, fetch_count=0)
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        existing = await _find(session, licence.case_id, licence.licence_key)
+        if existing is None:  # the licence_id itself clashes with another case's licence
+            raise
+        return _to_licence(existing), False
+    await enqueue(session, outbox_messages, now=now)
+    return _to_licence(row), True
+
+
+async def get_licence(session: AsyncSession, licence_id: str) -> IssuedLicence | None:
+    row = await session.get(LicenceRow, licence_id)
+    return None if row is None else _to_licence(row)
+
+
+async def record_fetch(session: AsyncSession, licence_id: str, at: datetime) -> IssuedLicence | None:
+    """Count one fetch of the licence; the first one is its activation (激活). Does not commit."""
+    result = await session.execute(
+        sa.update(LicenceRow)
+        .where(LicenceRow.licence_id == licence_id)
+        .values(
+            fetch_count=LicenceRow.fetch_count + 1,
+            first_fetched_at=sa.func.coalesce(LicenceRow.first_fetched_at, sa.literal(at, UTCDateTime())),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) == 0:
+        return None
+    row = await session.get(LicenceRow, licence_id, populate_existing=True)
+    return None if row is None else _to_licence(row)
+
+
+async def _find(session: AsyncSession, case_id: str, licence_key: str) -> LicenceRow | None:
+    row: LicenceRow | None = await session.scalar(
+        sa.select(LicenceRow).where(LicenceRow.case_id == case_id, LicenceRow.licence_key == licence_key)
+    )
+    return row
+
+
+def _to_licence(row: LicenceRow) -> IssuedLicence:
+    return IssuedLicence.model_validate(row, from_attributes=True)

@@ -1,0 +1,1 @@
+"""Alembic migrations for the store (see env.py); not imported by the application."""

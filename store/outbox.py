@@ -1,0 +1,173 @@
+"""The transactional outbox: messages written with the data that caused them, delivered afterwards.
+
+An issued licence and its "归集 to the licence repository", "push to checkpoints" and "notify"
+messages are written in one transaction (`store.licences.save_licence_once`); a relay then delivers
+them with `deliver_pending`. Delivery is at least once — a relay that dies after sending but before
+marking sends again when the lease runs out — so every receiver deduplicates by `idempotency_key`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from store.schema import OutboxRow
+
+LEASE = timedelta(minutes=5)
+"""How long a claimed message is hidden from other relays while one relay sends it."""
+
+RETRY_BASE = timedelta(seconds=30)
+RETRY_MAX = timedelta(hours=1)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the `attempts`-th failed attempt: 30 s, 1 min, 2 min, … capped at 1 h."""
+    return min(RETRY_BASE * (1 << min(max(attempts - 1, 0), 20)), RETRY_MAX)
+
+
+class OutboxMessageIn(BaseModel):
+    """A message to enqueue. `destination` is "licence_repository", "checkpoint" or "notice"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    idempotency_key: str = Field(min_length=1, max_length=300)
+    destination: str = Field(min_length=1, max_length=64)
+    case_id: str = Field(min_length=1, max_length=200)
+    payload: dict[str, Any]
+
+
+class OutboxMessage(OutboxMessageIn):
+    """A stored message, as handed to the sender."""
+
+    id: int
+    created_at: AwareDatetime
+    delivered_at: AwareDatetime | None
+    attempts: int
+    last_error: str | None
+    next_attempt_at: AwareDatetime
+
+
+class DeliveryReport(BaseModel):
+    """What one `deliver_pending` run did: the ids it delivered and the ids that failed."""
+
+    delivered: list[int] = []
+    failed: list[int] = []
+
+    @property
+    def claimed(self) -> int:
+        return len(self.delivered) + len(self.failed)
+
+
+async def enqueue(
+    session: AsyncSession, messages: Sequence[OutboxMessageIn], *, now: datetime | None = None
+) -> int:
+    """Add `messages` in the caller's transaction; a key already queued is skipped. Returns how many
+    were new. Does not commit."""
+    if not messages:
+        return 0
+    at = now or datetime.now(UTC)
+    rows = [
+        {**message.model_dump(), "created_at": at, "attempts": 0, "next_attempt_at": at}
+        for message in messages
+    ]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        pg_stmt = (
+            postgresql.insert(OutboxRow)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        result = await session.execute(pg_stmt.returning(OutboxRow.id))
+    elif dialect == "sqlite":
+        lite_stmt = (
+            sqlite.insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        result = await session.execute(lite_stmt.returning(OutboxRow.id))
+    else:
+        raise ValueError(f"unsupported database {dialect!r}")
+    return len(result.all())
+
+
+async def deliver_pending(
+    sessions: async_sessionmaker[AsyncSession],
+    send: Callable[[OutboxMessage], Awaitable[None]],
+    now: datetime,
+    limit: int = 100,
+) -> DeliveryReport:
+    """Claim up to `limit` due messages, `send` each, then mark it delivered or schedule a retry.
+
+    The claim is a short transaction that leases the messages (moves `next_attempt_at` past the
+    lease and counts the attempt); sending happens outside any transaction, so a slow receiver
+    holds no database lock. Two relays never claim the same message: PostgreSQL claims with
+    SELECT … FOR UPDATE SKIP LOCKED, SQLite has a single writer. A failed send records the error
+    and retries after `retry_delay(attempts)`.
+    """
+    report = DeliveryReport()
+    for message in await _claim(sessions, now, limit):
+        try:
+            await send(message)
+        except Exception as exc:  # any failure of the receiver: record it and retry later
+            await _settle(
+                sessions,
+                message,
+                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                next_attempt_at=now + retry_delay(message.attempts),
+            )
+            report.failed.append(message.id)
+        else:
+            await _settle(sessions, message, delivered_at=now)
+            report.delivered.append(message.id)
+    return report
+
+
+async def _claim(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, limit: int
+) -> list[OutboxMessage]:
+    async with sessions.begin() as session:
+        ids = list(
+            await session.scalars(
+                sa.select(OutboxRow.id)
+                .where(OutboxRow.delivered_at.is_(None), OutboxRow.next_attempt_at <= now)
+                .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not ids:
+            return []
+        await session.execute(
+            sa.update(OutboxRow)
+            .where(OutboxRow.id.in_(ids))
+            .values(attempts=OutboxRow.attempts + 1, next_attempt_at=now + LEASE)
+        )
+        rows = await session.scalars(
+            sa.select(OutboxRow)
+            .where(OutboxRow.id.in_(ids))
+            .order_by(OutboxRow.id)
+            .execution_options(populate_existing=True)
+        )
+        return [OutboxMessage.model_validate(row, from_attributes=True) for row in rows]
+
+
+async def _settle(sessions: async_sessionmaker[AsyncSession], message: OutboxMessage, **values: Any) -> None:
+    async with sessions.begin() as session:
+        # `attempts` unchanged means our lease still holds: if it ran out and another relay claimed
+        # the message, that relay's outcome is the one that counts.
+        await session.execute(
+            sa.update(OutboxRow)
+            .where(OutboxRow.id == message.id, OutboxRow.attempts == message.attempts)
+            .values(**values)
+        )
+
+
+async def list_messages(session: AsyncSession, case_id: str | None = None) -> list[OutboxMessage]:
+    stmt = sa.select(OutboxRow).order_by(OutboxRow.id)
+    if case_id is not None:
+        stmt = stmt.where(OutboxRow.case_id == case_id)
+    return [OutboxMessage.model_validate(row, from_attributes=True) for row in await session.scalars(stmt)]

@@ -1,0 +1,207 @@
+"""The database schema: registries, the supervision ledger, issued e-licences and the outbox.
+
+Portable across SQLite (embedded default) and PostgreSQL (production). `store/migrations` creates
+exactly this; a test compares the migrated database with these models on both.
+
+Times are timezone-aware and stored as UTC (`UTCDateTime`): SQLite has no time zone type, so the
+value is normalised to UTC on the way in and marked UTC on the way out, and both databases return
+the same instant.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints, so migrations can refer to them and both databases carry the same names.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+GENESIS_HASH = "0" * 64
+"""`prev_hash` of the first event of every case."""
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored as UTC; naive datetimes are refused, not guessed."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware time")
+        value = value.astimezone(UTC)
+        # SQLite's DATETIME keeps no offset; storing the UTC wall time keeps values comparable.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# --- registries, as the data-sharing platform (数据共享平台) gives them -------------------------
+
+
+class VehicleRow(Base):
+    """行驶证: the vehicle licence."""
+
+    __tablename__ = "vehicles"
+
+    plate: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    vin: Mapped[str] = mapped_column(sa.String(17))
+    vehicle_type: Mapped[str] = mapped_column(sa.String(64))
+    axles: Mapped[int] = mapped_column(sa.Integer)
+    curb_mass_kg: Mapped[int] = mapped_column(sa.Integer)
+    length_m: Mapped[float] = mapped_column(sa.Double)
+    width_m: Mapped[float] = mapped_column(sa.Double)
+    height_m: Mapped[float] = mapped_column(sa.Double)
+    owner_credit_code: Mapped[str] = mapped_column(sa.String(18))
+    owner_name: Mapped[str] = mapped_column(sa.String(200))
+    valid_until: Mapped[date] = mapped_column(sa.Date)
+
+
+class TransportCertificateRow(Base):
+    """道路运输证: the road transport certificate of one vehicle."""
+
+    __tablename__ = "transport_certificates"
+
+    number: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    plate: Mapped[str] = mapped_column(sa.String(16), index=True)
+    carrier_credit_code: Mapped[str] = mapped_column(sa.String(18))
+    valid_until: Mapped[date] = mapped_column(sa.Date)
+
+
+class CarrierRow(Base):
+    """A carrier and its road transport operating licence (道路运输经营许可证)."""
+
+    __tablename__ = "carriers"
+
+    credit_code: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    licence_number: Mapped[str] = mapped_column(sa.String(64))
+    licence_scopes: Mapped[list[str]] = mapped_column(sa.JSON)
+    licence_valid_until: Mapped[date] = mapped_column(sa.Date)
+    barred_until: Mapped[date | None] = mapped_column(sa.Date)
+
+
+class DriverRow(Base):
+    """从业资格证: a driver's professional qualification."""
+
+    __tablename__ = "drivers"
+
+    qualification_number: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    id_number: Mapped[str] = mapped_column(sa.String(18))
+    categories: Mapped[list[str]] = mapped_column(sa.JSON)
+    valid_until: Mapped[date] = mapped_column(sa.Date)
+
+
+class CreditGradeRow(Base):
+    """A carrier's credit grade (信用等级) and serious-dishonesty flag (严重失信)."""
+
+    __tablename__ = "credit_grades"
+    __table_args__ = (sa.CheckConstraint("grade IN ('A', 'B', 'C', 'D')", name="grade"),)
+
+    credit_code: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
+    grade: Mapped[str] = mapped_column(sa.String(1))
+    serious_dishonesty: Mapped[bool] = mapped_column(sa.Boolean)
+
+
+class RegistrySnapshotRow(Base):
+    """One import of registry data: where it came from and whether it is sample data."""
+
+    __tablename__ = "registry_snapshots"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(sa.String(200))
+    is_sample: Mapped[bool] = mapped_column(sa.Boolean)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    counts: Mapped[dict[str, int]] = mapped_column(sa.JSON)
+
+
+# --- the efficiency e-supervision ledger (行政效能电子监察) ------------------------------------
+
+
+class LedgerEventRow(Base):
+    """One supervision event. Append-only; each case's events form a hash chain."""
+
+    __tablename__ = "ledger_events"
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(sa.String(200))
+    matter: Mapped[str] = mapped_column(sa.String(100))
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    step: Mapped[str] = mapped_column(sa.String(50))
+    department: Mapped[str] = mapped_column(sa.String(100))
+    actor_role: Mapped[str] = mapped_column(sa.String(100))
+    planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actual_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    limit_working_days: Mapped[int | None] = mapped_column(sa.Integer)
+    outcome: Mapped[str | None] = mapped_column(sa.String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+# --- issued e-licences (电子证照) and the outbox --------------------------------------------------
+
+
+class LicenceRow(Base):
+    """An issued e-licence with the exact bytes that were signed and the SM2 signature."""
+
+    __tablename__ = "licences"
+    # One licence per (case, key): a retried issuance finds the first one instead of making another.
+    __table_args__ = (sa.UniqueConstraint("case_id", "licence_key"),)
+
+    licence_id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    case_id: Mapped[str] = mapped_column(sa.String(200))
+    licence_key: Mapped[str] = mapped_column(sa.String(200))
+    matter: Mapped[str] = mapped_column(sa.String(100))
+    type_code: Mapped[str] = mapped_column(sa.String(64))
+    number: Mapped[str] = mapped_column(sa.String(100))
+    holder_name: Mapped[str] = mapped_column(sa.String(200))
+    holder_code: Mapped[str] = mapped_column(sa.String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_from: Mapped[date] = mapped_column(sa.Date)
+    valid_to: Mapped[date] = mapped_column(sa.Date)
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    signed_data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    signature: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    public_key: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(32))
+    first_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetch_count: Mapped[int] = mapped_column(sa.Integer)
+
+
+class OutboxRow(Base):
+    """A message to deliver after the transaction that produced it has committed."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
+    destination: Mapped[str] = mapped_column(sa.String(64))
+    case_id: Mapped[str] = mapped_column(sa.String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(sa.Integer)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

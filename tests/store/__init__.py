@@ -1,0 +1,1 @@
+"""Tests of store/: every database test runs on SQLite and on PostgreSQL."""
