@@ -6,13 +6,33 @@ converter (pydantic), the task queue, the registered workflows and activities.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.deadlines import compute_due_dates
+from activities.ledger import record_supervision
+from activities.licensing import issue_licence
+from activities.notices import queue_notice
+from activities.prefill import prefill_registries
 from workflows import search_attributes
+from workflows.oversize_transport import OversizeTransportCase
+
+WORKFLOWS = [OversizeTransportCase]
+ACTIVITIES: list[Callable[..., Any]] = [
+    prefill_registries,
+    compute_due_dates,
+    record_supervision,
+    issue_licence,
+    queue_notice,
+]
 
 
 async def register_search_attributes(client: Client, namespace: str = "default") -> None:
@@ -40,3 +60,28 @@ async def register_search_attributes(client: Client, namespace: str = "default")
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
         )
+
+
+def build_worker(client: Client, task_queue: str, **options: Any) -> Worker:
+    """A worker for every matter's workflows and every activity, with the sandbox set up for pydantic."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ACTIVITIES,
+        workflow_runner=workflow_runner(),
+        **options,
+    )
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox for workers and the replayer alike.
+
+    Pure modules and pydantic are passed through: importing them anew for every workflow run is slow
+    enough to trip the deadlock detector on a first activation.
+    """
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "pydantic", "pydantic_core", "domain", "annotated_types"
+        )
+    )

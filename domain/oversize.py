@@ -478,11 +478,14 @@ def statutory_working_days(cls: PermitClass, cross_province: bool) -> int:
     return int(LIMITS[_WORKING_DAYS[(cls, cross_province)]].value)
 
 
+def extra_material_names(cls: PermitClass | None) -> list[str]:
+    """The names of the materials beyond the common ones (Art. 11), as an applicant lists them."""
+    return [OUTLINE_DRAWING, ESCORT_PLAN] if cls is PermitClass.III else []
+
+
 def extra_materials(cls: PermitClass | None) -> list[str]:
     """Materials beyond the common ones (Art. 11): class III adds the outline drawing and escort plan."""
-    if cls is PermitClass.III:
-        return [f"{OUTLINE_DRAWING}{cite(Article.MATERIALS)}", f"{ESCORT_PLAN}{cite(Article.MATERIALS)}"]
-    return []
+    return [f"{name}{cite(Article.MATERIALS)}" for name in extra_material_names(cls)]
 
 
 def escort_plan_required(cls: PermitClass | None) -> bool:

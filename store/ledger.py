@@ -18,51 +18,19 @@ import hashlib
 import json
 import random
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import to_jsonable_python
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.supervision import SupervisionEventIn
 from store.schema import GENESIS_HASH, LedgerEventRow
 
 APPEND_ATTEMPTS = 5
 """Transactions an append may try before giving up on conflicting writers."""
-
-
-class SupervisionEventIn(BaseModel):
-    """One supervision event to append. `seq` and the hashes are assigned by the ledger."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    case_id: str = Field(min_length=1, max_length=200)
-    matter: str = Field(min_length=1, max_length=100)
-    step: str = Field(min_length=1, max_length=50)
-    department: str = Field(min_length=1, max_length=100)
-    actor_role: str = Field(min_length=1, max_length=100)
-    planned_at: AwareDatetime | None = None
-    actual_at: AwareDatetime
-    limit_working_days: int | None = Field(default=None, ge=0)
-    outcome: str | None = Field(default=None, max_length=200)
-    detail: dict[str, Any] = {}
-    idempotency_key: str = Field(min_length=1, max_length=300)
-
-    @field_validator("planned_at", "actual_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else value.astimezone(UTC)
-
-    @field_validator("detail")
-    @classmethod
-    def _json_detail(cls, value: dict[str, Any]) -> dict[str, Any]:
-        # Exactly what the database gives back later, so the hash computed now verifies later.
-        normalized: dict[str, Any] = json.loads(
-            json.dumps(to_jsonable_python(value), ensure_ascii=False, allow_nan=False)
-        )
-        return normalized
 
 
 class SupervisionEvent(SupervisionEventIn):

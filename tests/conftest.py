@@ -26,9 +26,13 @@ POSTGRES_URL = os.environ.get(
 )
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The Java time-skipping test server: durable timers of days complete in milliseconds."""
+    """The Java time-skipping test server: durable timers of days complete in milliseconds.
+
+    One per test: while a test waits on a result the server skips to its next pending timer, and
+    it may skip years past leftover activity timeouts, so a shared server's clock drifts between tests.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(venv_binary("temporal-test-server")),
         data_converter=pydantic_data_converter,

@@ -1,0 +1,124 @@
+"""The vocabulary every 一件事 case shares, whatever its matter.
+
+A case (办件) moves through stages; departments answer tasks (承办任务) with opinions (审核意见);
+the efficiency e-supervision ledger (行政效能电子监察) records each step. These are the shapes the
+workflows, activities and the portal pass to each other, so they stay plain pydantic models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+
+class Stage(StrEnum):
+    """Where a case stands; shown in the Temporal UI and the status API."""
+
+    RECEIVED = "received"  # 收件
+    PREFILL = "prefill"  # 数据预填 (registry look-ups)
+    ACCEPTANCE = "acceptance"  # 受理审查
+    SUPPLEMENT = "supplement"  # 补正 (clock stopped, waiting for the applicant)
+    REVIEW = "review"  # 并联审核
+    COUNTERSIGN = "countersign"  # 会签 (公安交管)
+    DECISION = "decision"  # 决定
+    ISSUING = "issuing"  # 电子印章 + 电子证照
+    CLOSED = "closed"  # 办结
+
+
+class Outcome(StrEnum):
+    """How a case ended; None while it is open."""
+
+    APPROVED = "approved"  # 准予许可
+    REFUSED = "refused"  # 不予许可
+    NOT_ACCEPTED = "not_accepted"  # 不予受理
+    WITHDRAWN = "withdrawn"  # 撤回
+    SUPPLEMENT_EXPIRED = "supplement_expired"  # 补正逾期, the application lapses
+
+
+class Step(StrEnum):
+    """Supervision ledger steps (电子监察环节)."""
+
+    RECEIVED = "收件"
+    ACCEPTED = "受理"
+    NOT_ACCEPTED = "不予受理"
+    SUPPLEMENT = "补正"
+    CLOCK_STOP = "停表"
+    CLOCK_RESUME = "复表"
+    ASSIGNED = "承办"
+    REVIEWED = "审核"
+    COUNTERSIGNED = "会签"
+    DECIDED = "决定"
+    ISSUED = "制证"
+    CLOSED = "办结"
+    WITHDRAWN = "撤回"
+
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class Problem(BaseModel):
+    """Something the applicant must know or fix, tied to a field of the submission."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    message: str
+
+
+class Task(BaseModel):
+    """A task a department owns in a case: review, countersign, …"""
+
+    task_id: str  # e.g. "review:highway", "review:province:湖北", "countersign:police"
+    department: str
+    kind: str  # "review" | "countersign"
+    title: str
+    opened_at: datetime
+    due: datetime | None = None
+    answered: bool = False
+    approve: bool | None = None
+    reason: str | None = None
+    conditions: list[str] = Field(default_factory=list)
+    by_rules: bool = False  # 智能审批: answered by rules, not by an officer
+
+
+class Opinion(BaseModel):
+    """An officer's answer to an open task (审核/会签意见)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    task_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    approve: bool
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    conditions: list[ShortText] = Field(default_factory=list, max_length=20)
+    officer: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class Withdrawal(BaseModel):
+    """The applicant withdraws the application (撤回申请)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class CaseStatus(BaseModel):
+    """What the status query returns: enough for an officer or applicant to know what happens next."""
+
+    case_id: str
+    matter: str
+    stage: Stage
+    outcome: Outcome | None
+    permit_class: str | None
+    due: datetime | None  # the case's promised limit (承诺时限), or None before acceptance
+    statutory_due: datetime | None
+    card: str | None  # supervision card: None, "warning", "yellow", "red"
+    open_tasks: list[Task]
+    answered_tasks: list[Task]
+    problems: list[Problem]
+    reasons: list[str]
+    licence_ids: list[str]
+    conditions: list[str]

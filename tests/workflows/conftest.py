@@ -1,0 +1,92 @@
+"""A worker on the time-skipping server with real activities on a fresh SQLite store per test."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from activities.deps import Deps, build_deps, configure, dispose
+from domain.oversize_case import OversizeSubmission
+from settings import Settings
+from store.registries import RegistrySnapshot, import_snapshot
+from worker import build_worker
+from workflows.client import start_case
+
+SAMPLE_REGISTRY = Path(__file__).resolve().parents[2] / "samples" / "registry.sample.json"
+
+
+async def sample_deps(data_dir: Path, database_url: str | None = None) -> Deps:
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url or f"sqlite+aiosqlite:///{data_dir / 'onething.db'}",
+        temporal_address="unused",
+        temporal_namespace="default",
+        task_queue="unused",
+    )
+    deps = await build_deps(settings, env={})
+    await import_snapshot(deps.sessions, RegistrySnapshot.model_validate_json(SAMPLE_REGISTRY.read_text()))
+    return deps
+
+
+HISTORIES = Path(__file__).resolve().parents[1] / "histories"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-histories",
+        action="store_true",
+        help="save every workflow history of these tests under tests/histories/ for the replay guard",
+    )
+
+
+@dataclass
+class Cases:
+    """What a workflow test needs: the client, the task queue, the activities' store."""
+
+    env: WorkflowEnvironment
+    client: Client
+    task_queue: str
+    deps: Deps
+    started: list[WorkflowHandle[Any, Any]] = field(default_factory=list)
+
+    async def start(self, submission: OversizeSubmission) -> WorkflowHandle[Any, Any]:
+        unique = submission.model_copy(
+            update={"submission_id": f"{submission.submission_id}-{uuid.uuid4().hex[:8]}"}
+        )
+        handle, created = await start_case(self.client, unique, self.task_queue)
+        assert created
+        self.started.append(handle)
+        return handle
+
+    async def save_histories(self, test_name: str) -> None:
+        HISTORIES.mkdir(exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_-]+", "_", test_name).strip("_")
+        for n, handle in enumerate(self.started):
+            history = await handle.fetch_history()
+            (HISTORIES / f"{name}-{n}.json").write_text(history.to_json())
+
+
+@pytest_asyncio.fixture
+async def cases(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, task_queue: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Cases]:
+    deps = await sample_deps(tmp_path)
+    configure(deps)
+    try:
+        async with build_worker(time_skipping_env.client, task_queue):
+            book = Cases(time_skipping_env, time_skipping_env.client, task_queue, deps)
+            yield book
+            if request.config.getoption("--record-histories"):
+                await book.save_histories(request.node.name)
+    finally:
+        configure(None)
+        await dispose(deps)

@@ -1,0 +1,293 @@
+"""Steps every 一件事 workflow shares: the case book, supervised stages, department tasks, issuing.
+
+A matter's workflow (one module per matter) holds a `CaseBook` and calls these; the book is the
+aggregate's state, the ledger writes are its domain events. Everything here runs inside the
+workflow sandbox: deterministic, effects only through activities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import DueDatesInput, compute_due_dates
+    from activities.ledger import SupervisionBatch, record_supervision
+    from activities.licensing import IssuedLicenceRef, IssueLicenceInput, issue_licence
+    from activities.notices import NoticeInput, queue_notice
+    from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Step, Task
+    from domain.supervision import SupervisionEventIn
+    from workflows import search_attributes as sa
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+# Downstream systems may be down for a while; keep retrying with a bounded interval rather than fail
+# a case that is otherwise decided.
+REMOTE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
+
+async def run_remote(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R:
+    """A regular activity: its own history events, retried by the server across worker restarts."""
+    return await workflow.execute_activity(
+        fn, arg, start_to_close_timeout=timedelta(seconds=60), retry_policy=REMOTE_RETRY, summary=summary
+    )
+
+
+async def run_local(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R:
+    """A local activity: one marker event; for quick, idempotent database writes and computations."""
+    return await workflow.execute_local_activity(
+        fn, arg, start_to_close_timeout=timedelta(seconds=30), summary=summary
+    )
+
+
+class CaseBook:
+    """The state of one case as its workflow knows it; `status()` is what the query returns."""
+
+    def __init__(self, case_id: str, matter: str) -> None:
+        self.case_id = case_id
+        self.matter = matter
+        self.stage = Stage.RECEIVED
+        self.outcome: Outcome | None = None
+        self.permit_class: str | None = None
+        self.due: datetime | None = None
+        self.statutory_due: datetime | None = None
+        self.card: str | None = None
+        self.tasks: dict[str, Task] = {}
+        self.problems: list[Problem] = []
+        self.reasons: list[str] = []
+        self.licence_ids: list[str] = []
+        self.conditions: list[str] = []
+        self.withdrawn = False
+        self._ledger_count = 0
+
+    def status(self) -> CaseStatus:
+        return CaseStatus(
+            case_id=self.case_id,
+            matter=self.matter,
+            stage=self.stage,
+            outcome=self.outcome,
+            permit_class=self.permit_class,
+            due=self.due,
+            statutory_due=self.statutory_due,
+            card=self.card,
+            open_tasks=[t for t in self.tasks.values() if not t.answered],
+            answered_tasks=[t for t in self.tasks.values() if t.answered],
+            problems=self.problems,
+            reasons=self.reasons,
+            licence_ids=self.licence_ids,
+            conditions=self.conditions,
+        )
+
+    @property
+    def decided(self) -> bool:
+        return self.stage in (Stage.DECISION, Stage.ISSUING, Stage.CLOSED)
+
+    def next_ledger_key(self, step: Step) -> str:
+        # A deterministic counter: replay and retries produce the same keys, so the ledger dedups.
+        self._ledger_count += 1
+        return f"{self.case_id}:{self._ledger_count:03d}:{step.value}"
+
+
+# --- supervision (电子监察) -----------------------------------------------------------------------
+
+
+async def record(
+    book: CaseBook,
+    step: Step,
+    *,
+    department: str,
+    actor_role: str,
+    outcome: str | None = None,
+    planned_at: datetime | None = None,
+    limit_working_days: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Write one supervision event to the ledger, at the workflow's time, exactly once."""
+    event = SupervisionEventIn(
+        case_id=book.case_id,
+        matter=book.matter,
+        step=step.value,
+        department=department,
+        actor_role=actor_role,
+        planned_at=planned_at,
+        actual_at=workflow.now(),
+        limit_working_days=limit_working_days,
+        outcome=outcome,
+        detail=detail or {},
+        idempotency_key=book.next_ledger_key(step),
+    )
+    await run_local(record_supervision, SupervisionBatch(events=[event]), f"ledger {step.value}")
+
+
+async def due_dates(start: datetime, working_days: dict[str, int]) -> dict[str, datetime]:
+    """Working-day limits → due times, through the calendar activity (its data may change later)."""
+    result = await run_local(
+        compute_due_dates, DueDatesInput(start=start, working_days=working_days), "working-day due dates"
+    )
+    return result.due
+
+
+def enter_stage(book: CaseBook, stage: Stage) -> None:
+    """Move the case to `stage` and show it in the Temporal UI (search attribute and details)."""
+    book.stage = stage
+    updates: list[SearchAttributeUpdate[Any]] = [sa.STAGE.value_set(stage.value)]
+    if book.permit_class is not None:
+        updates.append(sa.PERMIT_CLASS.value_set(book.permit_class))
+    if book.due is not None:
+        updates.append(sa.DUE.value_set(book.due))
+    workflow.upsert_search_attributes(updates)
+    workflow.set_current_details(current_details(book))
+
+
+def current_details(book: CaseBook) -> str:
+    """A markdown stage table for the UI; no personal data."""
+    lines = [
+        f"**Stage** {book.stage.value} · **class** {book.permit_class or '-'} · "
+        f"**due** {book.due.isoformat() if book.due else '-'}",
+        "",
+        "| task | department | due | answer |",
+        "|---|---|---|---|",
+    ]
+    for task in book.tasks.values():
+        answer = "-" if not task.answered else ("approve" if task.approve else "refuse")
+        if task.by_rules:
+            answer += " (rules)"
+        lines.append(
+            f"| {task.title} | {task.department} | {task.due.isoformat() if task.due else '-'} | {answer} |"
+        )
+    return "\n".join(lines)
+
+
+async def notify(book: CaseBook, key: str, recipient: str, payload: dict[str, Any]) -> None:
+    await run_local(
+        queue_notice,
+        NoticeInput(case_id=book.case_id, key=key, recipient=recipient, payload=payload),
+        f"notice {key}",
+    )
+
+
+# --- department tasks (承办 → 审核/会签) -----------------------------------------------------------
+
+
+async def open_task(
+    book: CaseBook, task_id: str, department: str, kind: str, title: str, due: datetime | None, limit: int
+) -> Task:
+    task = Task(
+        task_id=task_id, department=department, kind=kind, title=title, opened_at=workflow.now(), due=due
+    )
+    book.tasks[task_id] = task
+    await record(
+        book,
+        Step.ASSIGNED,
+        department=department,
+        actor_role="system",
+        planned_at=due,
+        limit_working_days=limit,
+        detail={"task_id": task_id, "title": title},
+    )
+    return task
+
+
+def check_opinion(book: CaseBook, opinion: Opinion) -> Task:
+    """The update validator's rule: right case stage, right department, an open task, one answer.
+
+    Raising here rejects the update before anything is written to the history.
+    """
+    task = book.tasks.get(opinion.task_id)
+    if task is None:
+        raise ValueError(f"task_id: no task {opinion.task_id!r} in this case")
+    if task.department != opinion.department:
+        raise ValueError(f"department: task {opinion.task_id!r} belongs to {task.department}")
+    if task.answered:
+        raise ValueError(f"task_id: task {opinion.task_id!r} has already been answered")
+    if book.withdrawn or book.decided:
+        raise ValueError(f"task_id: the case is at stage {book.stage.value}; no opinion is open")
+    if not opinion.approve and not (opinion.reason or "").strip():
+        raise ValueError("reason: a refusal must give its reason")
+    return task
+
+
+async def answer_task(book: CaseBook, opinion: Opinion, *, by_rules: bool = False) -> Task:
+    """Apply an opinion to its task and write 审核/会签 to the ledger."""
+    task = book.tasks[opinion.task_id]
+    # Mark first, before any await: a second update in the same activation then sees it answered.
+    task.answered = True
+    task.approve = opinion.approve
+    task.reason = opinion.reason
+    task.conditions = list(opinion.conditions)
+    task.by_rules = by_rules
+    workflow.set_current_details(current_details(book))
+    await record(
+        book,
+        Step.COUNTERSIGNED if task.kind == "countersign" else Step.REVIEWED,
+        department=task.department,
+        actor_role="rules" if by_rules else "officer",
+        outcome="approve" if opinion.approve else "refuse",
+        planned_at=task.due,
+        detail={"task_id": task.task_id, "reason": opinion.reason, "conditions": task.conditions},
+    )
+    return task
+
+
+async def wait_for_tasks(book: CaseBook, task_ids: list[str]) -> bool:
+    """Wait until every task is answered, or a refusal makes the rest moot; False when withdrawn."""
+    await workflow.wait_condition(
+        lambda: (
+            book.withdrawn
+            or all(book.tasks[t].answered for t in task_ids)
+            or any(book.tasks[t].answered and book.tasks[t].approve is False for t in task_ids)
+        )
+    )
+    return not book.withdrawn
+
+
+def refusals(book: CaseBook) -> list[str]:
+    return [f"{t.title}：{t.reason}" for t in book.tasks.values() if t.answered and t.approve is False]
+
+
+def close_unanswered(book: CaseBook) -> None:
+    """Tasks left open when the case ends (a refusal elsewhere, a withdrawal) are closed, not answered."""
+    for task_id in [t.task_id for t in book.tasks.values() if not t.answered]:
+        del book.tasks[task_id]
+
+
+# --- sign and issue (电子印章 + 电子证照) -----------------------------------------------------------
+
+
+async def sign_and_issue(book: CaseBook, inp: IssueLicenceInput) -> IssuedLicenceRef:
+    ref = await run_remote(issue_licence, inp, f"seal and issue {inp.licence_key}")
+    book.licence_ids.append(ref.licence_id)
+    await record(
+        book,
+        Step.ISSUED,
+        department="highway",
+        actor_role="system",
+        outcome="issued",
+        detail={"licence_id": ref.licence_id, "licence_key": inp.licence_key},
+    )
+    return ref
+
+
+async def close_case(book: CaseBook, outcome: Outcome, department: str, reasons: list[str]) -> CaseStatus:
+    """办结: the outcome, the ledger's closing event, the final search attributes."""
+    book.outcome = outcome
+    book.reasons = reasons
+    close_unanswered(book)
+    enter_stage(book, Stage.CLOSED)
+    await record(
+        book,
+        Step.CLOSED,
+        department=department,
+        actor_role="system",
+        outcome=outcome.value,
+        planned_at=book.due,
+        detail={"reasons": reasons, "licence_ids": book.licence_ids},
+    )
+    # Updates still running (an opinion writing its ledger event) must finish before the case ends.
+    await workflow.wait_condition(workflow.all_handlers_finished)
+    return book.status()
