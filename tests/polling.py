@@ -10,9 +10,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-async def eventually(
-    check: Callable[[], Awaitable[T]], *, within: float = 20.0, interval: float = 0.05
-) -> T:
+async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 20.0, interval: float = 0.05) -> T:
     """Call `check` until it returns a truthy value; fail with the last value after `within` seconds."""
     deadline = time.monotonic() + within
     last: T | None = None

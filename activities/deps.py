@@ -1,0 +1,71 @@
+"""What the activities need from the outside world, built once per worker process.
+
+Temporal activities are plain functions registered on a worker; they reach their database, seal key
+and issuer through `current()`. The worker calls `configure(await build_deps(settings))` before it
+starts polling; tests configure their own (a tmp SQLite file, a generated seal key).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from activities.config import Issuer, issuer_from_env, main_corridors_from_env
+from activities.seal import SealKey, key_from_config, load_or_create_dev_key
+from settings import Settings
+from store.db import make_engine, migrate, session_factory
+
+__all__ = ["Deps", "Issuer", "build_deps", "configure", "current", "dispose"]
+
+DEV_SEAL_KEY_FILE = "seal-dev-key.json"
+
+
+@dataclass(frozen=True)
+class Deps:
+    sessions: async_sessionmaker[AsyncSession]
+    seal_key: SealKey
+    issuer: Issuer
+    main_corridors: tuple[str, ...]
+
+
+_current: Deps | None = None
+
+
+def configure(deps: Deps | None) -> None:
+    """Make `deps` what every activity in this process uses; None un-configures (tests)."""
+    global _current
+    _current = deps
+
+
+def current() -> Deps:
+    if _current is None:
+        raise RuntimeError(
+            "activity dependencies are not configured: call activities.deps.configure("
+            "await build_deps(settings)) before starting the worker"
+        )
+    return _current
+
+
+async def build_deps(settings: Settings, env: Mapping[str, str] | None = None) -> Deps:
+    """Deps from settings and the environment: migrated database, seal key, issuer, corridors.
+
+    The seal key is ONETHING_SEAL_PRIVATE_KEY when set, else the embedded stack's development key
+    under the data directory (created on first use). Issuer and corridors: see activities/config.py.
+    """
+    env = os.environ if env is None else env
+    issuer = issuer_from_env(env)  # fail on bad configuration before touching the database
+    corridors = main_corridors_from_env(env)
+    seal_key = key_from_config(env) or load_or_create_dev_key(settings.data_dir / DEV_SEAL_KEY_FILE)
+    await migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    return Deps(sessions=session_factory(engine), seal_key=seal_key, issuer=issuer, main_corridors=corridors)
+
+
+async def dispose(deps: Deps) -> None:
+    """Close the database connections of `deps` (at worker shutdown)."""
+    bind = deps.sessions.kw.get("bind")
+    if isinstance(bind, AsyncEngine):
+        await bind.dispose()

@@ -1,0 +1,211 @@
+"""核发电子证照: seal and issue an e-licence, and queue its pushes (归集, checkpoints, notice).
+
+Idempotent per (case, licence key): the licence and its outbox messages are written in one
+transaction, and a retry returns the licence already issued.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+import structlog
+from pydantic import BaseModel, Field
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.deps import Deps, current
+from activities.seal import SM2_WITH_SM3_OID, sign
+from domain.calendar import SHANGHAI
+from domain.licence import (
+    HolderCodeType,
+    LicenceCatalogue,
+    LicenceStatus,
+    canonical_bytes,
+    check_catalogue,
+    make_licence_identifier,
+    serial_for,
+)
+from store.licences import LicenceIn, save_licence_once
+from store.outbox import OutboxMessageIn
+
+log = structlog.get_logger(__name__)
+
+LICENCE_VERSION: Final = 1
+"""版本号 of a first issue; a re-issue (变更/补办) would be a new version under a new licence key."""
+
+# SAMPLE: the readable 证照编号 prefixes (湘 = Hunan); the department's numbering rule replaces them.
+NUMBER_PREFIXES: Final = {"oversize-transport": "湘超限", "open-transport-business": "湘交运"}
+DEFAULT_NUMBER_PREFIX: Final = "湘证"
+_NUMBER_DIGITS: Final = 12
+
+
+class CheckpointPush(BaseModel):
+    """One route segment's enforcement point (治超检测站/卡口) to tell about the permit."""
+
+    road: str
+    from_: str
+    to: str
+    province: str
+
+
+class IssueLicenceInput(BaseModel):
+    case_id: str
+    licence_key: str  # "permit", "certificate:湘AD1234", …
+    matter: str
+    type_name: str  # 证照类型名称, e.g. 超限运输车辆通行证
+    holder: str  # 持证主体 (the carrier's name: a company, not a person)
+    holder_code: str  # its unified social credit code
+    valid_from: date
+    valid_to: date
+    particulars: dict[str, str | list[str]]
+    checkpoints: list[CheckpointPush] = Field(default_factory=list)
+    notice: dict[str, Any] | None = None  # payload for the applicant notice, if any
+
+
+class IssuedLicenceRef(BaseModel):
+    licence_id: str
+    number: str
+    created: bool  # False when a retry found the licence already issued
+
+
+@activity.defn
+async def issue_licence(inp: IssueLicenceInput) -> IssuedLicenceRef:
+    """Build the catalogue record, seal its canonical bytes (SM2), store it with its outbox messages.
+
+    The identifier is derived from (case, licence key), so every attempt computes the same one; the
+    first attempt to commit wins and later ones return its licence. A record that fails the
+    catalogue checks (数据合格率) is never sealed: that is a non-retryable `InvalidLicence`.
+    """
+    deps = current()
+    logger = log.bind(case_id=inp.case_id, step="issue_licence", licence_key=inp.licence_key)
+    now = datetime.now(UTC)
+    catalogue = _catalogue(deps, inp, issue_date=now.astimezone(SHANGHAI).date())
+    signed_data = canonical_bytes(catalogue)
+    signature = sign(deps.seal_key, signed_data)
+    licence = LicenceIn(
+        licence_id=catalogue.identifier,
+        case_id=inp.case_id,
+        licence_key=inp.licence_key,
+        matter=inp.matter,
+        type_code=catalogue.type_code,
+        number=catalogue.number,
+        holder_name=inp.holder,
+        holder_code=inp.holder_code,
+        issued_at=now,
+        valid_from=inp.valid_from,
+        valid_to=inp.valid_to,
+        payload=catalogue.model_dump(mode="json"),
+        signed_data=signed_data,
+        signature=signature,
+        public_key=deps.seal_key.public_key_hex,
+        status=LicenceStatus.VALID.value,
+    )
+    messages = outbox_messages(inp, catalogue, signature, deps.seal_key.public_key_hex)
+    async with deps.sessions.begin() as session:
+        stored, created = await save_licence_once(session, licence, messages, now=now)
+    logger.info(
+        "licence issued" if created else "licence already issued",
+        licence_id=stored.licence_id,
+        messages=len(messages) if created else 0,
+    )
+    return IssuedLicenceRef(licence_id=stored.licence_id, number=stored.number, created=created)
+
+
+def _catalogue(deps: Deps, inp: IssueLicenceInput, *, issue_date: date) -> LicenceCatalogue:
+    issuer = deps.issuer
+    type_code = issuer.type_code(inp.matter)
+    if type_code is None:
+        raise ApplicationError(
+            f"no licence type code for matter {inp.matter!r}: add it to ONETHING_LICENCE_TYPE_CODES",
+            type="UnknownLicenceType",
+            non_retryable=True,
+        )
+    serial = serial_for(inp.case_id, inp.licence_key)
+    identifier = make_licence_identifier(type_code, issuer.code, serial, LICENCE_VERSION)
+    catalogue = LicenceCatalogue(
+        identifier=identifier,
+        type_name=inp.type_name,
+        type_code=type_code,
+        number=f"{NUMBER_PREFIXES.get(inp.matter, DEFAULT_NUMBER_PREFIX)}{serial[-_NUMBER_DIGITS:]}",
+        name=inp.type_name,
+        version=LICENCE_VERSION,
+        issue_date=issue_date,
+        issuer_name=issuer.name,
+        issuer_code=issuer.code,
+        valid_from=inp.valid_from,
+        valid_to=inp.valid_to,
+        jurisdiction_code=issuer.jurisdiction_code,
+        holder=inp.holder,
+        holder_code=inp.holder_code,
+        holder_code_type=HolderCodeType.UNIFIED_SOCIAL_CREDIT_CODE,
+        related_matter=inp.matter,
+        file_url=f"{issuer.file_url_base}/{identifier}",
+        status=LicenceStatus.VALID,
+        particulars=inp.particulars,
+    )
+    problems = check_catalogue(catalogue)
+    if problems:
+        raise ApplicationError(
+            f"the licence record fails the catalogue checks: {'; '.join(problems)}",
+            type="InvalidLicence",
+            non_retryable=True,
+        )
+    return catalogue
+
+
+def outbox_messages(
+    inp: IssueLicenceInput, catalogue: LicenceCatalogue, signature: bytes, public_key_hex: str
+) -> list[OutboxMessageIn]:
+    """归集 to the licence repository, one push per checkpoint, and the notice if there is one."""
+    prefix = f"{inp.case_id}:{inp.licence_key}"
+    licence_id = catalogue.identifier
+    window = {"valid_from": catalogue.valid_from.isoformat(), "valid_to": catalogue.valid_to.isoformat()}
+    messages = [
+        OutboxMessageIn(
+            idempotency_key=f"{prefix}:归集",
+            destination="licence_repository",
+            case_id=inp.case_id,
+            payload={
+                "licence_id": licence_id,
+                "catalogue": catalogue.model_dump(mode="json"),
+                "signature": base64.b64encode(signature).decode("ascii"),
+                "signature_algorithm": SM2_WITH_SM3_OID,
+                "public_key": public_key_hex,
+            },
+        )
+    ]
+    messages += [
+        OutboxMessageIn(
+            idempotency_key=f"{prefix}:checkpoint:{i}",
+            destination="checkpoint",
+            case_id=inp.case_id,
+            payload={
+                "licence_id": licence_id,
+                "number": catalogue.number,
+                "road": point.road,
+                "from": point.from_,
+                "to": point.to,
+                "province": point.province,
+                **window,
+            },
+        )
+        for i, point in enumerate(inp.checkpoints)
+    ]
+    if inp.notice is not None:
+        messages.append(
+            OutboxMessageIn(
+                idempotency_key=f"{prefix}:notice",
+                destination="notice",
+                case_id=inp.case_id,
+                payload={
+                    "recipient": "applicant",
+                    **inp.notice,
+                    "licence_id": licence_id,
+                    "number": catalogue.number,
+                    **window,
+                },
+            )
+        )
+    return messages

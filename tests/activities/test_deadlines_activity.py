@@ -1,0 +1,72 @@
+"""Due dates through the official calendar; a year without a notice fails for good, not for retry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.deadlines import DueDates, DueDatesInput, compute_due_dates
+from domain.calendar import SHANGHAI
+
+CST = timezone(timedelta(hours=8))
+
+
+async def due(start: datetime, **working_days: int) -> dict[str, datetime]:
+    result: DueDates = await ActivityEnvironment().run(
+        compute_due_dates, DueDatesInput(start=start, working_days=working_days)
+    )
+    return result.due
+
+
+def end_of(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+
+
+async def test_national_day_2026_is_skipped():
+    # 2026-09-30 is not counted; 10-01..10-07 are the holiday; 10-08 and 10-09 are the two working days.
+    result = await due(datetime(2026, 9, 30, 10, 0, tzinfo=CST), accept=2)
+    assert result == {"accept": end_of(2026, 10, 9)}
+    assert result["accept"].utcoffset() == timedelta(hours=8)
+    assert result["accept"].isoformat().startswith("2026-10-09T23:59:59")
+
+
+async def test_every_named_limit_gets_its_own_due_date():
+    result = await due(datetime(2026, 3, 2, 9, 0, tzinfo=CST), accept=5, decide=20, none=0)
+    assert result == {
+        "accept": end_of(2026, 3, 9),
+        "decide": end_of(2026, 3, 30),
+        "none": end_of(2026, 3, 2),
+    }
+
+
+async def test_the_start_day_is_the_shanghai_date():
+    # 2026-09-30 17:00 UTC is already 2026-10-01 01:00 in Shanghai: the holiday is the start day.
+    result = await due(datetime(2026, 9, 30, 17, 0, tzinfo=UTC), accept=1)
+    assert result == {"accept": end_of(2026, 10, 8)}
+
+
+@pytest.mark.parametrize(
+    ("start", "missing"),
+    [
+        (datetime(2030, 1, 2, 9, 0, tzinfo=CST), 2030),
+        # Starts in a known year, runs into one without a notice.
+        (datetime(2026, 12, 30, 9, 0, tzinfo=CST), 2027),
+    ],
+)
+async def test_missing_calendar_year_is_non_retryable(start: datetime, missing: int):
+    with pytest.raises(ApplicationError) as caught:
+        await due(start, decide=20)
+    assert caught.value.type == "MissingCalendarYear"
+    assert caught.value.non_retryable
+    assert str(missing) in str(caught.value)
+    assert caught.value.details == (missing,)
+
+
+async def test_naive_start_is_rejected_for_good():
+    with pytest.raises(ApplicationError) as caught:
+        await due(datetime(2026, 3, 2, 9, 0), accept=1)
+    assert caught.value.type == "InvalidDeadline"
+    assert caught.value.non_retryable

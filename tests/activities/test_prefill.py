@@ -1,0 +1,106 @@
+"""Pre-fill: parallel registry look-ups become RegistryFacts; a missing record is None, never an error."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from temporalio.testing import ActivityEnvironment
+
+from activities.deps import Deps
+from activities.prefill import PrefillInput, prefill_registries
+from domain.oversize_case import CarrierFacts, RegistryFacts, VehicleFacts
+from store.registries import RegistrySnapshot, import_snapshot
+
+CARRIER = "91430100MA4L00001J"  # 长沙示例重型物流有限公司, grade A
+UNKNOWN_CARRIER = "91430100MA4L00009B"  # well-formed, not in the registry
+
+
+async def prefill(**fields: Any) -> RegistryFacts:
+    result: RegistryFacts = await ActivityEnvironment().run(prefill_registries, PrefillInput(**fields))
+    return result
+
+
+async def test_known_carrier_and_vehicles_fill_every_fact(deps: Deps):
+    facts = await prefill(
+        carrier_code=CARRIER,
+        tractor_plate="湘AD1234",
+        trailer_plate="湘A1234挂",
+        driver_qualification="430000198001010011",
+    )
+
+    assert facts.carrier == CarrierFacts(
+        credit_code=CARRIER,
+        name="长沙示例重型物流有限公司",
+        licence_scopes=["普通货运", "大件运输"],
+        licence_valid_until=date(2029, 6, 30),
+        barred_until=None,
+    )
+    # 湘AD1234 has an expired certificate (2023) and its renewal (2029): the renewal counts.
+    assert facts.tractor == VehicleFacts(
+        plate="湘AD1234",
+        axles=3,
+        vehicle_type="重型半挂牵引车",
+        owner_code=CARRIER,
+        certificate_valid_until=date(2029, 6, 30),
+    )
+    assert facts.trailer is not None
+    assert (facts.trailer.plate, facts.trailer.axles) == ("湘A1234挂", 3)
+    assert facts.trailer.certificate_valid_until == date(2029, 6, 30)
+    assert facts.driver_valid_until == date(2030, 1, 1)
+    assert (facts.credit_grade, facts.serious_dishonesty) == ("A", False)
+    assert facts.main_corridors == list(deps.main_corridors)
+
+
+async def test_plates_and_codes_are_found_however_they_are_written(deps: Deps):
+    facts = await prefill(carrier_code=CARRIER.lower(), tractor_plate="湘A·d1234")
+    assert facts.carrier is not None
+    assert facts.tractor is not None and facts.tractor.plate == "湘AD1234"
+
+
+async def test_unknown_plate_carrier_and_driver_are_none_not_errors(deps: Deps):
+    facts = await prefill(
+        carrier_code=UNKNOWN_CARRIER,
+        tractor_plate="湘ZZ9999",
+        trailer_plate="湘Z9999挂",
+        driver_qualification="no-such-qualification",
+    )
+    assert facts.carrier is None
+    assert facts.tractor is None
+    assert facts.trailer is None
+    assert facts.driver_valid_until is None
+    # No credit record: no grade, and no serious dishonesty either.
+    assert (facts.credit_grade, facts.serious_dishonesty) == (None, False)
+    assert facts.main_corridors == list(deps.main_corridors)
+
+
+async def test_without_trailer_or_driver_those_facts_are_none(deps: Deps):
+    facts = await prefill(carrier_code=CARRIER, tractor_plate="湘AD5678")
+    assert facts.tractor is not None
+    assert facts.trailer is None
+    assert facts.driver_valid_until is None
+
+
+async def test_expired_certificate_is_reported_with_its_date(deps: Deps):
+    facts = await prefill(carrier_code="91430700MA4L000061", tractor_plate="湘JD6789")
+    assert facts.tractor is not None
+    assert facts.tractor.certificate_valid_until == date(2024, 6, 30)
+    assert facts.carrier is not None
+    assert facts.carrier.licence_valid_until == date(2024, 6, 30)  # the carrier's licence expired too
+
+
+async def test_vehicle_without_certificate_has_none(deps: Deps, sample_snapshot: RegistrySnapshot):
+    # A vehicle the 行驶证 registry knows but no 道路运输证 covers.
+    vehicle = sample_snapshot.vehicles[0].model_dump() | {"plate": "湘AX0001", "vin": "LSAMPLE1000000099"}
+    extra = RegistrySnapshot.model_validate({"source": "test", "sample": True, "vehicles": [vehicle]})
+    await import_snapshot(deps.sessions, extra)
+
+    facts = await prefill(carrier_code=CARRIER, tractor_plate="湘AX0001")
+    assert facts.tractor is not None
+    assert facts.tractor.certificate_valid_until is None
+
+
+async def test_serious_dishonesty_and_bar_come_through(deps: Deps):
+    facts = await prefill(carrier_code="91430400MA4L00004B", tractor_plate="湘DD4567")
+    assert (facts.credit_grade, facts.serious_dishonesty) == ("D", True)
+    assert facts.carrier is not None and facts.carrier.barred_until == date(2099, 12, 31)
