@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest audit clean
+.PHONY: run test system-deps lint typecheck pytest audit clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,7 +15,20 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/onething up --demo
 
-test: lint typecheck pytest
+test: system-deps lint typecheck pytest
+
+# Debian packages some tests drive: docker-compose validates compose.yaml, chromium loads the Temporal UI
+# and the audit report, faketime pins the time-skipping server's clock to a fixed date. Installed when missing and we may (root with apt); otherwise those tests skip.
+SYSTEM_PACKAGES := docker-compose chromium faketime
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing system packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	      || echo "Could not install$$missing: the tests that need them will be skipped"; \
+	  else echo "Missing system packages:$$missing: the tests that need them will be skipped"; fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

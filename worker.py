@@ -6,24 +6,32 @@ converter (pydantic), the task queue, the registered workflows and activities.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.deadlines import compute_due_dates
+from activities.deps import Deps, configure
 from activities.ledger import record_supervision
 from activities.licensing import issue_licence
 from activities.notices import queue_notice
 from activities.prefill import prefill_registries
+from activities.relay import run_relay, sender_from_env
+from settings import Settings
 from workflows import search_attributes
 from workflows.oversize_transport import OversizeTransportCase
+
+log = structlog.get_logger(__name__)
 
 WORKFLOWS = [OversizeTransportCase]
 ACTIVITIES: list[Callable[..., Any]] = [
@@ -85,3 +93,23 @@ def workflow_runner() -> SandboxedWorkflowRunner:
             "pydantic", "pydantic_core", "domain", "annotated_types"
         )
     )
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def run_worker(client: Client, settings: Settings, deps: Deps, stop: asyncio.Event) -> None:
+    """Poll the task queue and relay the outbox until `stop` is set; then drain in-flight work."""
+    configure(deps)
+    relay = asyncio.create_task(run_relay(deps.sessions, sender_from_env(), stop=stop))
+    worker = build_worker(client, settings.task_queue, max_cached_workflows=20_000)
+    log.info("worker started", task_queue=settings.task_queue, address=settings.temporal_address)
+    async with worker:
+        await stop.wait()
+    await relay
+    log.info("worker stopped", task_queue=settings.task_queue)

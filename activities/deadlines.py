@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.deps import current
 from domain.calendar import MissingCalendarYear, end_of_day, local_date
-from domain.notices import official_calendar
 
 
 class DueDatesInput(BaseModel):
@@ -29,10 +29,12 @@ class DueDates(BaseModel):
 async def compute_due_dates(inp: DueDatesInput) -> DueDates:
     """The end of the n-th working day after `start` for each named limit.
 
-    Errors that a retry cannot fix are non-retryable: a year without a State Council notice in the
-    calendar data (`MissingCalendarYear`: add the notice, then reset the workflow) and bad input.
+    A year without a State Council notice in the calendar data (`MissingCalendarYear`) is retried:
+    the case waits, visibly, until an operator adds the year's notice (ONETHING_CALENDAR_FILES) and
+    restarts the workers; a case must never fail because next year's holidays were not loaded yet.
+    Bad input is non-retryable.
     """
-    cal = official_calendar()
+    cal = current().calendar
     try:
         start = local_date(inp.start)
         due = {name: end_of_day(cal.add_working_days(start, n)) for name, n in inp.working_days.items()}
@@ -41,7 +43,6 @@ async def compute_due_dates(inp: DueDatesInput) -> DueDates:
             f"no holiday notice for {exc.year} in the calendar data: {exc}",
             exc.year,
             type="MissingCalendarYear",
-            non_retryable=True,
         ) from exc
     except ValueError as exc:  # a naive start or a negative number of days
         raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc

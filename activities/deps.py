@@ -7,14 +7,18 @@ starts polling; tests configure their own (a tmp SQLite file, a generated seal k
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from activities.config import Issuer, issuer_from_env, main_corridors_from_env
 from activities.seal import SealKey, key_from_config, load_or_create_dev_key
+from domain.calendar import WorkingCalendar, notice_from_dict
+from domain.notices import official_calendar
 from settings import Settings
 from store.db import make_engine, migrate, session_factory
 
@@ -29,6 +33,8 @@ class Deps:
     seal_key: SealKey
     issuer: Issuer
     main_corridors: tuple[str, ...]
+    # Working days: the official notices plus any added as data (ONETHING_CALENDAR_FILES).
+    calendar: WorkingCalendar = field(default_factory=official_calendar)
 
 
 _current: Deps | None = None
@@ -61,7 +67,25 @@ async def build_deps(settings: Settings, env: Mapping[str, str] | None = None) -
     seal_key = key_from_config(env) or load_or_create_dev_key(settings.data_dir / DEV_SEAL_KEY_FILE)
     await migrate(settings.database_url)
     engine = make_engine(settings.database_url)
-    return Deps(sessions=session_factory(engine), seal_key=seal_key, issuer=issuer, main_corridors=corridors)
+    return Deps(
+        sessions=session_factory(engine),
+        seal_key=seal_key,
+        issuer=issuer,
+        main_corridors=corridors,
+        calendar=calendar_from_env(env),
+    )
+
+
+def calendar_from_env(env: Mapping[str, str]) -> WorkingCalendar:
+    """The official notices plus the JSON notice files listed in ONETHING_CALENDAR_FILES (os.pathsep).
+
+    How a year's notice is added the day the State Council publishes it, before a release ships it.
+    """
+    notices = list(official_calendar().notices)
+    for name in filter(None, env.get("ONETHING_CALENDAR_FILES", "").split(os.pathsep)):
+        data = json.loads(Path(name).read_text(encoding="utf-8"))
+        notices += [notice_from_dict(item) for item in (data if isinstance(data, list) else [data])]
+    return WorkingCalendar(notices)
 
 
 async def dispose(deps: Deps) -> None:

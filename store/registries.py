@@ -341,3 +341,9 @@ _Rec = TypeVar("_Rec", bound=_Record)
 def _to_record(record_type: type[_Rec], row: Any) -> _Rec:
     # Stored rows were validated on import; construct without re-validating.
     return record_type.model_construct(**{name: getattr(row, name) for name in record_type.model_fields})
+
+
+async def registry_is_empty(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """True when no carrier has been imported yet (a fresh embedded stack)."""
+    async with sessions() as session:
+        return (await session.execute(sa.select(CarrierRow.credit_code).limit(1))).first() is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.calendar import SHANGHAI
 from settings import venv_binary
 from worker import register_search_attributes
 from workflows import search_attributes
@@ -26,15 +28,46 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+# Every time-skipping test starts at this instant (a Thursday before the 2026 National Day holiday), so
+# due dates in assertions never depend on the day the suite runs and never leave the calendar's data.
+PINNED_START = datetime(2026, 9, 24, 9, 0, tzinfo=SHANGHAI)
+FAKETIME_LIBS = [
+    Path(f"/usr/lib/{arch}-linux-gnu/faketime/libfaketimeMT.so.1") for arch in ("x86_64", "aarch64")
+]
+
+
+def pinned_test_server(folder: Path) -> Path | None:
+    """A wrapper that starts the test server with its clock moved to `PINNED_START` (libfaketime).
+
+    The server's clock is what workflow.now() and every timer follow; None where libfaketime is
+    missing (Debian package `faketime`, installed by `make system-deps`).
+    """
+    lib = next((p for p in FAKETIME_LIBS if p.exists()), None)
+    if lib is None:
+        return None
+    offset = int((PINNED_START - datetime.now(UTC)).total_seconds())
+    script = folder / "temporal-test-server-pinned"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"export LD_PRELOAD={lib} FAKETIME={offset:+d} DONT_FAKE_MONOTONIC=1\n"
+        f'exec {venv_binary("temporal-test-server")} "$@"\n'
+    )
+    script.chmod(0o755)
+    return script
+
+
 @pytest_asyncio.fixture
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+async def time_skipping_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WorkflowEnvironment]:
     """The Java time-skipping test server: durable timers of days complete in milliseconds.
 
     One per test: while a test waits on a result the server skips to its next pending timer, and
     it may skip years past leftover activity timeouts, so a shared server's clock drifts between tests.
     """
+    pinned = pinned_test_server(tmp_path_factory.mktemp("test-server"))
+    if pinned is None:
+        pytest.skip("libfaketime is not installed (make system-deps): the test server cannot be pinned")
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(venv_binary("temporal-test-server")),
+        test_server_existing_path=str(pinned),
         data_converter=pydantic_data_converter,
     )
     try:

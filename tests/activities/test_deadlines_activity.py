@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -10,6 +11,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.deadlines import DueDates, DueDatesInput, compute_due_dates
 from domain.calendar import SHANGHAI
+
+# The activity reads the calendar from the configured dependencies.
+pytestmark = pytest.mark.usefixtures("deps")
 
 CST = timezone(timedelta(hours=8))
 
@@ -56,11 +60,11 @@ async def test_the_start_day_is_the_shanghai_date():
         (datetime(2026, 12, 30, 9, 0, tzinfo=CST), 2027),
     ],
 )
-async def test_missing_calendar_year_is_non_retryable(start: datetime, missing: int):
+async def test_missing_calendar_year_is_retried_until_the_notice_is_added(start: datetime, missing: int):
     with pytest.raises(ApplicationError) as caught:
         await due(start, decide=20)
     assert caught.value.type == "MissingCalendarYear"
-    assert caught.value.non_retryable
+    assert not caught.value.non_retryable
     assert str(missing) in str(caught.value)
     assert caught.value.details == (missing,)
 
@@ -70,3 +74,20 @@ async def test_naive_start_is_rejected_for_good():
         await due(datetime(2026, 3, 2, 9, 0), accept=1)
     assert caught.value.type == "InvalidDeadline"
     assert caught.value.non_retryable
+
+
+def test_a_new_years_notice_is_added_as_data(tmp_path):
+    from activities.deps import calendar_from_env
+
+    notice = {
+        "year": 2027,
+        "source": "TEST DATA — not the real 2027 notice",
+        "holidays": ["2027-01-01"],
+        "make_up_workdays": [],
+    }
+    path = tmp_path / "2027.json"
+    path.write_text(json.dumps(notice))
+    calendar = calendar_from_env({"ONETHING_CALENDAR_FILES": str(path)})
+    assert 2027 in calendar.years and 2026 in calendar.years
+    assert not calendar.is_working_day(date(2027, 1, 1))
+    assert calendar.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)

@@ -10,6 +10,7 @@ from temporalio import workflow
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from tests.conftest import PINNED_START
 from tests.polling import eventually
 from workflows import search_attributes as sa
 
@@ -35,6 +36,8 @@ async def test_time_skipping_server_skips_fifteen_days(
         after = await time_skipping_env.get_current_time()
     assert result == "hello fixture"
     assert after - before >= timedelta(days=15)
+    # The server's clock is pinned: the test started within a minute of PINNED_START.
+    assert abs(before - PINNED_START) < timedelta(minutes=1)
 
 
 async def test_dev_server_runs_and_indexes_search_attributes(

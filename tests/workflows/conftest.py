@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.deps import Deps, build_deps, configure, dispose
+from domain.calendar import WorkingCalendar, YearNotice
+from domain.notices import official_calendar
 from domain.oversize_case import OversizeSubmission
 from settings import Settings
 from store.registries import RegistrySnapshot, import_snapshot
@@ -32,7 +34,7 @@ async def sample_deps(data_dir: Path, database_url: str | None = None) -> Deps:
         temporal_namespace="default",
         task_queue="unused",
     )
-    deps = await build_deps(settings, env={})
+    deps = replace(await build_deps(settings, env={}), calendar=calendar_for_tests())
     await import_snapshot(deps.sessions, RegistrySnapshot.model_validate_json(SAMPLE_REGISTRY.read_text()))
     return deps
 
@@ -46,6 +48,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="save every workflow history of these tests under tests/histories/ for the replay guard",
     )
+
+
+def calendar_for_tests() -> WorkingCalendar:
+    """The official notices, plus SYNTHETIC years (weekends only) after the last one.
+
+    Tests on the real dev server run at the wall-clock date; this keeps them from failing the week the
+    deadlines they compute first reach a year whose State Council notice is not in the data yet.
+    Never used outside tests: the product refuses to guess a year (MissingCalendarYear).
+    """
+    official = official_calendar()
+    last = max(official.years)
+    synthetic = [
+        YearNotice(
+            year=y,
+            source="SYNTHETIC test year: weekends only",
+            holidays=frozenset(),
+            make_up_workdays=frozenset(),
+        )
+        for y in range(last + 1, last + 11)
+    ]
+    return WorkingCalendar([*official.notices, *synthetic])
 
 
 @dataclass

@@ -1,0 +1,15 @@
+# The onething image for compose.yaml: the worker and the portal run from it.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY workflows workflows
+COPY activities activities
+COPY store store
+COPY portal portal
+COPY cli cli
+COPY samples samples
+COPY worker.py settings.py logs.py ./
+RUN pip install --no-cache-dir . && useradd --system onething && mkdir -p /var/lib/onething \
+    && chown onething /var/lib/onething
+USER onething
