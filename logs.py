@@ -44,6 +44,10 @@ def mask_personal_data(_: Any, __: str, event: MutableMapping[str, Any]) -> Muta
     return event
 
 
+def _stderr_logger(*args: Any) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure_logging(level: int = logging.INFO, *, json: bool = True) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
@@ -58,6 +62,7 @@ def configure_logging(level: int = logging.INFO, *, json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=_stderr_logger,
+        # Not cached: each event finds the current sys.stderr (test capture swaps it under our feet).
+        cache_logger_on_first_use=False,
     )

@@ -47,3 +47,39 @@ async def compute_due_dates(inp: DueDatesInput) -> DueDates:
     except ValueError as exc:  # a naive start or a negative number of days
         raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
     return DueDates(due=due)
+
+
+class MoveDueDatesInput(BaseModel):
+    due: dict[str, datetime]  # the dues as they stood when the clock stopped
+    stopped_at: datetime
+    resumed_at: datetime
+
+
+class MovedDueDates(BaseModel):
+    stopped_working_days: int
+    due: dict[str, datetime]
+
+
+@activity.defn
+async def move_due_dates(inp: MoveDueDatesInput) -> MovedDueDates:
+    """复表: every due moves later by the working days the clock stood still (停表 is not counted).
+
+    The stopped working days are those after the day the clock stopped, up to the day it resumed
+    (the same counting as every other period: the start day is not counted).
+    """
+    cal = current().calendar
+    try:
+        stopped = cal.working_days_between(local_date(inp.stopped_at), local_date(inp.resumed_at))
+        due = {
+            name: end_of_day(cal.add_working_days(local_date(when), stopped)) if stopped else when
+            for name, when in inp.due.items()
+        }
+    except MissingCalendarYear as exc:
+        raise ApplicationError(
+            f"no holiday notice for {exc.year} in the calendar data: {exc}",
+            exc.year,
+            type="MissingCalendarYear",
+        ) from exc
+    except ValueError as exc:
+        raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
+    return MovedDueDates(stopped_working_days=stopped, due=due)

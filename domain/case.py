@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -54,6 +54,14 @@ class Step(StrEnum):
     ISSUED = "制证"
     CLOSED = "办结"
     WITHDRAWN = "撤回"
+    WARNING = "催办"
+    YELLOW_CARD = "黄牌"
+    RED_CARD = "红牌"
+    STATUTORY_OVERDUE = "超法定时限"
+    RATED = "评价"
+    RECTIFICATION = "整改"
+    RECTIFICATION_REPLY = "整改答复"
+    RETURN_VISIT = "回访"
 
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -122,3 +130,77 @@ class CaseStatus(BaseModel):
     reasons: list[str]
     licence_ids: list[str]
     conditions: list[str]
+    clock_stopped: str | None = None  # the reason while the clock stands still (停表)
+    rating: int | None = None
+    rectification: Task | None = None
+
+
+class Card(StrEnum):
+    """Supervision cards (电子监察), from mildest to gravest; a case shows the gravest it received."""
+
+    WARNING = "warning"  # 催办: one working day before a limit
+    YELLOW = "yellow"  # 黄牌: a task or stage passed its own limit
+    RED = "red"  # 红牌: the case passed its promised limit
+    RED_STATUTORY = "red-statutory"  # the case passed its statutory limit
+
+    @property
+    def step(self) -> Step:
+        return {
+            Card.WARNING: Step.WARNING,
+            Card.YELLOW: Step.YELLOW_CARD,
+            Card.RED: Step.RED_CARD,
+            Card.RED_STATUTORY: Step.STATUTORY_OVERDUE,
+        }[self]
+
+    @property
+    def rank(self) -> int:
+        return list(Card).index(self)
+
+
+ClockReason = Literal["加固改造", "专家评审"]
+
+
+class ClockStop(BaseModel):
+    """An officer stops the case clock (停表): 加固改造 (第62号令 Art. 15), 专家评审 (行政许可法 Art. 45)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    reason: ClockReason
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class ClockResume(BaseModel):
+    """The officer restarts the case clock (复表)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class Rating(BaseModel):
+    """好差评: the applicant rates the service after 办结 (国办发〔2019〕51号)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5)
+    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class RectificationReply(BaseModel):
+    """The responsible department's answer to a bad rating (整改答复)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    reply: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class ReturnVisit(BaseModel):
+    """The return visit (回访) after a bad rating: was the applicant satisfied with the fix?"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    satisfied: bool
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None

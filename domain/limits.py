@@ -22,6 +22,10 @@ HUNAN_STAGE_SPLIT: Final = {"acceptance": 3, "review": 3, "closing": 1}
 DEFAULT_SUPPLEMENT_REPLY_WORKING_DAYS: Final = 10  # applicant's time to answer a 补正 notice
 DEFAULT_COUNTERSIGN_WORKING_DAYS: Final = 2  # police countersign (公安交管会签)
 DEFAULT_PROVINCE_REVIEW_WORKING_DAYS: Final = 3  # other provinces on a cross-province route
+DEFAULT_EVALUATION_WINDOW_WORKING_DAYS: Final = 10  # 好差评: how long after 办结 a rating is taken
+# 国办发〔2019〕51号 gives 5 or 15 working days as examples for fixing a bad rating: the shorter one here.
+DEFAULT_RECTIFICATION_WORKING_DAYS: Final = 5
+BAD_RATING_AT_MOST: Final = 2  # a rating of 1 or 2 is a bad rating (差评) and opens a 整改
 
 
 class CaseLimits(BaseModel):
@@ -33,6 +37,8 @@ class CaseLimits(BaseModel):
     countersign_task: int
     province_task: int
     supplement_reply: int
+    evaluation_window: int = DEFAULT_EVALUATION_WINDOW_WORKING_DAYS
+    rectification: int = DEFAULT_RECTIFICATION_WORKING_DAYS
 
 
 def oversize_limits(cls: PermitClass, cross_province: bool) -> CaseLimits:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import structlog
 
 from logs import configure_logging, mask_text
@@ -15,8 +16,14 @@ def test_id_numbers_and_mobiles_are_masked_in_text():
     assert mask_text("case oversize-transport-T-1 seq 12345") == "case oversize-transport-T-1 seq 12345"
 
 
-def test_a_log_event_is_one_json_line_with_personal_fields_masked(capsys):
+@pytest.fixture
+def json_logging():
     configure_logging()
+    yield
+    structlog.reset_defaults()
+
+
+def test_a_log_event_is_one_json_line_with_personal_fields_masked(capsys, json_logging):
     log = structlog.get_logger("test")
     log.info(
         "opinion recorded",

@@ -2,10 +2,13 @@
 
 received → pre-fill → assess → acceptance (受理 / 补正 with the clock stopped / 不予受理) → parallel
 review (highway; urban roads; other provinces) → police countersign → decision → e-seal and
-e-licence → 归集, checkpoint push, notice → 办结.
+e-licence → 归集, checkpoint push, notice → 办结 → 好差评.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from temporalio import workflow
 
@@ -13,8 +16,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.licensing import CheckpointPush, IssueLicenceInput
     from activities.prefill import PrefillInput, prefill_registries
     from domain.calendar import local_date
-    from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Step, Withdrawal
-    from domain.limits import CaseLimits, oversize_limits
+    from domain.case import Card, CaseStatus, Opinion, Outcome, Problem, Stage, Step
+    from domain.limits import HUNAN_STAGE_SPLIT, CaseLimits, oversize_limits
     from domain.oversize import Assessment, PermitClass, assess
     from domain.oversize_case import (
         MATTER,
@@ -35,67 +38,64 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import search_attributes as sa
     from workflows import steps
-    from workflows.steps import CaseBook
+    from workflows.case_base import CaseWorkflow
 
 PERMIT_TYPE_NAME = "超限运输车辆通行证"
+HIGHWAY = Department.HIGHWAY.value
 
 
 @workflow.defn(name="OversizeTransportCase")
-class OversizeTransportCase:
-    """One 大件运输 case, from portal submission to 办结.
+class OversizeTransportCase(CaseWorkflow):
+    """One 大件运输 case, from portal submission to 办结 and its evaluation.
 
-    Input: `OversizeSubmission`. Returns the final `CaseStatus` (outcome, reasons, licence ids).
+    Input: `OversizeSubmission`. Returns the final `CaseStatus` (outcome, reasons, licence ids, rating).
 
-    Messages:
-    - update `submit_opinion(Opinion)`: a department answers its open review or countersign task.
-      Rejected (no history event) for an unknown task, another department's task, a second answer,
-      or a case past review.
-    - update `supplement(OversizeSupplement)`: the applicant answers a 补正 notice (only while one is open).
-    - update `withdraw(Withdrawal)`: the applicant withdraws (撤回) before the decision.
+    Messages (updates are validated: a rejected one leaves no event in the history):
+    - `submit_opinion(Opinion)`: a department answers its open review or countersign task.
+    - `supplement(OversizeSupplement)`: the applicant answers the 补正 notice while it is open.
+    - `withdraw(Withdrawal)`: the applicant withdraws (撤回) before the decision.
+    - `stop_clock(ClockStop)` / `resume_clock(ClockResume)`: an officer with a task stops the clock
+      for 加固改造 or 专家评审 and restarts it; every due moves by the stopped working days.
+    - `rate(Rating)`, then for a bad rating `reply_to_rating` and `record_return_visit` (好差评, 整改, 回访).
     - query `status() -> CaseStatus`.
+
+    Supervision: the promised limit runs from receipt, the statutory one from 受理; each task and
+    waiting stage has its own limit; 催办, yellow and red cards go to the ledger and the Card search
+    attribute.
     """
 
     def __init__(self) -> None:
-        self.book = CaseBook(workflow.info().workflow_id, MATTER)
+        super().__init__(MATTER)
         self.submission: OversizeSubmission | None = None
         self.pending_supplement: OversizeSupplement | None = None
         self.awaiting_supplement = False
+        self.limits: CaseLimits | None = None
 
     @workflow.run
     async def run(self, submission: OversizeSubmission) -> CaseStatus:
         book = self.book
         self.submission = submission
+        received_at = workflow.now()
         workflow.upsert_search_attributes(
             [sa.MATTER.value_set(MATTER), sa.REGION.value_set(submission.origin_province)]
         )
-        await steps.record(book, Step.RECEIVED, department=Department.HIGHWAY, actor_role="portal")
+        await steps.record(book, Step.RECEIVED, department=HIGHWAY, actor_role="portal")
 
-        accepted = await self._accept(submission)
+        accepted = await self._accept(submission, received_at)
         if accepted is None:
-            return book.status()
+            return await self._after_close()
         submission, facts, assessment, problems = accepted
-        permit_class = assessment.permit_class
-        assert permit_class is not None  # acceptance refuses cases that need no permit
-        limits = oversize_limits(permit_class, submission.request.cross_province)
-        await self._start_clock(limits)
+        limits = self.limits
+        assert limits is not None and assessment.permit_class is not None
 
         if not await self._review(submission, facts, assessment, problems, limits):
             return await self._withdrawn()
         if refused := steps.refusals(book):
             return await self._decide_refusal(refused)
 
-        if (spec := countersign_task(submission, permit_class)) is not None:
+        if (spec := countersign_task(submission, assessment.permit_class)) is not None:
             steps.enter_stage(book, Stage.COUNTERSIGN)
-            due = await steps.due_dates(workflow.now(), {spec.task_id: limits.countersign_task})
-            await steps.open_task(
-                book,
-                spec.task_id,
-                spec.department,
-                spec.kind,
-                spec.title,
-                due[spec.task_id],
-                limits.countersign_task,
-            )
+            await self._open_tasks([spec], {spec.task_id: limits.countersign_task}, stage="countersign")
             if not await steps.wait_for_tasks(book, [spec.task_id]):
                 return await self._withdrawn()
             if refused := steps.refusals(book):
@@ -106,7 +106,7 @@ class OversizeTransportCase:
     # --- acceptance (受理) --------------------------------------------------------------------------
 
     async def _accept(
-        self, submission: OversizeSubmission
+        self, submission: OversizeSubmission, received_at: datetime
     ) -> tuple[OversizeSubmission, RegistryFacts, Assessment, list[Problem]] | None:
         """Pre-fill, assess and decide acceptance; at most one 补正 round (行政许可法 Art. 32)."""
         book = self.book
@@ -126,15 +126,18 @@ class OversizeTransportCase:
             today = local_date(workflow.now())
             assessment = assess(submission.request, carrier_standing(facts), today)
             problems = registry_problems(submission, facts, today)
-            book.permit_class = assessment.permit_class.value if assessment.permit_class else None
             decision = acceptance(submission, assessment, problems)
+            if assessment.permit_class is not None:
+                book.permit_class = assessment.permit_class.value
+                await self._start_promised_clock(assessment.permit_class, submission, received_at)
             steps.enter_stage(book, Stage.ACCEPTANCE)
             if book.withdrawn:
-                await self._withdrawn()
+                await self._withdrawn_close()
                 return None
             if decision.verdict is Verdict.ACCEPT:
                 book.problems = []
                 book.reasons = decision.reasons
+                await self._start_statutory_clock()
                 return submission, facts, assessment, problems
             if decision.verdict is Verdict.NOT_ACCEPT or supplemented:
                 await self._not_accept(decision, supplemented)
@@ -146,31 +149,81 @@ class OversizeTransportCase:
             self.submission = submission
             supplemented = True
 
+    async def _start_promised_clock(
+        self, cls: PermitClass, submission: OversizeSubmission, received_at: datetime
+    ) -> None:
+        """The promised limit (承诺时限) counts from receipt; 受理 has its own stage limit within it."""
+        if self.limits is not None:
+            return
+        self.limits = limits = oversize_limits(cls, submission.request.cross_province)
+        acceptance_days = min(HUNAN_STAGE_SPLIT["acceptance"], limits.promised)
+        await self.supervision.set_limits(
+            received_at, {"promised": limits.promised, "stage:acceptance": acceptance_days}
+        )
+        self.supervision.watch("promised", department=HIGHWAY, scope="case", card=Card.RED, done=self._closed)
+        self.supervision.watch(
+            "stage:acceptance",
+            department=HIGHWAY,
+            scope="stage",
+            done=lambda: (
+                self._closed() or self.book.stage not in (Stage.PREFILL, Stage.ACCEPTANCE, Stage.SUPPLEMENT)
+            ),
+        )
+
+    async def _start_statutory_clock(self) -> None:
+        """受理: the statutory limit (Art. 15) counts from acceptance (the start day is not counted)."""
+        book, limits = self.book, self.limits
+        assert limits is not None
+        await self.supervision.set_limits(workflow.now(), {"statutory": limits.statutory})
+        self.supervision.watch(
+            "statutory",
+            department=HIGHWAY,
+            scope="case",
+            warn=False,
+            card=Card.RED_STATUTORY,
+            done=self._closed,
+        )
+        workflow.upsert_search_attributes([sa.PERMIT_CLASS.value_set(book.permit_class or "")])
+        await steps.record(
+            book,
+            Step.ACCEPTED,
+            department=HIGHWAY,
+            actor_role="system",
+            outcome="受理",
+            planned_at=book.due,
+            limit_working_days=limits.promised,
+            detail={
+                "permit_class": book.permit_class,
+                "statutory_due": book.statutory_due.isoformat() if book.statutory_due else None,
+                "statutory_working_days": limits.statutory,
+                "promised_working_days": limits.promised,
+            },
+        )
+
+    def _closed(self) -> bool:
+        return self.book.outcome is not None
+
     async def _ask_for_supplement(self, decision: AcceptanceDecision) -> OversizeSupplement | None:
         """补正: name every missing item once, stop the clock, wait for the applicant within the limit."""
-        book = self.book
+        book, limits = self.book, self.limits
+        assert limits is not None
         book.problems = decision.missing
         book.reasons = decision.reasons
-        limit = oversize_limits(PermitClass(book.permit_class or "I"), False).supplement_reply
-        reply_due = (await steps.due_dates(workflow.now(), {"supplement": limit}))["supplement"]
+        reply_due = (await steps.due_dates(workflow.now(), {"supplement": limits.supplement_reply}))[
+            "supplement"
+        ]
         steps.enter_stage(book, Stage.SUPPLEMENT)
         missing = [p.model_dump() for p in decision.missing]
         await steps.record(
             book,
             Step.SUPPLEMENT,
-            department=Department.HIGHWAY,
+            department=HIGHWAY,
             actor_role="system",
             planned_at=reply_due,
-            limit_working_days=limit,
+            limit_working_days=limits.supplement_reply,
             detail={"missing": missing},
         )
-        await steps.record(
-            book,
-            Step.CLOCK_STOP,
-            department=Department.HIGHWAY,
-            actor_role="system",
-            detail={"reason": "补正"},
-        )
+        await self.supervision.stop("补正", HIGHWAY, "system")
         await steps.notify(
             book,
             "supplement",
@@ -186,65 +239,31 @@ class OversizeTransportCase:
             )
         except TimeoutError:
             self.awaiting_supplement = False
-            await steps.close_case(
-                book,
-                Outcome.SUPPLEMENT_EXPIRED,
-                Department.HIGHWAY,
-                ["申请人未在补正期限内补正，申请终止"],
-            )
+            await self.close(Outcome.SUPPLEMENT_EXPIRED, HIGHWAY, ["申请人未在补正期限内补正，申请终止"])
             return None
         self.awaiting_supplement = False
         if book.withdrawn:
-            await self._withdrawn()
+            await self._withdrawn_close()
             return None
-        await steps.record(
-            book,
-            Step.CLOCK_RESUME,
-            department=Department.HIGHWAY,
-            actor_role="applicant",
-            detail={"reason": "补正已提交"},
-        )
+        await self.supervision.resume(HIGHWAY, "applicant")
         supplement, self.pending_supplement = self.pending_supplement, None
         return supplement
 
     async def _not_accept(self, decision: AcceptanceDecision, after_supplement: bool) -> None:
-        reasons = (
-            decision.reasons
-            if not after_supplement or decision.verdict is Verdict.NOT_ACCEPT
-            else ["补正后材料仍不齐全或与登记数据不符：" + "；".join(decision.reasons)]
-        )
+        reasons = decision.reasons
+        if after_supplement and decision.verdict is not Verdict.NOT_ACCEPT:
+            reasons = ["补正后材料仍不齐全或与登记数据不符：" + "；".join(decision.reasons)]
+        book = self.book
         await steps.record(
-            book := self.book,
+            book,
             Step.NOT_ACCEPTED,
-            department=Department.HIGHWAY,
+            department=HIGHWAY,
             actor_role="system",
             outcome="不予受理",
             detail={"reasons": reasons},
         )
         await steps.notify(book, "not_accepted", "applicant", {"case_id": book.case_id, "reasons": reasons})
-        await steps.close_case(book, Outcome.NOT_ACCEPTED, Department.HIGHWAY, reasons)
-
-    async def _start_clock(self, limits: CaseLimits) -> None:
-        """受理: the statutory and promised clocks start now (the start day is not counted)."""
-        book = self.book
-        due = await steps.due_dates(
-            workflow.now(), {"promised": limits.promised, "statutory": limits.statutory}
-        )
-        book.due, book.statutory_due = due["promised"], due["statutory"]
-        await steps.record(
-            book,
-            Step.ACCEPTED,
-            department=Department.HIGHWAY,
-            actor_role="system",
-            outcome="受理",
-            planned_at=book.due,
-            limit_working_days=limits.promised,
-            detail={
-                "statutory_due": book.statutory_due.isoformat(),
-                "statutory_working_days": limits.statutory,
-                "permit_class": book.permit_class,
-            },
-        )
+        await self.close(Outcome.NOT_ACCEPTED, HIGHWAY, reasons)
 
     # --- parallel review (并联审核) ------------------------------------------------------------------
 
@@ -259,8 +278,29 @@ class OversizeTransportCase:
         book = self.book
         steps.enter_stage(book, Stage.REVIEW)
         specs = review_tasks(submission)
-        limit_of = {spec.task_id: self._limit_for(spec, limits) for spec in specs}
-        dues = await steps.due_dates(workflow.now(), {t: n for t, n in limit_of.items()})
+        approved, reasons = auto_approval(submission, assessment, facts, problems)
+        book.reasons = book.reasons + reasons
+        auto = {"review:highway"} if approved else set()
+        await self._open_tasks(
+            specs, {spec.task_id: self._limit_for(spec, limits) for spec in specs}, stage="review", auto=auto
+        )
+        if approved:
+            opinion = Opinion(
+                task_id="review:highway", department=HIGHWAY, approve=True, reason="；".join(reasons)
+            )
+            await steps.answer_task(book, opinion, by_rules=True)
+        return await steps.wait_for_tasks(book, [spec.task_id for spec in specs])
+
+    async def _open_tasks(
+        self, specs: list[TaskSpec], limit_of: dict[str, int], *, stage: str, auto: set[str] | None = None
+    ) -> None:
+        """承办: open the tasks with their limits; watch each one a person must answer, and the stage."""
+        book, sup = self.book, self.supervision
+        humans = [spec for spec in specs if spec.task_id not in (auto or set())]
+        limits = {f"task:{spec.task_id}": limit_of[spec.task_id] for spec in humans}
+        if humans:
+            limits[f"stage:{stage}"] = max(limit_of[spec.task_id] for spec in humans)
+        due = await sup.set_limits(workflow.now(), limits) if limits else {}
         for spec in specs:
             await steps.open_task(
                 book,
@@ -268,23 +308,33 @@ class OversizeTransportCase:
                 spec.department,
                 spec.kind,
                 spec.title,
-                dues[spec.task_id],
+                due.get(f"task:{spec.task_id}"),
                 limit_of[spec.task_id],
             )
-        approved, reasons = auto_approval(submission, assessment, facts, problems)
-        book.reasons = book.reasons + reasons
-        if approved:
-            await steps.answer_task(
-                book,
-                Opinion(
-                    task_id="review:highway",
-                    department=Department.HIGHWAY,
-                    approve=True,
-                    reason="；".join(reasons),
-                ),
-                by_rules=True,
+        for spec in humans:
+            sup.watch(
+                f"task:{spec.task_id}",
+                department=spec.department,
+                scope="task",
+                task_id=spec.task_id,
+                done=self._task_settled(spec.task_id),
             )
-        return await steps.wait_for_tasks(book, [spec.task_id for spec in specs])
+        if humans:
+            waiting = [spec.task_id for spec in humans]
+            sup.watch(
+                f"stage:{stage}",
+                department=HIGHWAY,
+                scope="stage",
+                warn=False,
+                done=lambda: (
+                    self._closed() or all(book.tasks[t].answered for t in waiting if t in book.tasks)
+                ),
+            )
+
+    def _task_settled(self, task_id: str) -> Callable[[], bool]:
+        """Done watching a task once it is answered, closed with the case, or the case has ended."""
+        book = self.book
+        return lambda: task_id not in book.tasks or book.tasks[task_id].answered or self._closed()
 
     @staticmethod
     def _limit_for(spec: TaskSpec, limits: CaseLimits) -> int:
@@ -292,7 +342,7 @@ class OversizeTransportCase:
             return limits.province_task
         return limits.review_task
 
-    # --- decision (决定) and issuing (制证) ----------------------------------------------------------
+    # --- decision (决定), issuing (制证), closing (办结) ----------------------------------------------
 
     async def _decide_refusal(self, refused: list[str]) -> CaseStatus:
         book = self.book
@@ -300,14 +350,15 @@ class OversizeTransportCase:
         await steps.record(
             book,
             Step.DECIDED,
-            department=Department.HIGHWAY,
+            department=HIGHWAY,
             actor_role="system",
             outcome="不予许可",
             planned_at=book.due,
             detail={"reasons": refused},
         )
         await steps.notify(book, "refused", "applicant", {"case_id": book.case_id, "reasons": refused})
-        return await steps.close_case(book, Outcome.REFUSED, Department.HIGHWAY, refused)
+        await self.close(Outcome.REFUSED, HIGHWAY, refused)
+        return await self._after_close()
 
     async def _approve(self, submission: OversizeSubmission) -> CaseStatus:
         book = self.book
@@ -316,7 +367,7 @@ class OversizeTransportCase:
         await steps.record(
             book,
             Step.DECIDED,
-            department=Department.HIGHWAY,
+            department=HIGHWAY,
             actor_role="system",
             outcome="准予许可",
             planned_at=book.due,
@@ -324,11 +375,16 @@ class OversizeTransportCase:
         )
         steps.enter_stage(book, Stage.ISSUING)
         await steps.sign_and_issue(book, self._licence_input(submission))
-        return await steps.close_case(book, Outcome.APPROVED, Department.HIGHWAY, book.reasons)
+        await self.close(Outcome.APPROVED, HIGHWAY, book.reasons)
+        return await self._after_close()
+
+    async def _after_close(self) -> CaseStatus:
+        if self.limits is None:  # closed before any class was known: nothing to rate against
+            return await steps.finish(self.book)
+        return await self.evaluate(self.limits, HIGHWAY)
 
     def _licence_input(self, submission: OversizeSubmission) -> IssueLicenceInput:
         req = submission.request
-        facts_route = [f"{s.road} {s.from_}—{s.to}（{s.province}）" for s in submission.route]
         return IssueLicenceInput(
             case_id=self.book.case_id,
             licence_key="permit",
@@ -346,7 +402,7 @@ class OversizeTransportCase:
                 "dimensions": f"{req.loaded.length_m}×{req.loaded.width_m}×{req.loaded.height_m} m",
                 "total_mass_kg": f"{req.loaded.total_mass_kg:g}",
                 "axles": str(req.vehicle.axles),
-                "route": facts_route,
+                "route": [f"{s.road} {s.from_}—{s.to}（{s.province}）" for s in submission.route],
                 "conditions": self.book.conditions,
             },
             checkpoints=[
@@ -356,23 +412,17 @@ class OversizeTransportCase:
             notice={"case_id": self.book.case_id, "outcome": "approved"},
         )
 
-    async def _withdrawn(self) -> CaseStatus:
-        book = self.book
+    async def _withdrawn_close(self) -> None:
         await steps.record(
-            book, Step.WITHDRAWN, department=Department.HIGHWAY, actor_role="applicant", outcome="撤回"
+            self.book, Step.WITHDRAWN, department=HIGHWAY, actor_role="applicant", outcome="撤回"
         )
-        return await steps.close_case(book, Outcome.WITHDRAWN, Department.HIGHWAY, ["申请人撤回申请"])
+        await self.close(Outcome.WITHDRAWN, HIGHWAY, ["申请人撤回申请"])
 
-    # --- messages -----------------------------------------------------------------------------------
+    async def _withdrawn(self) -> CaseStatus:
+        await self._withdrawn_close()
+        return await steps.finish(self.book)
 
-    @workflow.update
-    async def submit_opinion(self, opinion: Opinion) -> CaseStatus:
-        await steps.answer_task(self.book, opinion)
-        return self.book.status()
-
-    @submit_opinion.validator
-    def _validate_opinion(self, opinion: Opinion) -> None:
-        steps.check_opinion(self.book, opinion)
+    # --- the 补正 message (this matter's own) ------------------------------------------------------
 
     @workflow.update
     def supplement(self, supplement: OversizeSupplement) -> CaseStatus:
@@ -387,19 +437,3 @@ class OversizeTransportCase:
             raise ValueError("materials: a supplement must add a material or correct a field")
         assert self.submission is not None
         apply_supplement(self.submission, supplement)  # a bad correction fails here, naming its field
-
-    @workflow.update
-    def withdraw(self, withdrawal: Withdrawal) -> CaseStatus:
-        self.book.withdrawn = True
-        return self.book.status()
-
-    @withdraw.validator
-    def _validate_withdraw(self, withdrawal: Withdrawal) -> None:
-        if self.book.withdrawn:
-            raise ValueError("stage: the application has already been withdrawn")
-        if self.book.decided:
-            raise ValueError(f"stage: the case is at {self.book.stage.value}; it can no longer be withdrawn")
-
-    @workflow.query
-    def status(self) -> CaseStatus:
-        return self.book.status()

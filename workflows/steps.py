@@ -63,6 +63,9 @@ class CaseBook:
         self.licence_ids: list[str] = []
         self.conditions: list[str] = []
         self.withdrawn = False
+        self.clock_stopped: str | None = None
+        self.rating: int | None = None
+        self.rectification: Task | None = None
         self._ledger_count = 0
 
     def status(self) -> CaseStatus:
@@ -81,6 +84,9 @@ class CaseBook:
             reasons=self.reasons,
             licence_ids=self.licence_ids,
             conditions=self.conditions,
+            clock_stopped=self.clock_stopped,
+            rating=self.rating,
+            rectification=self.rectification,
         )
 
     @property
@@ -273,8 +279,8 @@ async def sign_and_issue(book: CaseBook, inp: IssueLicenceInput) -> IssuedLicenc
     return ref
 
 
-async def close_case(book: CaseBook, outcome: Outcome, department: str, reasons: list[str]) -> CaseStatus:
-    """办结: the outcome, the ledger's closing event, the final search attributes."""
+async def close_case(book: CaseBook, outcome: Outcome, department: str, reasons: list[str]) -> None:
+    """办结: the outcome, the ledger's closing event with the final dues, the final search attributes."""
     book.outcome = outcome
     book.reasons = reasons
     close_unanswered(book)
@@ -286,8 +292,15 @@ async def close_case(book: CaseBook, outcome: Outcome, department: str, reasons:
         actor_role="system",
         outcome=outcome.value,
         planned_at=book.due,
-        detail={"reasons": reasons, "licence_ids": book.licence_ids},
+        detail={
+            "reasons": reasons,
+            "licence_ids": book.licence_ids,
+            "statutory_due": book.statutory_due.isoformat() if book.statutory_due else None,
+        },
     )
-    # Updates still running (an opinion writing its ledger event) must finish before the case ends.
+
+
+async def finish(book: CaseBook) -> CaseStatus:
+    """The workflow's result; updates still running (a ledger write) finish first."""
     await workflow.wait_condition(workflow.all_handlers_finished)
     return book.status()

@@ -1,0 +1,110 @@
+"""The portal HTTP API (FastAPI): submissions, case status, officers' opinions, licences.
+
+    app = create_app(Settings.from_env())              # connects to Temporal in its lifespan
+    app = create_app(settings, client=c, deps=d, task_queue=q)   # tests, embedded stack
+
+OpenAPI at /docs. Every error answers `{"detail": [{"field", "message"}, …]}` (portal.errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from activities.deps import Deps, build_deps, dispose
+from portal import audit, cases, errors, licences
+from portal.auth import ApplicantTokens, TokenStore, applicant_secret
+from portal.config import PortalConfig
+from portal.matters import MATTERS
+from portal.middleware import BodyLimit, RequestLog
+from portal.state import PortalState
+from settings import Settings
+
+TITLE = "onething portal API"
+DESCRIPTION = (
+    "高效办成一件事: submit an application from the provincial portal, follow the case, answer "
+    "department tasks, supplement or withdraw, fetch and verify e-licences."
+)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: Client | None = None,
+    deps: Deps | None = None,
+    task_queue: str | None = None,
+    config: PortalConfig | None = None,
+) -> FastAPI:
+    """The portal app. Without `client`/`deps` its lifespan connects to Temporal and builds the store."""
+    config = config or PortalConfig.from_env(settings)
+    state = PortalState(
+        settings=settings,
+        config=config,
+        tokens=TokenStore(config.tokens_file),
+        applicants=ApplicantTokens(applicant_secret(config.applicant_secret, settings.data_dir)),
+        task_queue=task_queue or settings.task_queue,
+        client=client,
+        deps=deps,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built: Deps | None = None
+        if state.client is None:
+            state.client = await Client.connect(
+                settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                data_converter=pydantic_data_converter,
+            )
+        if state.deps is None:
+            state.deps = built = await build_deps(settings)
+        try:
+            yield
+        finally:
+            if built is not None:  # only what we built; the caller's store is the caller's
+                await dispose(built)
+
+    app = FastAPI(title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan)
+    app.state.portal = state
+    errors.install(app)
+    app.include_router(cases.router)
+    app.include_router(licences.router)
+    app.include_router(audit.router)
+    # Added last = outermost: the log sees every answer, the 413s of the body limit included.
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(RequestLog)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=TITLE, version=app.version, description=DESCRIPTION, routes=app.routes)
+            _add_schemas(schema, _hand_parsed_models())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _hand_parsed_models() -> list[type[BaseModel]]:
+    """Bodies the endpoints parse themselves (to pick the schema by matter): documented here."""
+    models: dict[str, type[BaseModel]] = {}
+    for matter in MATTERS.values():
+        for model in (matter.submission, matter.supplement):
+            models[model.__name__] = model
+    return list(models.values())
+
+
+def _add_schemas(schema: dict[str, Any], models: list[type[BaseModel]]) -> None:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in models:
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in model_schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components.setdefault(model.__name__, model_schema)

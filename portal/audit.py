@@ -1,0 +1,73 @@
+"""The auditors' report over HTTP (效能监察), for auditor tokens only.
+
+    GET /audit?from=2026-09-01&to=2026-09-30        the report as one self-contained HTML page
+    GET /audit.json?from=…&to=…                      the same report as `onething audit --format json`
+
+`from`/`to` select the cases by the date of their 收件 (receipt) in Asia/Shanghai, both included, and
+are optional; open cases are judged overdue as of the request. Same computation and rendering as the
+CLI (store.audit_queries.build_report, cli.audit_render).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from cli.audit_render import render_html, report_document
+from domain.audit import AuditReport
+from domain.calendar import MissingCalendarYear
+from portal.auth import Principal, Role
+from portal.errors import ApiError
+from portal.security import require
+from portal.state import PortalState, portal_state
+from store.audit_queries import build_report
+
+router = APIRouter(tags=["audit"])
+
+Auditor = Annotated[Principal, Depends(require(Role.AUDITOR))]
+State = Annotated[PortalState, Depends(portal_state)]
+From = Annotated[date | None, Query(alias="from", description="first day of receipt (Asia/Shanghai)")]
+To = Annotated[date | None, Query(alias="to", description="last day of receipt (Asia/Shanghai)")]
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no bearer token, or one we do not know"},
+    403: {"description": "the token is not an auditor's"},
+    503: {"description": "the working-day calendar lacks a year the report needs"},
+}
+
+
+async def _report(state: PortalState, received_from: date | None, received_to: date | None) -> AuditReport:
+    if received_from and received_to and received_to < received_from:
+        raise ApiError(422, "to", f"{received_to} is before from {received_from}")
+    deps = state.store()
+    try:
+        return await build_report(
+            deps.sessions,
+            deps.calendar,
+            now=datetime.now(UTC),
+            received_from=received_from,
+            received_to=received_to,
+        )
+    except MissingCalendarYear as exc:
+        # Not the caller's fault: the calendar data lacks a year (ONETHING_CALENDAR_FILES adds it).
+        raise ApiError(503, "calendar", str(exc)) from exc
+
+
+@router.get("/audit", response_class=HTMLResponse, responses=AUTH_ERRORS)
+async def audit_page(
+    _auditor: Auditor, state: State, received_from: From = None, received_to: To = None
+) -> HTMLResponse:
+    """效能监察报告: the report as one HTML page (inline CSS and SVG charts, no script)."""
+    report = await _report(state, received_from, received_to)
+    return HTMLResponse(render_html(report), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/audit.json", responses=AUTH_ERRORS)
+async def audit_json(
+    _auditor: Auditor, state: State, received_from: From = None, received_to: To = None
+) -> JSONResponse:
+    """The report as JSON, the document `onething audit --format json` prints."""
+    report = await _report(state, received_from, received_to)
+    return JSONResponse(report_document(report), headers={"Cache-Control": "no-store"})

@@ -1,0 +1,249 @@
+"""Case endpoints: portal submissions, status, officers' opinions, the applicant's 补正 and 撤回.
+
+POST /api/v1/cases                          portal      submit (idempotent per submission_id)
+GET  /api/v1/cases/{case_id}                applicant of the case, officer, auditor
+POST /api/v1/cases/{case_id}/opinions       officer     answer an open task of one's department
+POST /api/v1/cases/{case_id}/supplements    applicant   answer a 补正 notice
+POST /api/v1/cases/{case_id}/withdrawal     applicant   撤回
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
+
+from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Withdrawal
+from portal import gateway
+from portal.auth import Principal, Role
+from portal.errors import ApiError, forbidden, invalid
+from portal.matters import MATTERS, OPINION_UPDATE, SUPPLEMENT_UPDATE, WITHDRAW_UPDATE, Matter, matter_of_case
+from portal.security import require
+from portal.state import PortalState, portal_state
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+CaseId = Annotated[str, Path(min_length=1, max_length=200, description="`<matter>-<submission_id>`")]
+State = Annotated[PortalState, Depends(portal_state)]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no bearer token, or an unknown one"},
+    403: {"description": "the token's role, department or case does not allow this"},
+    404: {"description": "no such case"},
+    409: {"description": "the case is not in a state that accepts this"},
+    413: {"description": "the body is over the size limit"},
+    422: {"description": "bad input: every bad field, `{detail: [{field, message}]}`"},
+}
+
+
+class Submitted(BaseModel):
+    case_id: str
+    applicant_token: str = Field(description="Bearer token of the applicant for this case only.")
+    status_url: str
+
+
+class TaskView(BaseModel):
+    task_id: str
+    department: str
+    title: str
+    due: datetime | None
+
+
+class CaseView(BaseModel):
+    """The case as the status query tells it."""
+
+    case_id: str
+    matter: str
+    stage: Stage
+    outcome: Outcome | None
+    permit_class: str | None
+    due: datetime | None
+    card: str | None
+    open_tasks: list[TaskView]
+    licence_ids: list[str]
+    problems: list[Problem] = Field(description="What a 补正 asks the applicant to fix, by field.")
+    reasons: list[str]
+    conditions: list[str]
+
+    @classmethod
+    def of(cls, status: CaseStatus) -> CaseView:
+        return cls(
+            case_id=status.case_id,
+            matter=status.matter,
+            stage=status.stage,
+            outcome=status.outcome,
+            permit_class=status.permit_class,
+            due=status.due,
+            card=status.card,
+            open_tasks=[
+                TaskView(task_id=t.task_id, department=t.department, title=t.title, due=t.due)
+                for t in status.open_tasks
+            ],
+            licence_ids=status.licence_ids,
+            problems=status.problems,
+            reasons=status.reasons,
+            conditions=status.conditions,
+        )
+
+
+class OpinionIn(BaseModel):
+    """An officer's answer; the department is the officer's token's, never the body's."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    task_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    approve: StrictBool
+    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    conditions: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+def _body_schema(models: list[type[BaseModel]]) -> dict[str, Any]:
+    """OpenAPI request body for a body we parse ourselves (schemas added in `portal.app.openapi`)."""
+    refs = [{"$ref": f"#/components/schemas/{m.__name__}"} for m in models]
+    schema = refs[0] if len(refs) == 1 else {"oneOf": refs}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=Submitted,
+    summary="Submit an application (idempotent per submission_id)",
+    responses={
+        **ERRORS,
+        200: {"model": Submitted, "description": "the same submission_id again: the same case"},
+    },
+    openapi_extra=_body_schema(list(dict.fromkeys(m.submission for m in MATTERS.values()))),
+)
+async def submit(
+    request: Request,
+    response: Response,
+    state: State,
+    principal: Annotated[Principal, Depends(require(Role.PORTAL))],
+) -> Submitted:
+    """A portal submission; `matter` selects its schema. A new case answers 202, a repeat 200."""
+    matter, submission = _parse_submission(await request.body())
+    handle, created = await matter.start(state.temporal(), submission, state.task_queue)
+    request.state.case_id = handle.id
+    response.status_code = 202 if created else 200
+    return Submitted(
+        case_id=handle.id,
+        applicant_token=state.applicants.token_for(handle.id),
+        status_url=str(request.app.url_path_for("case_status", case_id=handle.id)),
+    )
+
+
+@router.get("/{case_id}", name="case_status", response_model=CaseView, responses=ERRORS)
+async def status(
+    case_id: CaseId,
+    state: State,
+    principal: Annotated[Principal, Depends(require(Role.APPLICANT, Role.OFFICER, Role.AUDITOR))],
+) -> CaseView:
+    _known_matter(case_id)
+    return CaseView.of(await gateway.case_status(state.temporal(), case_id))
+
+
+@router.post("/{case_id}/opinions", response_model=CaseView, responses=ERRORS)
+async def submit_opinion(
+    case_id: CaseId,
+    body: OpinionIn,
+    state: State,
+    officer: Annotated[Principal, Depends(require(Role.OFFICER))],
+) -> CaseView:
+    """Answer an open task of the officer's department (审核/会签意见). A refusal needs a reason."""
+    if not body.approve and not body.reason:
+        raise ApiError(422, "reason", "a refusal must give its reason")
+    department = officer.department
+    if department is None:  # the tokens file gives every officer a department; never trust a gap
+        raise forbidden("authorization", "this officer token has no department")
+    _known_matter(case_id)
+    client = state.temporal()
+    # Classify first, from the status, so a wrong department is a 403 and not the validator's 409.
+    current = await gateway.case_status(client, case_id)
+    task = next((t for t in current.open_tasks if t.task_id == body.task_id), None)
+    if task is None:
+        raise ApiError(409, "task_id", f"no open task {body.task_id!r} in this case")
+    if task.department != department:
+        raise forbidden("department", f"task {body.task_id!r} belongs to {task.department}")
+    opinion = Opinion(
+        task_id=body.task_id,
+        department=department,
+        approve=body.approve,
+        reason=body.reason,
+        conditions=body.conditions,
+        officer=officer.name,
+    )
+    return CaseView.of(await gateway.execute_update(client, case_id, OPINION_UPDATE, opinion))
+
+
+@router.post(
+    "/{case_id}/supplements",
+    response_model=CaseView,
+    responses=ERRORS,
+    openapi_extra=_body_schema(list(dict.fromkeys(m.supplement for m in MATTERS.values()))),
+)
+async def supplement(
+    case_id: CaseId,
+    request: Request,
+    state: State,
+    applicant: Annotated[Principal, Depends(require(Role.APPLICANT))],
+) -> CaseView:
+    """The applicant's answer to a 补正 notice; 409 when no 补正 is open."""
+    matter = _known_matter(case_id)
+    try:
+        answer = matter.supplement.model_validate_json(await request.body(), strict=True)
+    except ValidationError as error:
+        raise invalid(error) from None
+    return CaseView.of(await gateway.execute_update(state.temporal(), case_id, SUPPLEMENT_UPDATE, answer))
+
+
+@router.post("/{case_id}/withdrawal", response_model=CaseView, responses=ERRORS)
+async def withdraw(
+    case_id: CaseId,
+    state: State,
+    applicant: Annotated[Principal, Depends(require(Role.APPLICANT))],
+    withdrawal: Annotated[Withdrawal | None, Body()] = None,
+) -> CaseView:
+    """撤回 before the decision; 409 once decided or already withdrawn."""
+    _known_matter(case_id)
+    update = withdrawal or Withdrawal()
+    return CaseView.of(await gateway.execute_update(state.temporal(), case_id, WITHDRAW_UPDATE, update))
+
+
+def _known_matter(case_id: str) -> Matter:
+    matter = matter_of_case(case_id)
+    if matter is None:
+        raise gateway.unknown_case(case_id)
+    return matter
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(422, "body", "not valid JSON") from None
+    if not isinstance(document, dict):
+        raise ApiError(422, "body", "expected a JSON object")
+    return document
+
+
+def _parse_submission(raw: bytes) -> tuple[Matter, BaseModel]:
+    document = _json_object(raw)
+    name = document.get("matter")
+    known = ", ".join(sorted(MATTERS))
+    if name is None:
+        raise ApiError(422, "matter", f"Field required: one of {known}")
+    matter = MATTERS.get(name) if isinstance(name, str) else None
+    if matter is None:
+        shown = name[:50] if isinstance(name, str) else name
+        raise ApiError(422, "matter", f"unknown matter {shown!r}; expected one of {known}")
+    try:
+        # Strict: no "true" for true or "5" for 5; JSON mode still reads dates from ISO strings.
+        return matter, matter.submission.model_validate_json(raw, strict=True)
+    except ValidationError as error:
+        raise invalid(error) from None

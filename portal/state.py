@@ -1,0 +1,44 @@
+"""What every request handler reaches: the Temporal client, the activities' store, the credentials.
+
+Set up by `portal.app.create_app`; the client and store are filled in by the lifespan when the caller
+did not pass them (tests pass their own, and in-process ASGI transports run no lifespan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from temporalio.client import Client
+
+from activities.deps import Deps
+from portal.auth import ApplicantTokens, TokenStore
+from portal.config import PortalConfig
+from portal.errors import ApiError
+from settings import Settings
+
+
+@dataclass
+class PortalState:
+    settings: Settings
+    config: PortalConfig
+    tokens: TokenStore
+    applicants: ApplicantTokens
+    task_queue: str
+    client: Client | None = None
+    deps: Deps | None = None
+
+    def temporal(self) -> Client:
+        if self.client is None:
+            raise ApiError(503, "server", "not connected to Temporal yet")
+        return self.client
+
+    def store(self) -> Deps:
+        if self.deps is None:
+            raise ApiError(503, "server", "the licence store is not ready yet")
+        return self.deps
+
+
+def portal_state(request: Request) -> PortalState:
+    state: PortalState = request.app.state.portal
+    return state

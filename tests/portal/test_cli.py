@@ -1,0 +1,206 @@
+"""`onething submit | status | decide | portal` without a server: a mock transport records the calls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cli import portal_client
+from portal.auth import ensure_dev_tokens
+from tests.factories import CLASS_I
+from tests.portal.conftest import onething
+
+Capture = pytest.CaptureFixture[str]
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("ONETHING_TOKEN", "ONETHING_PORTAL_URL", "ONETHING_TOKENS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ONETHING_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def dev(data_dir: Path) -> dict[str, str]:
+    tokens: dict[str, str] = json.loads(ensure_dev_tokens(data_dir).read_text(encoding="utf-8"))
+    return tokens
+
+
+class Recorder:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.requests: list[httpx.Request] = []
+        self.answer: Handler = lambda request: httpx.Response(200, json={"ok": True})
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            self.requests.append(request)
+            return self.answer(request)
+
+        def client(base_url: str) -> httpx.Client:
+            return httpx.Client(base_url=base_url, transport=httpx.MockTransport(handler))
+
+        monkeypatch.setattr(portal_client, "http_client", client)
+
+    @property
+    def last(self) -> httpx.Request:
+        return self.requests[-1]
+
+    def body(self) -> Any:
+        return json.loads(self.last.content)
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    return Recorder(monkeypatch)
+
+
+def test_submit_posts_the_file_with_the_portal_dev_token(
+    tmp_path: Path, dev: dict[str, str], server: Recorder, capsys: Capture
+):
+    application = tmp_path / "application.json"
+    application.write_text(json.dumps(CLASS_I, ensure_ascii=False), encoding="utf-8")
+    answer = {"case_id": "oversize-transport-T-CLASS-I", "applicant_token": "ab" * 32, "status_url": "/x"}
+    server.answer = lambda request: httpx.Response(202, json=answer)
+
+    assert onething(["submit", str(application)]) == 0
+    assert json.loads(capsys.readouterr().out) == answer
+    assert (server.last.method, str(server.last.url)) == ("POST", "http://127.0.0.1:8000/api/v1/cases")
+    assert server.last.headers["authorization"] == f"Bearer {dev['portal']}"
+    assert server.last.headers["content-type"] == "application/json"
+    assert server.body() == CLASS_I
+
+
+def test_token_and_url_precedence(
+    tmp_path: Path, dev: dict[str, str], server: Recorder, monkeypatch: pytest.MonkeyPatch
+):
+    application = tmp_path / "a.json"
+    application.write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("ONETHING_TOKEN", "from-env")
+    monkeypatch.setenv("ONETHING_PORTAL_URL", "http://portal.example:9000/")
+    onething(["submit", str(application)])
+    assert server.last.headers["authorization"] == "Bearer from-env"
+    assert str(server.last.url) == "http://portal.example:9000/api/v1/cases"
+    onething(["submit", str(application), "--token", "from-flag", "--url", "http://other:1"])
+    assert server.last.headers["authorization"] == "Bearer from-flag"
+    assert str(server.last.url) == "http://other:1/api/v1/cases"
+
+
+def test_status_uses_the_auditor_dev_token(dev: dict[str, str], server: Recorder, capsys: Capture):
+    server.answer = lambda request: httpx.Response(200, json={"case_id": "c", "stage": "review"})
+    assert onething(["status", "oversize-transport-X"]) == 0
+    assert (server.last.method, server.last.url.path) == ("GET", "/api/v1/cases/oversize-transport-X")
+    assert server.last.headers["authorization"] == f"Bearer {dev['auditor']}"
+    assert json.loads(capsys.readouterr().out)["stage"] == "review"
+
+
+def test_decide_sends_the_opinion_with_the_departments_officer_token(dev: dict[str, str], server: Recorder):
+    argv = ["decide", "oversize-transport-X", "--as", "police", "--task", "countersign:police", "--approve"]
+    assert onething([*argv, "--condition", "夜间通行", "--condition", "护送"]) == 0
+    assert server.last.url.path == "/api/v1/cases/oversize-transport-X/opinions"
+    assert server.last.headers["authorization"] == f"Bearer {dev['officer:police']}"
+    assert server.body() == {
+        "task_id": "countersign:police",
+        "approve": True,
+        "conditions": ["夜间通行", "护送"],
+    }
+
+    refuse = ["decide", "C-1", "--as", "province:湖北", "--task", "review:province:湖北", "--refuse"]
+    assert onething([*refuse, "--reason", "桥梁限载"]) == 0
+    assert server.last.headers["authorization"] == f"Bearer {dev['officer:province:湖北']}"
+    assert server.body() == {
+        "task_id": "review:province:湖北",
+        "approve": False,
+        "conditions": [],
+        "reason": "桥梁限载",
+    }
+
+
+def test_decide_refuses_bad_input_before_calling(dev: dict[str, str], server: Recorder, capsys: Capture):
+    assert onething(["decide", "C-1", "--as", "highway", "--task", "review:highway", "--refuse"]) == 2
+    assert "--reason: a refusal must give its reason" in capsys.readouterr().err
+    assert onething(["decide", "C-1", "--as", "finance", "--task", "review:highway", "--approve"]) == 2
+    assert "no 'officer:finance' entry" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # argparse: --approve or --refuse is required
+        onething(["decide", "C-1", "--as", "highway", "--task", "review:highway"])
+    assert exit_info.value.code == 2
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("response", "code", "message"),
+    [
+        (
+            httpx.Response(
+                422,
+                json={
+                    "detail": [
+                        {"field": "request.loaded.height_m", "message": "Field required"},
+                        {"field": "carrier_code", "message": "not a valid unified social credit code"},
+                    ]
+                },
+            ),
+            2,
+            "HTTP 422: request.loaded.height_m: Field required; carrier_code: not a valid",
+        ),
+        (
+            httpx.Response(409, json={"detail": [{"field": "task_id", "message": "already answered"}]}),
+            2,
+            "HTTP 409: task_id: already answered",
+        ),
+        (httpx.Response(401, json={"detail": "plain"}), 2, "HTTP 401: plain"),
+        (httpx.Response(502, text="Bad Gateway"), 1, "HTTP 502: Bad Gateway"),
+    ],
+)
+def test_http_errors_go_to_stderr_with_the_servers_message(
+    dev: dict[str, str], server: Recorder, capsys: Capture, response: httpx.Response, code: int, message: str
+):
+    server.answer = lambda request: response
+    assert onething(["status", "C-1"]) == code
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("onething status: ") and message in err
+
+
+def test_an_unreachable_portal_is_exit_1(dev: dict[str, str], server: Recorder, capsys: Capture):
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    server.answer = refuse
+    assert onething(["status", "C-1", "--url", "http://127.0.0.1:9"]) == 1
+    assert "cannot reach the portal at http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_missing_tokens_and_files_are_bad_input(data_dir: Path, server: Recorder, capsys: Capture):
+    assert onething(["status", "C-1"]) == 2
+    assert "--token: no token given and no development tokens at" in capsys.readouterr().err
+    assert onething(["submit", str(data_dir / "missing.json"), "--token", "t"]) == 2
+    assert "FILE: cannot read" in capsys.readouterr().err
+    (data_dir / "bad.json").write_text("{nope", encoding="utf-8")
+    assert onething(["submit", str(data_dir / "bad.json"), "--token", "t"]) == 2
+    assert "is not UTF-8 JSON" in capsys.readouterr().err
+    assert onething(["status", "a/b", "--token", "t"]) == 2
+    assert server.requests == []
+
+
+def test_portal_command_serves_create_app_with_uvicorn(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+):
+    served: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: served.update(app=app, **options))
+    assert onething(["portal", "--port", "8123", "--dev-tokens"]) == 0
+    assert served["host"] == "127.0.0.1" and served["port"] == 8123 and served["access_log"] is False
+    assert served["app"].title == "onething portal API"
+    assert (data_dir / "dev-tokens.json").exists() and (data_dir / "tokens.json").exists()
+    assert "development tokens in" in capsys.readouterr().err
+
+    assert onething(["portal", "--port", "70000"]) == 2
+    assert "--port: must be between 1 and 65535" in capsys.readouterr().err
+    monkeypatch.setenv("ONETHING_APPLICANT_SECRET", "short")
+    assert onething(["portal"]) == 2
+    assert "ONETHING_APPLICANT_SECRET" in capsys.readouterr().err

@@ -1,0 +1,191 @@
+"""Efficiency e-supervision inside a case (行政效能电子监察): limits, 停表/复表, warnings and cards.
+
+Every limit a case runs against has a name ("promised", "statutory", "task:review:highway", …), a due
+time and a warning time (one working day earlier), both from the calendar activity. A watcher per
+limit sleeps on a durable timer until the warning, then until the due time, and writes 催办 or a card
+to the ledger unless its work was done first. Stopping the clock (补正, 加固改造, 专家评审) freezes
+every watcher; resuming moves every due time by the stopped working days, through the calendar
+activity, and the watchers wake up to the new times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import MoveDueDatesInput, move_due_dates
+    from domain.case import Card, Step
+    from workflows import search_attributes as sa
+    from workflows import steps
+    from workflows.steps import CaseBook
+
+WARN = "warn:"
+
+
+class Supervision:
+    """The limits of one case and the clock they run on."""
+
+    def __init__(self, book: CaseBook) -> None:
+        self.book = book
+        self.due: dict[str, datetime] = {}
+        self.limit_days: dict[str, int] = {}
+        self.stopped_at: datetime | None = None
+        self.stop_reason: str | None = None
+        self.version = 0  # bumped on every change of the clock, so watchers re-read their times
+        self.card: Card | None = None
+        self.watchers: list[asyncio.Task[None]] = []
+
+    @property
+    def stopped(self) -> bool:
+        return self.stopped_at is not None
+
+    async def set_limits(self, start: datetime, working_days: dict[str, int]) -> dict[str, datetime]:
+        """Due and warning times for limits counted from `start` (the start day is not counted)."""
+        ask = dict(working_days)
+        ask.update({WARN + name: max(n - 1, 0) for name, n in working_days.items()})
+        due = await steps.due_dates(start, ask)
+        self.due.update(due)
+        self.limit_days.update(working_days)
+        self._publish()
+        return {name: due[name] for name in working_days}
+
+    def _publish(self) -> None:
+        book = self.book
+        book.due = self.due.get("promised", book.due)
+        book.statutory_due = self.due.get("statutory", book.statutory_due)
+        for task in book.tasks.values():
+            task.due = self.due.get(f"task:{task.task_id}", task.due)
+        book.clock_stopped = self.stop_reason
+        self.version += 1
+
+    # --- 停表 / 复表 ------------------------------------------------------------------------------
+
+    async def stop(self, reason: str, department: str, actor_role: str) -> None:
+        self.stopped_at, self.stop_reason = workflow.now(), reason
+        self._publish()
+        await steps.record(
+            self.book,
+            Step.CLOCK_STOP,
+            department=department,
+            actor_role=actor_role,
+            detail={"reason": reason},
+        )
+
+    async def resume(self, department: str, actor_role: str) -> int:
+        """Restart the clock; every due moves by the stopped working days. Returns that number."""
+        assert self.stopped_at is not None
+        reason = self.stop_reason
+        moved = await steps.run_local(
+            move_due_dates,
+            MoveDueDatesInput(due=self.due, stopped_at=self.stopped_at, resumed_at=workflow.now()),
+            "move due dates (复表)",
+        )
+        self.due = moved.due
+        self.stopped_at, self.stop_reason = None, None
+        self._publish()
+        await steps.record(
+            self.book,
+            Step.CLOCK_RESUME,
+            department=department,
+            actor_role=actor_role,
+            planned_at=self.book.due,
+            detail={
+                "reason": reason,
+                "stopped_working_days": moved.stopped_working_days,
+                "promised_due": self.book.due.isoformat() if self.book.due else None,
+                "statutory_due": self.book.statutory_due.isoformat() if self.book.statutory_due else None,
+                "moved": {
+                    name: when.isoformat() for name, when in moved.due.items() if not name.startswith(WARN)
+                },
+            },
+        )
+        return moved.stopped_working_days
+
+    # --- watchers ---------------------------------------------------------------------------------
+
+    def watch(
+        self,
+        name: str,
+        *,
+        department: str,
+        scope: str,
+        done: Callable[[], bool],
+        warn: bool = True,
+        card: Card = Card.YELLOW,
+        task_id: str | None = None,
+    ) -> None:
+        """Watch limit `name` until `done()`: 催办 at its warning time, `card` at its due time."""
+        self.watchers.append(
+            asyncio.create_task(self._watch(name, department, scope, done, warn, card, task_id))
+        )
+
+    async def _watch(
+        self,
+        name: str,
+        department: str,
+        scope: str,
+        done: Callable[[], bool],
+        warn: bool,
+        card: Card,
+        task_id: str | None,
+    ) -> None:
+        pending = [Card.WARNING, card] if warn else [card]
+        while pending and not done():
+            moved_or_done = self._moved_or_done(done)
+            fire_at = self.due[WARN + name if pending[0] is Card.WARNING else name]
+            if self.stopped:
+                # The clock stands still: no limit runs out until it resumes.
+                await workflow.wait_condition(moved_or_done)
+                continue
+            delay = fire_at - workflow.now()
+            if delay.total_seconds() > 0:
+                try:
+                    await workflow.wait_condition(
+                        moved_or_done,
+                        timeout=delay,
+                        timeout_summary=f"{pending[0].value} {name}",
+                    )
+                    continue  # done, or the dues moved: look again
+                except TimeoutError:
+                    pass
+            await self._raise(pending.pop(0), name, department, scope, task_id)
+
+    def _moved_or_done(self, done: Callable[[], bool]) -> Callable[[], bool]:
+        """A wake-up condition: the work is done, or the clock changed since now."""
+        version = self.version
+        return lambda: done() or self.version != version
+
+    async def _raise(self, card: Card, name: str, department: str, scope: str, task_id: str | None) -> None:
+        book = self.book
+        if self.card is None or card.rank > self.card.rank:
+            self.card = card
+            book.card = card.value
+            workflow.upsert_search_attributes([sa.CARD.value_set(card.value)])
+        detail: dict[str, object] = {"scope": scope, "limit": name}
+        if task_id is not None:
+            detail["task_id"] = task_id
+        await steps.record(
+            book,
+            card.step,
+            department=department,
+            actor_role="system",
+            planned_at=self.due[name],
+            limit_working_days=self.limit_days.get(name),
+            detail=detail,
+        )
+        if card is Card.WARNING:
+            # 催办: the responsible department hears about it, once per limit.
+            await steps.notify(
+                book,
+                f"warning:{name}",
+                department,
+                {"case_id": book.case_id, "limit": name, "due": self.due[name].isoformat()},
+            )
+
+    async def settle(self) -> None:
+        """Let every watcher see that its work is done, so none is left mid-write at the end."""
+        await workflow.wait_condition(lambda: all(w.done() for w in self.watchers))
