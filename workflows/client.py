@@ -6,11 +6,17 @@ Not workflow code: nothing here runs in the sandbox.
 from __future__ import annotations
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.case import CaseStatus
 from domain.oversize_case import MATTER_NAME, OversizeSubmission
+from workflows import search_attributes as sa
 from workflows.oversize_transport import OversizeTransportCase
 
 
@@ -24,6 +30,18 @@ def summary_of(submission: OversizeSubmission, permit_class: str | None = None) 
     cls = f"{permit_class}类" if permit_class else "待评估"
     text = f"{MATTER_NAME} · {cls} · {submission.summary()}"
     return text.encode()[:200].decode(errors="ignore")
+
+
+def initial_search_attributes(matter: str, region: str) -> TypedSearchAttributes:
+    """Set at start, so a new case is findable at once; "none" lets officers query cases without a card."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(sa.MATTER, matter),
+            SearchAttributePair(sa.REGION, region),
+            SearchAttributePair(sa.STAGE, "received"),
+            SearchAttributePair(sa.CARD, "none"),
+        ]
+    )
 
 
 async def start_case(
@@ -40,6 +58,7 @@ async def start_case(
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=summary_of(submission),
+            search_attributes=initial_search_attributes(submission.matter, submission.origin_province),
         )
         return handle, True
     except WorkflowAlreadyStartedError:
