@@ -7,6 +7,7 @@ converter (pydantic), the task queue, the registered workflows and activities.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,6 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -27,6 +27,7 @@ from activities.licensing import issue_licence
 from activities.notices import queue_notice
 from activities.prefill import prefill_registries
 from activities.relay import run_relay, sender_from_env
+from codec import codec_from_env, encrypted_converter
 from settings import Settings
 from workflows import search_attributes
 from workflows.oversize_transport import OversizeTransportCase
@@ -97,10 +98,11 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 async def connect(settings: Settings) -> Client:
+    """A client whose payloads are encrypted (codec.py): the server never sees case data in clear."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=encrypted_converter(codec_from_env(os.environ, settings.data_dir)),
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Iterator
 from dataclasses import replace
@@ -21,13 +22,14 @@ from pathlib import Path
 
 import structlog
 import uvicorn
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.deps import Deps, build_deps, dispose
+from codec import codec_from_env, encrypted_converter
 from logs import configure_logging
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
+from portal.codec import TRUST_UI_ENV, UI_ORIGINS_ENV
 from settings import Settings, venv_binary
 from store.registries import RegistrySnapshot, import_snapshot, registry_is_empty
 from worker import connect, register_search_attributes, run_worker
@@ -127,16 +129,20 @@ async def run_up(
     settings = replace(settings, temporal_address=f"127.0.0.1:{temporal_port}")
     tokens_file = ensure_dev_tokens(settings.data_dir)
     portal_url = f"http://127.0.0.1:{portal_port}"
+    codec = codec_from_env(os.environ, settings.data_dir)
+    # The dev server's UI has no login: its own origin may use the codec endpoint (portal/codec.py).
+    os.environ.setdefault(TRUST_UI_ENV, "1")
+    os.environ.setdefault(UI_ORIGINS_ENV, f"http://127.0.0.1:{ui_port},http://localhost:{ui_port}")
     print(f"Starting the Temporal dev server (SQLite file {settings.data_dir / 'temporal.db'}) …", flush=True)
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(venv_binary("temporal")),
         dev_server_database_filename=str(settings.data_dir / "temporal.db"),
-        dev_server_extra_args=SQLITE_PRAGMAS,
+        dev_server_extra_args=[*SQLITE_PRAGMAS, "--ui-codec-endpoint", f"{portal_url}/codec"],
         port=temporal_port,
         ui=True,
         ui_port=ui_port,
         search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
+        data_converter=encrypted_converter(codec),
         namespace=settings.temporal_namespace,
     )
     deps = await build_deps(settings)
@@ -145,7 +151,9 @@ async def run_up(
             print(f"Registry was empty: loaded the SAMPLE registry {SAMPLE_REGISTRY.name}", flush=True)
         with _stop_on_signals() as stop:
             worker = asyncio.create_task(run_worker(env.client, settings, deps, stop))
-            app = create_app(settings, client=env.client, deps=deps, task_queue=settings.task_queue)
+            app = create_app(
+                settings, client=env.client, deps=deps, task_queue=settings.task_queue, codec=codec
+            )
             server = _PortalServer(
                 uvicorn.Config(app, host="127.0.0.1", port=portal_port, log_level="warning", log_config=None)
             )

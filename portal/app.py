@@ -8,18 +8,21 @@ OpenAPI at /docs. Every error answers `{"detail": [{"field", "message"}, …]}` 
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.deps import Deps, build_deps, dispose
+from codec import EncryptionCodec, codec_from_env, encrypted_converter
 from portal import audit, cases, errors, licences
+from portal import codec as codec_endpoint
 from portal.auth import ApplicantTokens, TokenStore, applicant_secret
 from portal.config import PortalConfig
 from portal.matters import MATTERS
@@ -41,6 +44,7 @@ def create_app(
     deps: Deps | None = None,
     task_queue: str | None = None,
     config: PortalConfig | None = None,
+    codec: EncryptionCodec | None = None,
 ) -> FastAPI:
     """The portal app. Without `client`/`deps` its lifespan connects to Temporal and builds the store."""
     config = config or PortalConfig.from_env(settings)
@@ -52,6 +56,7 @@ def create_app(
         task_queue=task_queue or settings.task_queue,
         client=client,
         deps=deps,
+        codec=codec or codec_from_env(os.environ, settings.data_dir),
     )
 
     @asynccontextmanager
@@ -61,7 +66,7 @@ def create_app(
             state.client = await Client.connect(
                 settings.temporal_address,
                 namespace=settings.temporal_namespace,
-                data_converter=pydantic_data_converter,
+                data_converter=encrypted_converter(state.codec_or_503()),
             )
         if state.deps is None:
             state.deps = built = await build_deps(settings)
@@ -77,6 +82,16 @@ def create_app(
     app.include_router(cases.router)
     app.include_router(licences.router)
     app.include_router(audit.router)
+    app.include_router(codec_endpoint.router)
+    if origins := codec_endpoint.ui_origins():
+        # The Web UI calls the codec endpoint from its own origin (another port on the same host).
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["POST", "OPTIONS"],
+            allow_headers=["content-type", "x-namespace", "authorization", "caller-type"],
+            allow_credentials=True,
+        )
     # Added last = outermost: the log sees every answer, the 413s of the body limit included.
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(RequestLog)

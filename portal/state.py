@@ -12,6 +12,7 @@ from fastapi import Request
 from temporalio.client import Client
 
 from activities.deps import Deps
+from codec import EncryptionCodec
 from portal.auth import ApplicantTokens, TokenStore
 from portal.config import PortalConfig
 from portal.errors import ApiError
@@ -27,6 +28,12 @@ class PortalState:
     task_queue: str
     client: Client | None = None
     deps: Deps | None = None
+    codec: EncryptionCodec | None = None
+
+    def codec_or_503(self) -> EncryptionCodec:
+        if self.codec is None:
+            raise ApiError(503, "server", "no payload codec is configured")
+        return self.codec
 
     def temporal(self) -> Client:
         if self.client is None:

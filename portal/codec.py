@@ -1,0 +1,71 @@
+"""The Temporal codec endpoint (`/codec/encode`, `/codec/decode`): officers read cases in the Web UI.
+
+The server stores only ciphertext; the UI sends payloads here to be decrypted for display. Who may:
+an officer or auditor bearer token (a cluster's UI behind its own login passes the access token), or,
+only where the embedded single-machine stack turned it on (ONETHING_CODEC_TRUST_UI=1), the local UI's
+own origin: that UI has no login of its own, and whoever can open it on this machine is its operator.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
+
+from portal.auth import Role
+from portal.errors import ApiError
+from portal.security import bearer, require
+from portal.state import PortalState, portal_state
+
+router = APIRouter(prefix="/codec", tags=["codec"])
+TRUST_UI_ENV = "ONETHING_CODEC_TRUST_UI"
+UI_ORIGINS_ENV = "ONETHING_UI_ORIGINS"
+_officer_or_auditor = require(Role.OFFICER, Role.AUDITOR)
+
+
+def ui_origins(env: Any = None) -> list[str]:
+    env = os.environ if env is None else env
+    return [o.strip() for o in env.get(UI_ORIGINS_ENV, "").split(",") if o.strip()]
+
+
+async def codec_caller(
+    request: Request,
+    state: Annotated[PortalState, Depends(portal_state)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    trusted_ui = os.environ.get(TRUST_UI_ENV) == "1" and request.headers.get("origin") in ui_origins()
+    if trusted_ui and credentials is None:
+        return
+    await _officer_or_auditor(request, state, credentials)
+
+
+async def _payloads(request: Request) -> Payloads:
+    try:
+        return json_format.Parse(await request.body(), Payloads())
+    except json_format.ParseError as exc:
+        raise ApiError(422, "payloads", f"not Temporal payloads JSON: {exc}") from exc
+
+
+def _answer(payloads: list[Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = json_format.MessageToDict(Payloads(payloads=payloads))
+    answer.setdefault("payloads", [])
+    return answer
+
+
+@router.post("/encode", dependencies=[Depends(codec_caller)])
+async def encode(request: Request, state: Annotated[PortalState, Depends(portal_state)]) -> dict[str, Any]:
+    codec = state.codec_or_503()
+    return _answer(await codec.encode(list((await _payloads(request)).payloads)))
+
+
+@router.post("/decode", dependencies=[Depends(codec_caller)])
+async def decode(request: Request, state: Annotated[PortalState, Depends(portal_state)]) -> dict[str, Any]:
+    codec = state.codec_or_503()
+    try:
+        return _answer(await codec.decode(list((await _payloads(request)).payloads)))
+    except (ValueError, KeyError) as exc:
+        raise ApiError(422, "payloads", "a payload could not be decrypted with the configured keys") from exc
