@@ -11,10 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import assess, audit, deadline, portal_client, registry, serve, up
+from cli import assess, audit, deadline, ledger, portal_client, registry, serve, up
 from cli.errors import BadInput
 
-COMMANDS = (up, serve, portal_client, assess, deadline, audit, registry)
+COMMANDS = (up, serve, portal_client, assess, deadline, audit, ledger, registry)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,45 @@
+"""`onething ledger rebuild [--apply]`: re-derive the supervision ledger from the Temporal histories.
+
+Reports every event the histories say the ledger should hold that it lacks or holds differently
+(JSON on stdout); with --apply, appends the missing ones. Exit 0 when the ledger matches (or was
+restored), 1 when differences remain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from activities.deps import build_deps, dispose
+from activities.rebuild import RebuildReport, rebuild_ledger
+from logs import configure_logging
+from settings import Settings
+from worker import WORKFLOWS, connect
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ledger = sub.add_parser("ledger", help="the supervision ledger (行政效能电子监察)")
+    actions = ledger.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    rebuild = actions.add_parser("rebuild", help="re-derive the ledger from the Temporal histories")
+    rebuild.add_argument("--apply", action="store_true", help="append the events the ledger is missing")
+    rebuild.add_argument(
+        "--query", default="OnethingMatter IS NOT NULL", help="which cases (a Temporal list query)"
+    )
+    rebuild.set_defaults(handler=_rebuild)
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    configure_logging()
+    report = asyncio.run(_run(Settings.from_env(), args.query, args.apply))
+    print(report.model_dump_json(indent=2))
+    remaining = len(report.differences) - report.restored
+    return 0 if remaining == 0 else 1
+
+
+async def _run(settings: Settings, query: str, apply: bool) -> RebuildReport:
+    client = await connect(settings)
+    deps = await build_deps(settings)
+    try:
+        return await rebuild_ledger(client, deps.sessions, WORKFLOWS, query=query, apply=apply)
+    finally:
+        await dispose(deps)
