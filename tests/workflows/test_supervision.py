@@ -63,7 +63,9 @@ async def test_an_unanswered_review_warns_then_yellow_then_red_across_national_d
     ]
     raised_at = [eod(9, 29), eod(9, 30), eod(9, 30), eod(10, 10), eod(10, 12), eod(10, 22)]
     for event, expected in zip(written, raised_at, strict=True):
-        assert abs(event.actual_at - expected) < timedelta(seconds=1), (event.step, event.actual_at)
+        # Raised at that instant (timer resolution aside), give or take the worker's reaction time.
+        late = event.actual_at - expected
+        assert timedelta(seconds=-1) < late < timedelta(minutes=1), (event.step, event.actual_at)
     assert written[0].department == "highway"
     assert (await handle.query(OversizeTransportCase.status)).card == "red-statutory"
     await handle.terminate("test done")
