@@ -25,18 +25,20 @@ from activities.deps import Deps, configure
 from activities.ledger import record_supervision
 from activities.licensing import issue_licence
 from activities.notices import queue_notice
-from activities.prefill import prefill_registries
+from activities.prefill import prefill_business, prefill_registries
 from activities.relay import run_relay, sender_from_env
 from codec import codec_from_env, encrypted_converter
 from settings import Settings
 from workflows import search_attributes
+from workflows.open_business import OpenTransportBusinessCase
 from workflows.oversize_transport import OversizeTransportCase
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [OversizeTransportCase]
+WORKFLOWS = [OversizeTransportCase, OpenTransportBusinessCase]
 ACTIVITIES: list[Callable[..., Any]] = [
     prefill_registries,
+    prefill_business,
     compute_due_dates,
     move_due_dates,
     record_supervision,

@@ -8,7 +8,8 @@ sets the real values. None of them is a secret (the seal key is configured in ac
 | ONETHING_ISSUER_NAME             | 湖南省交通运输厅（示例）                                  |
 | ONETHING_ISSUER_CODE             | 11430000MB0000001B (a well-formed but fictitious USCC)    |
 | ONETHING_JURISDICTION_CODE       | 430000 (湖南省, GB/T 2260)                                |
-| ONETHING_LICENCE_TYPE_CODES      | oversize-transport=DJYSXK01,open-transport-business=DLYSXK01 |
+| ONETHING_LICENCE_TYPE_CODES      | oversize-transport=DJYSXK01,open-transport-business=DLYSXK01, |
+|                                  | road-transport-certificate=DLYSZ01                        |
 | ONETHING_LICENCE_FILE_URL_BASE   | https://licence.example.invalid/onething                  |
 | ONETHING_MAIN_CORRIDORS          | G4,G60,G65,G55,G56,G72,G0421                              |
 
@@ -39,6 +40,7 @@ SAMPLE_JURISDICTION_CODE: Final = "430000"
 SAMPLE_LICENCE_TYPE_CODES: Final = {
     "oversize-transport": "DJYSXK01",  # 超限运输车辆通行证
     "open-transport-business": "DLYSXK01",  # 道路运输经营许可证
+    "road-transport-certificate": "DLYSZ01",  # 道路运输证 (one per truck, same matter)
 }
 SAMPLE_FILE_URL_BASE: Final = "https://licence.example.invalid/onething"
 # SAMPLE: DOMAIN.md notes that the province's 7 大件运输主通道 are not published. These national

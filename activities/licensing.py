@@ -36,7 +36,11 @@ LICENCE_VERSION: Final = 1
 """版本号 of a first issue; a re-issue (变更/补办) would be a new version under a new licence key."""
 
 # SAMPLE: the readable 证照编号 prefixes (湘 = Hunan); the department's numbering rule replaces them.
-NUMBER_PREFIXES: Final = {"oversize-transport": "湘超限", "open-transport-business": "湘交运"}
+NUMBER_PREFIXES: Final = {
+    "oversize-transport": "湘超限",
+    "open-transport-business": "湘交运",
+    "road-transport-certificate": "湘交运证",
+}
 DEFAULT_NUMBER_PREFIX: Final = "湘证"
 _NUMBER_DIGITS: Final = 12
 
@@ -55,6 +59,9 @@ class IssueLicenceInput(BaseModel):
     licence_key: str  # "permit", "certificate:湘AD1234", …
     matter: str
     type_name: str  # 证照类型名称, e.g. 超限运输车辆通行证
+    # The licence type (证照类型) when a matter issues more than one kind, e.g.
+    # "road-transport-certificate" next to the operating licence; None: the matter's own type.
+    licence_type: str | None = None
     holder: str  # 持证主体 (the carrier's name: a company, not a person)
     holder_code: str  # its unified social credit code
     valid_from: date
@@ -115,10 +122,11 @@ async def issue_licence(inp: IssueLicenceInput) -> IssuedLicenceRef:
 
 def _catalogue(deps: Deps, inp: IssueLicenceInput, *, issue_date: date) -> LicenceCatalogue:
     issuer = deps.issuer
-    type_code = issuer.type_code(inp.matter)
+    kind = inp.licence_type or inp.matter
+    type_code = issuer.type_code(kind)
     if type_code is None:
         raise ApplicationError(
-            f"no licence type code for matter {inp.matter!r}: add it to ONETHING_LICENCE_TYPE_CODES",
+            f"no licence type code for {kind!r}: add it to ONETHING_LICENCE_TYPE_CODES",
             type="UnknownLicenceType",
             non_retryable=True,
         )
@@ -128,7 +136,7 @@ def _catalogue(deps: Deps, inp: IssueLicenceInput, *, issue_date: date) -> Licen
         identifier=identifier,
         type_name=inp.type_name,
         type_code=type_code,
-        number=f"{NUMBER_PREFIXES.get(inp.matter, DEFAULT_NUMBER_PREFIX)}{serial[-_NUMBER_DIGITS:]}",
+        number=f"{NUMBER_PREFIXES.get(kind, DEFAULT_NUMBER_PREFIX)}{serial[-_NUMBER_DIGITS:]}",
         name=inp.type_name,
         version=LICENCE_VERSION,
         issue_date=issue_date,

@@ -27,6 +27,13 @@ ANSWERS: dict[str, list[tuple[str, str, bool, str | None, list[str]]]] = {
         ("highway", "review:highway", True, None, []),
         ("police", "countersign:police", True, None, ["夜间 22:00—次日 6:00 通行", "前后各一辆护送车"]),
     ],
+    # 开办运输企业: the licence and each heavy truck's certificate (湘AH1004 is light: no task).
+    "06-business-three-trucks.json": [
+        ("highway", "review:operating_licence", True, None, []),
+        ("highway", "review:certificate:湘AH1001", True, None, []),
+        ("highway", "review:certificate:湘AH1002", True, None, []),
+        ("highway", "review:certificate:湘AH1003", True, None, []),
+    ],
 }
 
 

@@ -7,11 +7,14 @@ workflows, activities and the portal pass to each other, so they stay plain pyda
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from domain.licence import is_resident_identity_number, is_unified_social_credit_code
 
 
 class Stage(StrEnum):
@@ -65,6 +68,61 @@ class Step(StrEnum):
 
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+SubmissionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+Material = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+# --- fields every matter's portal submission shares -------------------------------------------------
+
+_PLATE = re.compile(r"^[\u4e00-\u9fa5][A-Z][A-Z0-9]{4,6}挂?$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_plate(plate: str) -> str:
+    """`湘A·d1234` and `湘AD1234` are the same plate: drop separators, upper-case."""
+    return re.sub(r"[\s·•\-.]", "", plate).upper()
+
+
+def check_plate(value: str) -> str:
+    """A plate such as 湘AD1234 (or 湘A1234挂), normalized; ValueError otherwise."""
+    plate = normalize_plate(value)
+    if not _PLATE.match(plate):
+        raise ValueError("not a vehicle plate such as 湘AD1234")
+    return plate
+
+
+def check_credit_code(value: str) -> str:
+    """A 统一社会信用代码, upper-cased; ValueError unless its GB 32100 check character is right."""
+    value = value.strip().upper()
+    if not is_unified_social_credit_code(value):
+        raise ValueError("not a valid unified social credit code (GB 32100 check character)")
+    return value
+
+
+class Agent(BaseModel):
+    """The person who applies for the business (经办人). Personal data: never logged, never indexed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Name
+    id_number: str
+    phone: str
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not is_resident_identity_number(value):
+            raise ValueError("not a valid resident identity number (GB 11643 check digit)")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        value = value.strip()
+        if not _MOBILE.match(value):
+            raise ValueError("not an 11-digit mainland mobile number")
+        return value
 
 
 class Problem(BaseModel):
@@ -90,6 +148,15 @@ class Task(BaseModel):
     reason: str | None = None
     conditions: list[str] = Field(default_factory=list)
     by_rules: bool = False  # 智能审批: answered by rules, not by an officer
+
+
+class TaskSpec(BaseModel):
+    """A task a matter's rules ask for; the workflow opens it (承办) with its limit."""
+
+    task_id: str
+    department: str
+    kind: Literal["review", "countersign"]
+    title: str
 
 
 class Opinion(BaseModel):

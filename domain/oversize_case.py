@@ -9,15 +9,21 @@ departments must answer (one rule table), and when rules may approve for the hig
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from domain.case import Problem
-from domain.licence import is_resident_identity_number, is_unified_social_credit_code
+from domain.case import (
+    Agent,
+    Material,
+    Problem,
+    SubmissionId,
+    TaskSpec,
+    check_credit_code,
+    check_plate,
+)
 from domain.oversize import (
     OVERSIZE_LICENCE_SCOPES,
     Article,
@@ -32,43 +38,8 @@ from domain.oversize import (
 MATTER: Final = "oversize-transport"
 MATTER_NAME: Final = "大件运输一件事"
 
-_PLATE = re.compile(r"^[\u4e00-\u9fa5][A-Z][A-Z0-9]{4,6}挂?$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Road = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-
-
-def normalize_plate(plate: str) -> str:
-    """`湘A·d1234` and `湘AD1234` are the same plate: drop separators, upper-case."""
-    return re.sub(r"[\s·•\-.]", "", plate).upper()
-
-
-class Agent(BaseModel):
-    """The person who applies for the carrier (经办人). Personal data: never logged, never indexed."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: Name
-    id_number: str
-    phone: str
-
-    @field_validator("id_number")
-    @classmethod
-    def _id_number(cls, value: str) -> str:
-        value = value.strip().upper()
-        if not is_resident_identity_number(value):
-            raise ValueError("not a valid resident identity number (GB 11643 check digit)")
-        return value
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        value = value.strip()
-        if not _MOBILE.match(value):
-            raise ValueError("not an 11-digit mainland mobile number")
-        return value
 
 
 class RouteSegment(BaseModel):
@@ -89,7 +60,7 @@ class OversizeSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     matter: Literal["oversize-transport"] = MATTER
-    submission_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+    submission_id: SubmissionId
     carrier_code: str  # 统一社会信用代码 of the carrier (承运人)
     agent: Agent
     tractor_plate: str  # the vehicle's plate (牵引车/货车号牌)
@@ -99,27 +70,17 @@ class OversizeSubmission(BaseModel):
     route: list[RouteSegment] = Field(min_length=1, max_length=50)
     travel_from: date
     travel_to: date
-    materials: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
-        default_factory=list, max_length=30
-    )
+    materials: list[Material] = Field(default_factory=list, max_length=30)
 
     @field_validator("carrier_code")
     @classmethod
     def _carrier_code(cls, value: str) -> str:
-        value = value.strip().upper()
-        if not is_unified_social_credit_code(value):
-            raise ValueError("not a valid unified social credit code (GB 32100 check character)")
-        return value
+        return check_credit_code(value)
 
     @field_validator("tractor_plate", "trailer_plate")
     @classmethod
     def _plate(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        plate = normalize_plate(value)
-        if not _PLATE.match(plate):
-            raise ValueError("not a vehicle plate such as 湘AD1234")
-        return plate
+        return None if value is None else check_plate(value)
 
     @model_validator(mode="after")
     def _travel_window(self) -> OversizeSubmission:
@@ -130,6 +91,11 @@ class OversizeSubmission(BaseModel):
     @property
     def origin_province(self) -> str:
         return self.route[0].province
+
+    @property
+    def region(self) -> str:
+        """Where the case is indexed (Region search attribute): the origin province."""
+        return self.origin_province
 
     @property
     def provinces(self) -> list[str]:
@@ -271,13 +237,6 @@ class Department(StrEnum):
 def province_department(province: str) -> str:
     """The highway authority of another province on a cross-province route (Art. 16)."""
     return f"province:{province}"
-
-
-class TaskSpec(BaseModel):
-    task_id: str
-    department: str
-    kind: Literal["review", "countersign"]
-    title: str
 
 
 # The rule table: department, kind, when it takes part and why. Defaults from DOMAIN.md §1.6

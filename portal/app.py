@@ -112,7 +112,8 @@ def _hand_parsed_models() -> list[type[BaseModel]]:
     models: dict[str, type[BaseModel]] = {}
     for matter in MATTERS.values():
         for model in (matter.submission, matter.supplement):
-            models[model.__name__] = model
+            if model is not None:
+                models[model.__name__] = model
     return list(models.values())
 
 

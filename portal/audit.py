@@ -10,7 +10,7 @@ CLI (store.audit_queries.build_report, cli.audit_render).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -38,7 +38,16 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# The period becomes instants: midnight of `from` in Shanghai (in UTC, the day before) and midnight of the
+# day after `to`. Both must still be dates Python can hold.
+EARLIEST = date.min + timedelta(days=1)
+LATEST = date.max - timedelta(days=1)
+
+
 async def _report(state: PortalState, received_from: date | None, received_to: date | None) -> AuditReport:
+    for field, day in (("from", received_from), ("to", received_to)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise ApiError(422, field, f"{day} is out of range: from {EARLIEST} to {LATEST}")
     if received_from and received_to and received_to < received_from:
         raise ApiError(422, "to", f"{received_to} is before from {received_from}")
     deps = state.store()

@@ -185,7 +185,7 @@ async def submit_opinion(
     "/{case_id}/supplements",
     response_model=CaseView,
     responses=ERRORS,
-    openapi_extra=_body_schema(list(dict.fromkeys(m.supplement for m in MATTERS.values()))),
+    openapi_extra=_body_schema(list(dict.fromkeys(m.supplement for m in MATTERS.values() if m.supplement))),
 )
 async def supplement(
     case_id: CaseId,
@@ -193,8 +193,10 @@ async def supplement(
     state: State,
     applicant: Annotated[Principal, Depends(require(Role.APPLICANT))],
 ) -> CaseView:
-    """The applicant's answer to a 补正 notice; 409 when no 补正 is open."""
+    """The applicant's answer to a 补正 notice; 409 when no 补正 is open (or the matter has none)."""
     matter = _known_matter(case_id)
+    if matter.supplement is None:
+        raise ApiError(409, "stage", f"{matter.name} has no 补正 (supplement) round")
     try:
         answer = matter.supplement.model_validate_json(await request.body(), strict=True)
     except ValidationError as error:

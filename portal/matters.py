@@ -1,8 +1,9 @@
 """The matters (一件事) the portal accepts: `matter` → its submission schema and how to start its case.
 
-A new matter adds one `Matter` to `MATTERS`: its submission and supplement models (pydantic, strict,
-`extra="forbid"`) and its start function. Every matter's workflow answers the same messages — query
-`status`, updates `submit_opinion`, `supplement`, `withdraw` — so the case endpoints need nothing else.
+A new matter adds one `Matter` to `MATTERS`: its submission model and, if it has a 补正 round, its
+supplement model (pydantic, strict, `extra="forbid"`), and its start function. Every matter's workflow
+answers the same messages — query `status`, updates `submit_opinion`, `withdraw`, and `supplement` where
+the matter has one — so the case endpoints need nothing else.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowHandle
 
 from domain.case import CaseStatus
+from domain.open_business_case import MATTER as OPEN_TRANSPORT_BUSINESS
+from domain.open_business_case import OpenBusinessSubmission
 from domain.oversize_case import MATTER as OVERSIZE_TRANSPORT
 from domain.oversize_case import OversizeSubmission, OversizeSupplement
 from workflows.client import start_case
@@ -32,7 +35,7 @@ WITHDRAW_UPDATE: Final = "withdraw"
 class Matter:
     name: str
     submission: type[BaseModel]
-    supplement: type[BaseModel]
+    supplement: type[BaseModel] | None  # None: the matter has no 补正 round
     start: StartCase
 
 
@@ -41,6 +44,12 @@ MATTERS: Final[dict[str, Matter]] = {
         name=OVERSIZE_TRANSPORT,
         submission=OversizeSubmission,
         supplement=OversizeSupplement,
+        start=start_case,
+    ),
+    OPEN_TRANSPORT_BUSINESS: Matter(
+        name=OPEN_TRANSPORT_BUSINESS,
+        submission=OpenBusinessSubmission,
+        supplement=None,
         start=start_case,
     ),
 }

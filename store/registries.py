@@ -1,7 +1,8 @@
 """Registry data from the data-sharing platform (数据共享平台): import and look-up.
 
 The pre-fill step (免提交) fetches what a registry already holds — 行驶证, 道路运输证, 经营许可证,
-从业资格证, credit grade — instead of asking the applicant to upload it. Registry data arrives as a
+从业资格证, credit grade, and the market-regulation registry's 营业执照 — instead of asking the
+applicant to upload it. Registry data arrives as a
 snapshot file in the import schema below (`RegistrySnapshot`); `import_snapshot` applies one
 snapshot all-or-nothing. Look-ups return plain pydantic values, never ORM objects, so they can cross
 into Temporal payloads.
@@ -21,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.schema import (
+    BusinessLicenceRow,
     CarrierRow,
     CreditGradeRow,
     DriverRow,
@@ -151,6 +153,8 @@ class Vehicle(_Record):
     owner_credit_code: CreditCode
     owner_name: Text
     valid_until: date
+    total_mass_kg: int | None = Field(default=None, gt=0, le=500_000)
+    """总质量 on the 行驶证; optional, so snapshots from before it was exported still import."""
 
 
 class TransportCertificate(_Record):
@@ -180,11 +184,34 @@ class CreditGrade(_Record):
     serious_dishonesty: bool
 
 
+BusinessStatus = Literal["存续", "在业", "停业", "迁出", "吊销", "注销", "撤销"]
+"""登记状态 as the market-regulation registry writes it."""
+
+
+class BusinessLicence(_Record):
+    """营业执照 of one enterprise, from the market-regulation registry (市场监管).
+
+    `legal_representative` is personal data: it is kept as the registry gives it, and no look-up
+    that crosses into a case (pre-fill) returns it.
+    """
+
+    credit_code: CreditCode
+    name: Text
+    legal_representative: Annotated[str, Field(min_length=1, max_length=100)]
+    registered_address: Text
+    business_scope: list[Text]
+    established: date
+    status: BusinessStatus
+    valid_until: date | None = None
+    """营业期限至; None for 长期 (no end)."""
+
+
 class RegistrySnapshot(_Record):
     """The import file: one snapshot of the registries.
 
     `{"source": str, "sample": bool, "carriers": [...], "vehicles": [...],
-    "transport_certificates": [...], "drivers": [...], "credit_grades": [...]}`
+    "transport_certificates": [...], "drivers": [...], "credit_grades": [...],
+    "business_licences": [...]}`
     """
 
     source: Text
@@ -194,8 +221,9 @@ class RegistrySnapshot(_Record):
     transport_certificates: list[TransportCertificate] = []
     drivers: list[Driver] = []
     credit_grades: list[CreditGrade] = []
+    business_licences: list[BusinessLicence] = []
 
-    @field_validator("carriers", "credit_grades")
+    @field_validator("carriers", "credit_grades", "business_licences")
     @classmethod
     def _unique_credit_codes(cls, rows: list[Any]) -> list[Any]:
         return _unique(rows, "credit_code")
@@ -244,6 +272,7 @@ _TABLES: dict[str, tuple[type[Any], str]] = {
     "transport_certificates": (TransportCertificateRow, "number"),
     "drivers": (DriverRow, "qualification_number"),
     "credit_grades": (CreditGradeRow, "credit_code"),
+    "business_licences": (BusinessLicenceRow, "credit_code"),
 }
 _CHUNK = 500  # rows per INSERT: stays far below both databases' limits on bound parameters
 
@@ -328,6 +357,11 @@ async def get_transport_certificate_for_plate(
 async def get_driver(session: AsyncSession, qualification_number: str) -> Driver | None:
     row = await session.get(DriverRow, qualification_number.strip())
     return None if row is None else _to_record(Driver, row)
+
+
+async def get_business_licence(session: AsyncSession, credit_code: str) -> BusinessLicence | None:
+    row = await session.get(BusinessLicenceRow, credit_code.strip().upper())
+    return None if row is None else _to_record(BusinessLicence, row)
 
 
 async def get_credit_grade(session: AsyncSession, credit_code: str) -> CreditGrade | None:

@@ -74,6 +74,8 @@ class VehicleRow(Base):
     owner_credit_code: Mapped[str] = mapped_column(sa.String(18))
     owner_name: Mapped[str] = mapped_column(sa.String(200))
     valid_until: Mapped[date] = mapped_column(sa.Date)
+    # 总质量 on the 行驶证 (migration 0002); None in rows imported before it.
+    total_mass_kg: Mapped[int | None] = mapped_column(sa.Integer)
 
 
 class TransportCertificateRow(Base):
@@ -121,6 +123,21 @@ class CreditGradeRow(Base):
     credit_code: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
     grade: Mapped[str] = mapped_column(sa.String(1))
     serious_dishonesty: Mapped[bool] = mapped_column(sa.Boolean)
+
+
+class BusinessLicenceRow(Base):
+    """营业执照: a business licence, as the market-regulation registry (市场监管) holds it."""
+
+    __tablename__ = "business_licences"
+
+    credit_code: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    legal_representative: Mapped[str] = mapped_column(sa.String(100))  # personal data
+    registered_address: Mapped[str] = mapped_column(sa.String(200))
+    business_scope: Mapped[list[str]] = mapped_column(sa.JSON)
+    established: Mapped[date] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.String(16))  # 存续, 在业, 吊销, 注销 …
+    valid_until: Mapped[date | None] = mapped_column(sa.Date)  # 营业期限至; None = 长期
 
 
 class RegistrySnapshotRow(Base):

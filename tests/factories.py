@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from domain.open_business_case import OpenBusinessSubmission
 from domain.oversize_case import OversizeSubmission
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "samples" / "submissions"
@@ -32,6 +33,22 @@ CLASS_II_URBAN = {**sample("02-class-ii-urban.json"), "submission_id": "T-CLASS-
 # Class III with outline drawing and escort plan.
 CLASS_III = {**sample("03-class-iii.json"), "submission_id": "T-CLASS-III"}
 AGENT = CLASS_I["agent"]
+
+
+# 开办运输企业: three trucks over 4,500 kg and one light truck (湘AH1004, 4,495 kg), two drivers.
+BUSINESS = {**sample("06-business-three-trucks.json"), "submission_id": "T-BUSINESS"}
+BUSINESS_HEAVY = ["湘AH1001", "湘AH1002", "湘AH1003"]
+BUSINESS_LIGHT = "湘AH1004"
+# Its declared scope includes 道路危险货物运输.
+DANGEROUS_GOODS = {**sample("08-business-dangerous-goods.json"), "submission_id": "T-DANGEROUS"}
+BUSINESS_DEREGISTERED = "91430400MA4L004042"  # 营业执照 注销
+
+
+def business(base: dict[str, Any], **changes: Any) -> OpenBusinessSubmission:
+    """A validated 开办运输企业 submission from `base` with top-level fields replaced."""
+    data = copy.deepcopy(base)
+    data.update(changes)
+    return OpenBusinessSubmission.model_validate(data)
 
 
 def submission(base: dict[str, Any], **changes: Any) -> OversizeSubmission:

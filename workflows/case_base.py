@@ -1,19 +1,32 @@
-"""What every matter's case workflow shares: its book, its supervision, and the messages every case
-takes whatever its matter — officers' opinions, 停表/复表, withdrawal, 好差评 and its 整改, the status.
+"""What every matter's case workflow shares: its book, its supervision, the supervised steps that need
+both, and the messages every case takes whatever its matter — officers' opinions, 停表/复表,
+withdrawal, 好差评 and its 整改, the status.
 
-A matter's workflow subclasses `CaseWorkflow` and adds only its `run` and its matter-specific messages
-(for 大件运输, the 补正 supplement). One level of inheritance is the Temporal-native way to share
-message handlers between workflow types; the steps themselves are functions in steps.py.
+A matter's workflow subclasses `CaseWorkflow` and adds only its `run` (the story of its matter, told
+with the steps below and in steps.py) and its matter-specific messages (for 大件运输, the 补正
+supplement). One level of inheritance is the Temporal-native way to share message handlers between
+workflow types; the steps that need only the book are functions in steps.py.
+
+The shared steps, in the order a case meets them: `receive` (收件), `start_promised_clock` (承诺时限
+from receipt), `prefill` (免提交), `enter_acceptance`, `accept` (受理, the statutory clock) or
+`not_accept` (不予受理), `review_stage` (审核 or
+会签: `open_tasks` — 承办, each task and its stage watched — then the answers), `refuse` or `approve`
+(决定; 制证 for each licence), `withdrawn` (撤回), `after_close` (好差评).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.licensing import IssueLicenceInput
     from domain.case import (
+        Card,
         CaseStatus,
         ClockResume,
         ClockStop,
@@ -25,12 +38,17 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         Step,
         Task,
+        TaskSpec,
         Withdrawal,
     )
     from domain.limits import BAD_RATING_AT_MOST, CaseLimits
+    from workflows import search_attributes as sa
     from workflows import steps
     from workflows.steps import CaseBook
     from workflows.supervision import Supervision
+
+P = TypeVar("P")
+R = TypeVar("R")
 
 CLOCK_REASONS_OFFICERS_MAY_STOP = ("加固改造", "专家评审")
 # Outcomes after which the applicant is asked to rate the service (好差评).
@@ -40,19 +58,235 @@ RATED_OUTCOMES = (Outcome.APPROVED, Outcome.REFUSED, Outcome.NOT_ACCEPTED)
 class CaseWorkflow:
     """Shared state and message handlers; see each matter's workflow for its contract."""
 
-    def __init__(self, matter: str) -> None:
+    def __init__(self, matter: str, department: str) -> None:
         self.book = CaseBook(workflow.info().workflow_id, matter)
+        # The lead department: it receives, accepts, decides and closes, and answers for the stages.
+        self.department = department
         self.supervision = Supervision(self.book)
+        self.limits: CaseLimits | None = None  # fixed when the promised clock starts
         self.rating: Rating | None = None
         self.rating_open = False
         self.rectification_reply: RectificationReply | None = None
         self.return_visit: ReturnVisit | None = None
+
+    # --- receipt, the two clocks, acceptance (收件, 受理) --------------------------------------------
+
+    async def receive(self, region: str) -> datetime:
+        """收件: index the case (matter and region: no personal data), write 收件; the receipt time."""
+        received_at = workflow.now()
+        workflow.upsert_search_attributes(
+            [sa.MATTER.value_set(self.book.matter), sa.REGION.value_set(region)]
+        )
+        await steps.record(self.book, Step.RECEIVED, department=self.department, actor_role="portal")
+        return received_at
+
+    async def start_promised_clock(self, limits: CaseLimits, received_at: datetime) -> None:
+        """The promised limit (承诺时限) counts from receipt; 受理 has its own stage limit within it.
+
+        The first call fixes the case's limits; later calls (a second pass after 补正) change nothing.
+        """
+        if self.limits is not None:
+            return
+        self.limits = limits
+        sup = self.supervision
+        await sup.set_limits(
+            received_at, {"promised": limits.promised, "stage:acceptance": limits.acceptance_stage}
+        )
+        sup.watch("promised", department=self.department, scope="case", card=Card.RED, done=self.closed)
+        sup.watch(
+            "stage:acceptance",
+            department=self.department,
+            scope="stage",
+            done=lambda: (
+                self.closed() or self.book.stage not in (Stage.PREFILL, Stage.ACCEPTANCE, Stage.SUPPLEMENT)
+            ),
+        )
+
+    async def prefill(self, lookup: Callable[[P], Awaitable[R]], arg: P) -> R:
+        """数据预填 (免提交): the matter's registry look-ups, one activity, at the pre-fill stage."""
+        steps.enter_stage(self.book, Stage.PREFILL)
+        return await steps.run_remote(lookup, arg, "registry look-ups (免提交)")
+
+    async def enter_acceptance(self) -> bool:
+        """受理审查 begins; False, with the case closed as withdrawn, if the applicant withdrew meanwhile."""
+        steps.enter_stage(self.book, Stage.ACCEPTANCE)
+        if self.book.withdrawn:
+            await self.close_withdrawn()
+            return False
+        return True
+
+    async def accept(self) -> None:
+        """受理: the statutory limit counts from acceptance (the start day is not counted)."""
+        book, limits = self.book, self.limits
+        assert limits is not None
+        await self.supervision.set_limits(workflow.now(), {"statutory": limits.statutory})
+        self.supervision.watch(
+            "statutory",
+            department=self.department,
+            scope="case",
+            warn=False,
+            card=Card.RED_STATUTORY,
+            done=self.closed,
+        )
+        if book.permit_class is not None:
+            workflow.upsert_search_attributes([sa.PERMIT_CLASS.value_set(book.permit_class)])
+        await steps.record(
+            book,
+            Step.ACCEPTED,
+            department=self.department,
+            actor_role="system",
+            outcome="受理",
+            planned_at=book.due,
+            limit_working_days=limits.promised,
+            detail={
+                "permit_class": book.permit_class,
+                "statutory_due": book.statutory_due.isoformat() if book.statutory_due else None,
+                "statutory_working_days": limits.statutory,
+                "promised_working_days": limits.promised,
+            },
+        )
+
+    async def not_accept(self, reasons: list[str]) -> None:
+        """不予受理 with every reason, told to the applicant; the case closes."""
+        book = self.book
+        await steps.record(
+            book,
+            Step.NOT_ACCEPTED,
+            department=self.department,
+            actor_role="system",
+            outcome="不予受理",
+            detail={"reasons": reasons},
+        )
+        await steps.notify(book, "not_accepted", "applicant", {"case_id": book.case_id, "reasons": reasons})
+        await self.close(Outcome.NOT_ACCEPTED, self.department, reasons)
+
+    def closed(self) -> bool:
+        return self.book.outcome is not None
+
+    # --- department tasks (承办), watched -----------------------------------------------------------
+
+    async def open_tasks(
+        self, specs: list[TaskSpec], limit_of: dict[str, int], *, stage: str, auto: set[str] | None = None
+    ) -> None:
+        """承办: open the tasks at once with their limits; watch each one a person must answer (催办 at
+        its warning time, a yellow card at its due) and the stage as a whole (yellow card when the
+        slowest limit passes). Tasks in `auto` are answered by rules and not watched."""
+        book, sup = self.book, self.supervision
+        humans = [spec for spec in specs if spec.task_id not in (auto or set())]
+        limits = {f"task:{spec.task_id}": limit_of[spec.task_id] for spec in humans}
+        if humans:
+            limits[f"stage:{stage}"] = max(limit_of[spec.task_id] for spec in humans)
+        due = await sup.set_limits(workflow.now(), limits) if limits else {}
+        for spec in specs:
+            await steps.open_task(
+                book,
+                spec.task_id,
+                spec.department,
+                spec.kind,
+                spec.title,
+                due.get(f"task:{spec.task_id}"),
+                limit_of[spec.task_id],
+            )
+        for spec in humans:
+            sup.watch(
+                f"task:{spec.task_id}",
+                department=spec.department,
+                scope="task",
+                task_id=spec.task_id,
+                done=self.task_settled(spec.task_id),
+            )
+        if humans:
+            waiting = [spec.task_id for spec in humans]
+            sup.watch(
+                f"stage:{stage}",
+                department=self.department,
+                scope="stage",
+                warn=False,
+                done=lambda: self.closed() or all(book.tasks[t].answered for t in waiting if t in book.tasks),
+            )
+
+    async def review_stage(
+        self,
+        stage: Stage,
+        specs: list[TaskSpec],
+        limit_of: dict[str, int],
+        *,
+        by_rules: list[Opinion] | None = None,
+        blocking: list[str] | None = None,
+    ) -> bool:
+        """A supervised review or countersign stage (并联审核, 会签): enter it, open every task at once
+        (`open_tasks`), let rules answer the tasks they may (智能审批: recorded as by rules, never
+        watched), and wait for the answers (`steps.wait_for_tasks`; `blocking` as there). False when
+        the applicant withdrew meanwhile."""
+        book = self.book
+        steps.enter_stage(book, stage)
+        ruled = by_rules or []
+        await self.open_tasks(specs, limit_of, stage=stage.value, auto={o.task_id for o in ruled})
+        for opinion in ruled:
+            await steps.answer_task(book, opinion, by_rules=True)
+        return await steps.wait_for_tasks(book, [spec.task_id for spec in specs], blocking=blocking)
+
+    def task_settled(self, task_id: str) -> Callable[[], bool]:
+        """Done watching a task once it is answered, closed with the case, or the case has ended."""
+        book = self.book
+        return lambda: task_id not in book.tasks or book.tasks[task_id].answered or self.closed()
+
+    # --- decision (决定), issuing (制证), withdrawal (撤回) --------------------------------------------
+
+    async def decide(self, outcome: str, detail: dict[str, Any]) -> None:
+        """决定: enter the decision stage and record the outcome (准予许可 / 不予许可) with `detail`."""
+        steps.enter_stage(self.book, Stage.DECISION)
+        await steps.record(
+            self.book,
+            Step.DECIDED,
+            department=self.department,
+            actor_role="system",
+            outcome=outcome,
+            planned_at=self.book.due,
+            detail=detail,
+        )
+
+    async def refuse(self, reasons: list[str]) -> CaseStatus:
+        """决定 不予许可 with the reasons, told to the applicant; 办结, then 好差评."""
+        book = self.book
+        await self.decide("不予许可", {"reasons": reasons})
+        await steps.notify(book, "refused", "applicant", {"case_id": book.case_id, "reasons": reasons})
+        await self.close(Outcome.REFUSED, self.department, reasons)
+        return await self.after_close()
+
+    async def approve(self, licences: list[IssueLicenceInput], detail: dict[str, Any]) -> CaseStatus:
+        """决定 准予许可 (`detail` goes to the ledger), then seal and issue each licence in order, each
+        with its own identifier and 制证 event; 办结 with the book's reasons, then 好差评."""
+        book = self.book
+        await self.decide("准予许可", detail)
+        steps.enter_stage(book, Stage.ISSUING)
+        for licence in licences:
+            await steps.sign_and_issue(book, licence)
+        await self.close(Outcome.APPROVED, self.department, book.reasons)
+        return await self.after_close()
+
+    async def close_withdrawn(self) -> None:
+        await steps.record(
+            self.book, Step.WITHDRAWN, department=self.department, actor_role="applicant", outcome="撤回"
+        )
+        await self.close(Outcome.WITHDRAWN, self.department, ["申请人撤回申请"])
+
+    async def withdrawn(self) -> CaseStatus:
+        """撤回 during review: 办结 without an evaluation."""
+        await self.close_withdrawn()
+        return await steps.finish(self.book)
 
     # --- closing and evaluation -------------------------------------------------------------------
 
     async def close(self, outcome: Outcome, department: str, reasons: list[str]) -> None:
         await steps.close_case(self.book, outcome, department, reasons)
         await self.supervision.settle()
+
+    async def after_close(self) -> CaseStatus:
+        """The result after 办结: with 好差评 when the case ran against limits, else at once."""
+        if self.limits is None:  # closed before its limits were known: nothing to rate against
+            return await steps.finish(self.book)
+        return await self.evaluate(self.limits, self.department)
 
     async def evaluate(self, limits: CaseLimits, department: str) -> CaseStatus:
         """好差评 after 办结: take a rating within the window; a bad one opens 整改 with its own limit."""

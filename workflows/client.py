@@ -5,6 +5,8 @@ Not workflow code: nothing here runs in the sandbox.
 
 from __future__ import annotations
 
+from typing import Any, Final, NamedTuple, Protocol
+
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -14,10 +16,38 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from domain import open_business_case, oversize_case
 from domain.case import CaseStatus
-from domain.oversize_case import MATTER_NAME, OversizeSubmission
 from workflows import search_attributes as sa
+from workflows.open_business import OpenTransportBusinessCase
 from workflows.oversize_transport import OversizeTransportCase
+
+
+class CaseSubmission(Protocol):
+    """What starting a case needs of any matter's submission model."""
+
+    @property
+    def matter(self) -> str: ...
+    @property
+    def submission_id(self) -> str: ...
+    @property
+    def region(self) -> str: ...  # a province or division code: the Region search attribute
+    def summary(self) -> str: ...
+
+
+class CaseType(NamedTuple):
+    workflow: type[Any]  # the matter's workflow class
+    name: str  # the matter's name for people (UI summary)
+    classed: bool  # whether its cases get a permit class (大件运输: I/II/III)
+
+
+# matter → how its cases start. A new matter adds one row.
+CASE_TYPES: Final[dict[str, CaseType]] = {
+    oversize_case.MATTER: CaseType(OversizeTransportCase, oversize_case.MATTER_NAME, classed=True),
+    open_business_case.MATTER: CaseType(
+        OpenTransportBusinessCase, open_business_case.MATTER_NAME, classed=False
+    ),
+}
 
 
 def case_id_for(matter: str, submission_id: str) -> str:
@@ -25,10 +55,16 @@ def case_id_for(matter: str, submission_id: str) -> str:
     return f"{matter}-{submission_id}"
 
 
-def summary_of(submission: OversizeSubmission, permit_class: str | None = None) -> str:
-    """Static summary for the UI (≤ 200 bytes, no personal data): matter · class · origin → destination."""
-    cls = f"{permit_class}类" if permit_class else "待评估"
-    text = f"{MATTER_NAME} · {cls} · {submission.summary()}"
+def summary_of(submission: CaseSubmission, permit_class: str | None = None) -> str:
+    """Static summary for the UI (≤ 200 bytes, no personal data): matter · [class ·] the submission's own.
+
+    A matter with permit classes (大件运输) shows the class, "待评估" until it is known.
+    """
+    case_type = CASE_TYPES[submission.matter]
+    parts = [case_type.name]
+    if case_type.classed:
+        parts.append(f"{permit_class}类" if permit_class else "待评估")
+    text = " · ".join([*parts, submission.summary()])
     return text.encode()[:200].decode(errors="ignore")
 
 
@@ -45,21 +81,22 @@ def initial_search_attributes(matter: str, region: str) -> TypedSearchAttributes
 
 
 async def start_case(
-    client: Client, submission: OversizeSubmission, task_queue: str
-) -> tuple[WorkflowHandle[OversizeTransportCase, CaseStatus], bool]:
-    """Start the case for a submission, or find the one already started; returns (handle, created)."""
+    client: Client, submission: CaseSubmission, task_queue: str
+) -> tuple[WorkflowHandle[Any, CaseStatus], bool]:
+    """Start the case for a submission of any matter, or find the one already started; (handle, created)."""
+    workflow_class = CASE_TYPES[submission.matter].workflow
     case_id = case_id_for(submission.matter, submission.submission_id)
     try:
-        handle = await client.start_workflow(
-            OversizeTransportCase.run,
+        handle: WorkflowHandle[Any, CaseStatus] = await client.start_workflow(
+            workflow_class.run,
             submission,
             id=case_id,
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=summary_of(submission),
-            search_attributes=initial_search_attributes(submission.matter, submission.origin_province),
+            search_attributes=initial_search_attributes(submission.matter, submission.region),
         )
         return handle, True
     except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle_for(OversizeTransportCase.run, case_id), False
+        return client.get_workflow_handle_for(workflow_class.run, case_id), False

@@ -7,7 +7,6 @@ e-licence → 归集, checkpoint push, notice → 办结 → 好差评.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from temporalio import workflow
@@ -16,9 +15,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.licensing import CheckpointPush, IssueLicenceInput
     from activities.prefill import PrefillInput, prefill_registries
     from domain.calendar import local_date
-    from domain.case import Card, CaseStatus, Opinion, Outcome, Problem, Stage, Step
-    from domain.limits import HUNAN_STAGE_SPLIT, CaseLimits, oversize_limits
-    from domain.oversize import Assessment, PermitClass, assess
+    from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Step, TaskSpec
+    from domain.limits import CaseLimits, oversize_limits
+    from domain.oversize import Assessment, assess
     from domain.oversize_case import (
         MATTER,
         AcceptanceDecision,
@@ -26,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         OversizeSubmission,
         OversizeSupplement,
         RegistryFacts,
-        TaskSpec,
         Verdict,
         acceptance,
         apply_supplement,
@@ -36,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
         registry_problems,
         review_tasks,
     )
-    from workflows import search_attributes as sa
     from workflows import steps
     from workflows.case_base import CaseWorkflow
 
@@ -65,43 +62,39 @@ class OversizeTransportCase(CaseWorkflow):
     """
 
     def __init__(self) -> None:
-        super().__init__(MATTER)
+        super().__init__(MATTER, HIGHWAY)
         self.submission: OversizeSubmission | None = None
         self.pending_supplement: OversizeSupplement | None = None
         self.awaiting_supplement = False
-        self.limits: CaseLimits | None = None
 
     @workflow.run
     async def run(self, submission: OversizeSubmission) -> CaseStatus:
         book = self.book
         self.submission = submission
-        received_at = workflow.now()
-        workflow.upsert_search_attributes(
-            [sa.MATTER.value_set(MATTER), sa.REGION.value_set(submission.origin_province)]
-        )
-        await steps.record(book, Step.RECEIVED, department=HIGHWAY, actor_role="portal")
+        received_at = await self.receive(region=submission.origin_province)
 
         accepted = await self._accept(submission, received_at)
         if accepted is None:
-            return await self._after_close()
+            return await self.after_close()
         submission, facts, assessment, problems = accepted
         limits = self.limits
         assert limits is not None and assessment.permit_class is not None
 
         if not await self._review(submission, facts, assessment, problems, limits):
-            return await self._withdrawn()
+            return await self.withdrawn()
         if refused := steps.refusals(book):
-            return await self._decide_refusal(refused)
+            return await self.refuse(refused)
 
         if (spec := countersign_task(submission, assessment.permit_class)) is not None:
-            steps.enter_stage(book, Stage.COUNTERSIGN)
-            await self._open_tasks([spec], {spec.task_id: limits.countersign_task}, stage="countersign")
-            if not await steps.wait_for_tasks(book, [spec.task_id]):
-                return await self._withdrawn()
+            if not await self.review_stage(
+                Stage.COUNTERSIGN, [spec], {spec.task_id: limits.countersign_task}
+            ):
+                return await self.withdrawn()
             if refused := steps.refusals(book):
-                return await self._decide_refusal(refused)
+                return await self.refuse(refused)
 
-        return await self._approve(submission)
+        book.conditions = [c for t in book.tasks.values() for c in t.conditions]
+        return await self.approve([self._licence_input(submission)], {"conditions": book.conditions})
 
     # --- acceptance (受理) --------------------------------------------------------------------------
 
@@ -112,8 +105,7 @@ class OversizeTransportCase(CaseWorkflow):
         book = self.book
         supplemented = False
         while True:
-            steps.enter_stage(book, Stage.PREFILL)
-            facts = await steps.run_remote(
+            facts = await self.prefill(
                 prefill_registries,
                 PrefillInput(
                     carrier_code=submission.carrier_code,
@@ -121,7 +113,6 @@ class OversizeTransportCase(CaseWorkflow):
                     trailer_plate=submission.trailer_plate,
                     driver_qualification=submission.driver_qualification,
                 ),
-                "registry look-ups (免提交)",
             )
             today = local_date(workflow.now())
             assessment = assess(submission.request, carrier_standing(facts), today)
@@ -129,15 +120,14 @@ class OversizeTransportCase(CaseWorkflow):
             decision = acceptance(submission, assessment, problems)
             if assessment.permit_class is not None:
                 book.permit_class = assessment.permit_class.value
-                await self._start_promised_clock(assessment.permit_class, submission, received_at)
-            steps.enter_stage(book, Stage.ACCEPTANCE)
-            if book.withdrawn:
-                await self._withdrawn_close()
+                limits = oversize_limits(assessment.permit_class, submission.request.cross_province)
+                await self.start_promised_clock(limits, received_at)
+            if not await self.enter_acceptance():
                 return None
             if decision.verdict is Verdict.ACCEPT:
                 book.problems = []
                 book.reasons = decision.reasons
-                await self._start_statutory_clock()
+                await self.accept()
                 return submission, facts, assessment, problems
             if decision.verdict is Verdict.NOT_ACCEPT or supplemented:
                 await self._not_accept(decision, supplemented)
@@ -148,60 +138,6 @@ class OversizeTransportCase(CaseWorkflow):
             submission = apply_supplement(submission, supplement)
             self.submission = submission
             supplemented = True
-
-    async def _start_promised_clock(
-        self, cls: PermitClass, submission: OversizeSubmission, received_at: datetime
-    ) -> None:
-        """The promised limit (承诺时限) counts from receipt; 受理 has its own stage limit within it."""
-        if self.limits is not None:
-            return
-        self.limits = limits = oversize_limits(cls, submission.request.cross_province)
-        acceptance_days = min(HUNAN_STAGE_SPLIT["acceptance"], limits.promised)
-        await self.supervision.set_limits(
-            received_at, {"promised": limits.promised, "stage:acceptance": acceptance_days}
-        )
-        self.supervision.watch("promised", department=HIGHWAY, scope="case", card=Card.RED, done=self._closed)
-        self.supervision.watch(
-            "stage:acceptance",
-            department=HIGHWAY,
-            scope="stage",
-            done=lambda: (
-                self._closed() or self.book.stage not in (Stage.PREFILL, Stage.ACCEPTANCE, Stage.SUPPLEMENT)
-            ),
-        )
-
-    async def _start_statutory_clock(self) -> None:
-        """受理: the statutory limit (Art. 15) counts from acceptance (the start day is not counted)."""
-        book, limits = self.book, self.limits
-        assert limits is not None
-        await self.supervision.set_limits(workflow.now(), {"statutory": limits.statutory})
-        self.supervision.watch(
-            "statutory",
-            department=HIGHWAY,
-            scope="case",
-            warn=False,
-            card=Card.RED_STATUTORY,
-            done=self._closed,
-        )
-        workflow.upsert_search_attributes([sa.PERMIT_CLASS.value_set(book.permit_class or "")])
-        await steps.record(
-            book,
-            Step.ACCEPTED,
-            department=HIGHWAY,
-            actor_role="system",
-            outcome="受理",
-            planned_at=book.due,
-            limit_working_days=limits.promised,
-            detail={
-                "permit_class": book.permit_class,
-                "statutory_due": book.statutory_due.isoformat() if book.statutory_due else None,
-                "statutory_working_days": limits.statutory,
-                "promised_working_days": limits.promised,
-            },
-        )
-
-    def _closed(self) -> bool:
-        return self.book.outcome is not None
 
     async def _ask_for_supplement(self, decision: AcceptanceDecision) -> OversizeSupplement | None:
         """补正: name every missing item once, stop the clock, wait for the applicant within the limit."""
@@ -243,7 +179,7 @@ class OversizeTransportCase(CaseWorkflow):
             return None
         self.awaiting_supplement = False
         if book.withdrawn:
-            await self._withdrawn_close()
+            await self.close_withdrawn()
             return None
         await self.supervision.resume(HIGHWAY, "applicant")
         supplement, self.pending_supplement = self.pending_supplement, None
@@ -253,17 +189,7 @@ class OversizeTransportCase(CaseWorkflow):
         reasons = decision.reasons
         if after_supplement and decision.verdict is not Verdict.NOT_ACCEPT:
             reasons = ["补正后材料仍不齐全或与登记数据不符：" + "；".join(decision.reasons)]
-        book = self.book
-        await steps.record(
-            book,
-            Step.NOT_ACCEPTED,
-            department=HIGHWAY,
-            actor_role="system",
-            outcome="不予受理",
-            detail={"reasons": reasons},
-        )
-        await steps.notify(book, "not_accepted", "applicant", {"case_id": book.case_id, "reasons": reasons})
-        await self.close(Outcome.NOT_ACCEPTED, HIGHWAY, reasons)
+        await self.not_accept(reasons)
 
     # --- parallel review (并联审核) ------------------------------------------------------------------
 
@@ -275,66 +201,17 @@ class OversizeTransportCase(CaseWorkflow):
         problems: list[Problem],
         limits: CaseLimits,
     ) -> bool:
-        book = self.book
-        steps.enter_stage(book, Stage.REVIEW)
+        """并联审核: every department at once; 智能审批 answers for the highway authority when it may."""
         specs = review_tasks(submission)
         approved, reasons = auto_approval(submission, assessment, facts, problems)
-        book.reasons = book.reasons + reasons
-        auto = {"review:highway"} if approved else set()
-        await self._open_tasks(
-            specs, {spec.task_id: self._limit_for(spec, limits) for spec in specs}, stage="review", auto=auto
+        self.book.reasons = self.book.reasons + reasons
+        by_rules = (
+            [Opinion(task_id="review:highway", department=HIGHWAY, approve=True, reason="；".join(reasons))]
+            if approved
+            else []
         )
-        if approved:
-            opinion = Opinion(
-                task_id="review:highway", department=HIGHWAY, approve=True, reason="；".join(reasons)
-            )
-            await steps.answer_task(book, opinion, by_rules=True)
-        return await steps.wait_for_tasks(book, [spec.task_id for spec in specs])
-
-    async def _open_tasks(
-        self, specs: list[TaskSpec], limit_of: dict[str, int], *, stage: str, auto: set[str] | None = None
-    ) -> None:
-        """承办: open the tasks with their limits; watch each one a person must answer, and the stage."""
-        book, sup = self.book, self.supervision
-        humans = [spec for spec in specs if spec.task_id not in (auto or set())]
-        limits = {f"task:{spec.task_id}": limit_of[spec.task_id] for spec in humans}
-        if humans:
-            limits[f"stage:{stage}"] = max(limit_of[spec.task_id] for spec in humans)
-        due = await sup.set_limits(workflow.now(), limits) if limits else {}
-        for spec in specs:
-            await steps.open_task(
-                book,
-                spec.task_id,
-                spec.department,
-                spec.kind,
-                spec.title,
-                due.get(f"task:{spec.task_id}"),
-                limit_of[spec.task_id],
-            )
-        for spec in humans:
-            sup.watch(
-                f"task:{spec.task_id}",
-                department=spec.department,
-                scope="task",
-                task_id=spec.task_id,
-                done=self._task_settled(spec.task_id),
-            )
-        if humans:
-            waiting = [spec.task_id for spec in humans]
-            sup.watch(
-                f"stage:{stage}",
-                department=HIGHWAY,
-                scope="stage",
-                warn=False,
-                done=lambda: (
-                    self._closed() or all(book.tasks[t].answered for t in waiting if t in book.tasks)
-                ),
-            )
-
-    def _task_settled(self, task_id: str) -> Callable[[], bool]:
-        """Done watching a task once it is answered, closed with the case, or the case has ended."""
-        book = self.book
-        return lambda: task_id not in book.tasks or book.tasks[task_id].answered or self._closed()
+        limit_of = {spec.task_id: self._limit_for(spec, limits) for spec in specs}
+        return await self.review_stage(Stage.REVIEW, specs, limit_of, by_rules=by_rules)
 
     @staticmethod
     def _limit_for(spec: TaskSpec, limits: CaseLimits) -> int:
@@ -342,46 +219,7 @@ class OversizeTransportCase(CaseWorkflow):
             return limits.province_task
         return limits.review_task
 
-    # --- decision (决定), issuing (制证), closing (办结) ----------------------------------------------
-
-    async def _decide_refusal(self, refused: list[str]) -> CaseStatus:
-        book = self.book
-        steps.enter_stage(book, Stage.DECISION)
-        await steps.record(
-            book,
-            Step.DECIDED,
-            department=HIGHWAY,
-            actor_role="system",
-            outcome="不予许可",
-            planned_at=book.due,
-            detail={"reasons": refused},
-        )
-        await steps.notify(book, "refused", "applicant", {"case_id": book.case_id, "reasons": refused})
-        await self.close(Outcome.REFUSED, HIGHWAY, refused)
-        return await self._after_close()
-
-    async def _approve(self, submission: OversizeSubmission) -> CaseStatus:
-        book = self.book
-        steps.enter_stage(book, Stage.DECISION)
-        book.conditions = [c for t in book.tasks.values() for c in t.conditions]
-        await steps.record(
-            book,
-            Step.DECIDED,
-            department=HIGHWAY,
-            actor_role="system",
-            outcome="准予许可",
-            planned_at=book.due,
-            detail={"conditions": book.conditions},
-        )
-        steps.enter_stage(book, Stage.ISSUING)
-        await steps.sign_and_issue(book, self._licence_input(submission))
-        await self.close(Outcome.APPROVED, HIGHWAY, book.reasons)
-        return await self._after_close()
-
-    async def _after_close(self) -> CaseStatus:
-        if self.limits is None:  # closed before any class was known: nothing to rate against
-            return await steps.finish(self.book)
-        return await self.evaluate(self.limits, HIGHWAY)
+    # --- the permit (电子证照) ----------------------------------------------------------------------
 
     def _licence_input(self, submission: OversizeSubmission) -> IssueLicenceInput:
         req = submission.request
@@ -411,16 +249,6 @@ class OversizeTransportCase(CaseWorkflow):
             ],
             notice={"case_id": self.book.case_id, "outcome": "approved"},
         )
-
-    async def _withdrawn_close(self) -> None:
-        await steps.record(
-            self.book, Step.WITHDRAWN, department=HIGHWAY, actor_role="applicant", outcome="撤回"
-        )
-        await self.close(Outcome.WITHDRAWN, HIGHWAY, ["申请人撤回申请"])
-
-    async def _withdrawn(self) -> CaseStatus:
-        await self._withdrawn_close()
-        return await steps.finish(self.book)
 
     # --- the 补正 message (this matter's own) ------------------------------------------------------
 

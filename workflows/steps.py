@@ -7,6 +7,7 @@ workflow sandbox: deterministic, effects only through activities.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -29,6 +30,9 @@ R = TypeVar("R")
 # Downstream systems may be down for a while; keep retrying with a bounded interval rather than fail
 # a case that is otherwise decided.
 REMOTE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
+# Patch id: ledger writes one at a time, in the order the workflow took its steps (see `record`).
+LEDGER_IN_ORDER = "ledger-in-step-order"
 
 
 async def run_remote(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R:
@@ -67,6 +71,8 @@ class CaseBook:
         self.rating: int | None = None
         self.rectification: Task | None = None
         self._ledger_count = 0
+        # Held while one ledger event is written; waiters queue first come, first served (asyncio.Lock).
+        self.ledger_turn = asyncio.Lock()
 
     def status(self) -> CaseStatus:
         return CaseStatus(
@@ -127,7 +133,16 @@ async def record(
         detail=detail or {},
         idempotency_key=book.next_ledger_key(step),
     )
-    await run_local(record_supervision, SupervisionBatch(events=[event]), f"ledger {step.value}")
+    batch = SupervisionBatch(events=[event])
+    # Steps taken concurrently (an officer's last 审核 in an update handler, the 决定 the main run takes
+    # the moment that task is answered; a watcher's 催办) would otherwise race in two local activities,
+    # and the ledger's order — the order auditors read — would not be the order of the steps. Cases
+    # started before this change keep their concurrent writes on replay.
+    if workflow.patched(LEDGER_IN_ORDER):
+        async with book.ledger_turn:
+            await run_local(record_supervision, batch, f"ledger {step.value}")
+    else:
+        await run_local(record_supervision, batch, f"ledger {step.value}")
 
 
 async def due_dates(start: datetime, working_days: dict[str, int]) -> dict[str, datetime]:
@@ -240,13 +255,16 @@ async def answer_task(book: CaseBook, opinion: Opinion, *, by_rules: bool = Fals
     return task
 
 
-async def wait_for_tasks(book: CaseBook, task_ids: list[str]) -> bool:
-    """Wait until every task is answered, or a refusal makes the rest moot; False when withdrawn."""
+async def wait_for_tasks(book: CaseBook, task_ids: list[str], *, blocking: list[str] | None = None) -> bool:
+    """Wait until every task is answered, or a refusal of a blocking task makes the rest moot; False
+    when withdrawn. Every task blocks unless `blocking` names those whose refusal refuses the case (a
+    refused 道路运输证 leaves the other trucks' reviews running; a refused permit review does not)."""
+    blockers = task_ids if blocking is None else blocking
     await workflow.wait_condition(
         lambda: (
             book.withdrawn
             or all(book.tasks[t].answered for t in task_ids)
-            or any(book.tasks[t].answered and book.tasks[t].approve is False for t in task_ids)
+            or any(book.tasks[t].answered and book.tasks[t].approve is False for t in blockers)
         )
     )
     return not book.withdrawn

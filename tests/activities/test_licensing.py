@@ -213,6 +213,23 @@ async def test_open_transport_business_uses_its_own_type_code(deps: Deps):
     assert ref.number.startswith("湘交运")
 
 
+async def test_a_second_licence_type_of_the_same_matter_has_its_own_type_code_and_number(deps: Deps):
+    licence = await issue(
+        request(key="operating-licence", matter="open-transport-business", type_name="道路运输经营许可证")
+    )
+    certificate = await issue(
+        request(
+            key="certificate:湘AH1001",
+            matter="open-transport-business",
+            type_name="道路运输证",
+            licence_type="road-transport-certificate",
+        )
+    )
+    assert parse_licence_identifier(licence.licence_id).type_code == "DLYSXK01"
+    assert parse_licence_identifier(certificate.licence_id).type_code == "DLYSZ01"
+    assert certificate.number.startswith("湘交运证") and not licence.number.startswith("湘交运证")
+
+
 async def test_an_unknown_matter_fails_for_good(deps: Deps):
     with pytest.raises(ApplicationError) as caught:
         await issue(request(matter="no-such-matter"))
@@ -284,6 +301,7 @@ async def test_build_deps_with_sample_defaults(tmp_path: Path):
         assert configured.issuer.licence_type_codes == {
             "oversize-transport": "ABC123",
             "open-transport-business": "DLYSXK01",
+            "road-transport-certificate": "DLYSZ01",
             "new-matter": "XYZ",
         }
         assert configured.main_corridors == ("G4", "G60")

@@ -8,7 +8,8 @@ from typing import Any
 from temporalio.testing import ActivityEnvironment
 
 from activities.deps import Deps
-from activities.prefill import PrefillInput, prefill_registries
+from activities.prefill import BusinessPrefillInput, PrefillInput, prefill_business, prefill_registries
+from domain.open_business_case import OpenBusinessFacts
 from domain.oversize_case import CarrierFacts, RegistryFacts, VehicleFacts
 from store.registries import RegistrySnapshot, import_snapshot
 
@@ -104,3 +105,42 @@ async def test_serious_dishonesty_and_bar_come_through(deps: Deps):
     facts = await prefill(carrier_code="91430400MA4L00004B", tractor_plate="湘DD4567")
     assert (facts.credit_grade, facts.serious_dishonesty) == ("D", True)
     assert facts.carrier is not None and facts.carrier.barred_until == date(2099, 12, 31)
+
+
+# --- 开办运输企业 -------------------------------------------------------------------------------------
+
+BUSINESS_CODE = "91430100MA4L001018"  # 长沙示例新开货运有限公司, 存续
+
+
+async def test_business_prefill_finds_the_licence_each_truck_and_each_driver(deps: Deps):
+    inp = BusinessPrefillInput(
+        credit_code=BUSINESS_CODE,
+        plates=["湘AH1001", "湘AH1004", "湘Z00000"],
+        qualifications=["430000199106060066", "nobody"],
+    )
+    facts: OpenBusinessFacts = await ActivityEnvironment().run(prefill_business, inp)
+
+    assert facts.business is not None
+    assert (facts.business.name, facts.business.status, facts.business.valid_until) == (
+        "长沙示例新开货运有限公司",
+        "存续",
+        None,
+    )
+    # The legal representative stays in the registry: the case never holds the name.
+    assert "legal_representative" not in facts.business.model_dump()
+    assert "示例法人甲" not in facts.model_dump_json()
+    assert list(facts.trucks) == inp.plates  # in the submission's order, None where not found
+    heavy, light, missing = facts.trucks.values()
+    assert heavy is not None and (heavy.total_mass_kg, heavy.owner_code) == (25_000, BUSINESS_CODE)
+    assert light is not None and light.total_mass_kg == 4_495
+    assert missing is None
+    driver, nobody = facts.drivers.values()
+    assert driver is not None and driver.categories == ["经营性道路货物运输驾驶员"]
+    assert nobody is None
+    assert "孙八" not in facts.model_dump_json()  # the driver's name is not fetched either
+
+
+async def test_an_unknown_business_is_none(deps: Deps):
+    inp = BusinessPrefillInput(credit_code=UNKNOWN_CARRIER, plates=["湘AH1001"], qualifications=[])
+    facts: OpenBusinessFacts = await ActivityEnvironment().run(prefill_business, inp)
+    assert facts.business is None and facts.drivers == {}

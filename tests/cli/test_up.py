@@ -47,6 +47,11 @@ def test_make_run_feeds_the_demo_and_prints_where_to_look(tmp_path: Path):
     demo = out[out.index("Demo cases:") :]
     assert "oversize-transport-DEMO-I-001" in demo and "approved" in demo
     assert "not_accepted" in demo and "supplement" in demo and "review:highway" in demo
+    # 开办运输企业: one business licensed (its reviews answered), one waiting, one not accepted.
+    lines = {line.split()[0]: line for line in demo.splitlines()[1:] if line.strip()}
+    assert "approved" in lines["open-transport-business-DEMO-B-001"]
+    assert "review:operating_licence" in lines["open-transport-business-DEMO-B-002"]
+    assert "not_accepted" in lines["open-transport-business-DEMO-B-003"]
     assert "11010519491231002X" not in out + result.stderr  # no personal data in what it prints or logs
 
 

@@ -153,7 +153,7 @@ async def test_bad_submissions_name_every_field_and_start_nothing(portal: Portal
         (missing_height, ["request.loaded.height_m"]),
         (application(with_request(CLASS_I, loaded__height_m=40)), ["request.loaded.height_m"]),
         (application(CLASS_I, carrier_code="91430100MA4L00001X"), ["carrier_code"]),
-        (application(CLASS_I, matter="open-transport-business"), ["matter"]),
+        (application(CLASS_I, matter="taxi-licence"), ["matter"]),
         (application(CLASS_I, matter=None), ["matter"]),
         (several, ["carrier_code", "request.cross_province", "request.loaded.height_m"]),
         (application(CLASS_I, unexpected="x"), ["unexpected"]),
@@ -298,9 +298,26 @@ async def test_openapi_documents_the_hand_parsed_bodies(portal: Portal):
     response = await portal.http.get("/openapi.json")
     schema = response.json()
     body = schema["paths"]["/api/v1/cases"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert body == {"$ref": "#/components/schemas/OversizeSubmission"}
+    # One schema per matter, told apart by `matter`.
+    assert body == {
+        "oneOf": [
+            {"$ref": "#/components/schemas/OversizeSubmission"},
+            {"$ref": "#/components/schemas/OpenBusinessSubmission"},
+        ]
+    }
+    supplements = schema["paths"]["/api/v1/cases/{case_id}/supplements"]["post"]["requestBody"]
+    assert supplements["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/OversizeSupplement"
+    }
     components = schema["components"]["schemas"]
-    assert {"OversizeSubmission", "OversizeSupplement", "OversizeRequest", "CaseView"} <= set(components)
+    expected = {
+        "OversizeSubmission",
+        "OversizeSupplement",
+        "OversizeRequest",
+        "OpenBusinessSubmission",
+        "CaseView",
+    }
+    assert expected <= set(components)
     refs = [m["$ref"] for m in _refs(schema)]
     assert all(r.removeprefix("#/components/schemas/") in components for r in refs)
     assert (await portal.http.get("/docs")).status_code == 200

@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from store.db import alembic_config, make_engine, migrate
+from store.registries import get_business_licence, get_vehicle
 from store.schema import Base, OutboxRow
 from tests.store.conftest import Db
 
@@ -21,6 +22,7 @@ TABLES = {
     "carriers",
     "drivers",
     "credit_grades",
+    "business_licences",
     "registry_snapshots",
     "ledger_events",
     "licences",
@@ -59,7 +61,7 @@ async def test_migrate_twice_changes_nothing_and_tables_live_in_the_test_schema(
             assert "alembic_version" not in public
             assert await conn.scalar(sa.text("SELECT current_schema()")) == db.schema
     assert names == TABLES | {"alembic_version"}
-    assert version == "0001"
+    assert version == "0002"
 
 
 async def test_downgrade_to_base_and_upgrade_again(db: Db):
@@ -137,3 +139,21 @@ async def test_naive_times_are_refused(db: Db):
                     next_attempt_at=datetime(2026, 1, 1),
                 )
             )
+
+
+async def test_0002_keeps_vehicles_imported_before_it_without_a_total_mass(unmigrated_db: Db):
+    await migrate(unmigrated_db.engine, "0001")
+    async with unmigrated_db.engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO vehicles (plate, vin, vehicle_type, axles, curb_mass_kg, length_m, width_m,"
+                " height_m, owner_credit_code, owner_name, valid_until) VALUES ('湘AH9999',"
+                " 'LSAMPLE7000000099', '货车', 2, 4000, 6.0, 2.3, 3.0, '91430100MA4L001018', '示例',"
+                " '2028-01-01')"
+            )
+        )
+    await migrate(unmigrated_db.engine)
+    async with unmigrated_db.sessions() as session:
+        vehicle = await get_vehicle(session, "湘AH9999")
+        assert await get_business_licence(session, "91430100MA4L001018") is None
+    assert vehicle is not None and vehicle.total_mass_kg is None and vehicle.curb_mass_kg == 4000

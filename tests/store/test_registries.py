@@ -15,10 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from cli.errors import describe_validation_error
 from domain.licence import is_unified_social_credit_code
 from store.registries import (
+    BusinessLicence,
     Carrier,
     CreditGrade,
     RegistrySnapshot,
     credit_code_check_char,
+    get_business_licence,
     get_carrier,
     get_credit_grade,
     get_driver,
@@ -27,6 +29,7 @@ from store.registries import (
     import_snapshot,
 )
 from store.schema import (
+    BusinessLicenceRow,
     CarrierRow,
     CreditGradeRow,
     DriverRow,
@@ -43,6 +46,7 @@ ROW_TYPES = {
     "transport_certificates": TransportCertificateRow,
     "drivers": DriverRow,
     "credit_grades": CreditGradeRow,
+    "business_licences": BusinessLicenceRow,
 }
 
 
@@ -119,8 +123,12 @@ def test_sample_file_is_marked_as_sample_and_covers_the_cases_the_rules_need():
     assert any(c.barred_until == date(2099, 12, 31) for c in snapshot.carriers)
     assert {g.grade for g in snapshot.credit_grades} == {"A", "B", "C", "D"}
     assert {g.credit_code for g in snapshot.credit_grades} == {c.credit_code for c in snapshot.carriers}
-    plates = {v.plate for v in snapshot.vehicles}
+    # Every carrier's vehicle has its 道路运输证; the trucks of businesses still opening have none yet.
+    carriers = {c.credit_code for c in snapshot.carriers}
+    plates = {v.plate for v in snapshot.vehicles if v.owner_credit_code in carriers}
     assert {t.plate for t in snapshot.transport_certificates} == plates
+    opening = {b.credit_code for b in snapshot.business_licences}
+    assert {v.owner_credit_code for v in snapshot.vehicles} <= carriers | opening
 
 
 @pytest.mark.parametrize(
@@ -259,3 +267,30 @@ async def test_lookups_return_plain_values(db: Db):
     assert missing == [None] * 5
     # They survive a JSON round trip (Temporal payloads).
     assert type(vehicle).model_validate_json(vehicle.model_dump_json()) == vehicle
+
+
+async def test_business_licences_and_total_mass_for_opening_a_transport_business(db: Db):
+    snapshot = sample()
+    await import_snapshot(db.sessions, snapshot)
+    by_code = {b.credit_code: b for b in snapshot.business_licences}
+    async with db.sessions() as session:
+        found = await get_business_licence(session, "91430100ma4l001018")
+        missing = await get_business_licence(session, "91430100MA4L00009X")
+        light = await get_vehicle(session, "湘AH1004")
+    assert isinstance(found, BusinessLicence) and found == by_code["91430100MA4L001018"]
+    assert found.valid_until is None  # 长期
+    assert missing is None
+    assert light is not None and light.total_mass_kg == 4_495
+    # SAMPLE data: every credit code valid, one business with dangerous goods, one deregistered.
+    assert all(is_unified_social_credit_code(code) for code in by_code)
+    assert any("道路危险货物运输" in b.business_scope for b in by_code.values())
+    assert any(b.status == "注销" for b in by_code.values())
+    assert type(found).model_validate_json(found.model_dump_json()) == found
+
+
+def test_a_vehicle_without_total_mass_still_imports_and_a_bad_status_is_named():
+    data = sample_data()
+    del data["vehicles"][0]["total_mass_kg"]
+    assert RegistrySnapshot.model_validate(data).vehicles[0].total_mass_kg is None
+    data["business_licences"][0]["status"] = "营业"
+    assert error_of(data).startswith("business_licences.0.status:")

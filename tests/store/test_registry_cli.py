@@ -52,15 +52,17 @@ def test_import_the_sample(db_file: Path, capsys: pytest.CaptureFixture[str]):
     assert out["sample"] is True and out["snapshot_id"] == 1
     assert out["counts"] == {
         "carriers": 6,
-        "vehicles": 11,
+        "vehicles": 19,
         "transport_certificates": 12,
-        "drivers": 5,
+        "drivers": 8,
         "credit_grades": 6,
+        "business_licences": 4,
     }
-    assert rows(db_file, "vehicles") == 11
+    assert rows(db_file, "vehicles") == 19
+    assert rows(db_file, "business_licences") == 4
     # Again: the same rows, one more snapshot logged.
     assert onething("registry", "import", str(SAMPLE)) == 0
-    assert rows(db_file, "vehicles") == 11
+    assert rows(db_file, "vehicles") == 19
     assert rows(db_file, "registry_snapshots") == 2
 
 

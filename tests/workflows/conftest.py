@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.deps import Deps, build_deps, configure, dispose
 from domain.calendar import WorkingCalendar, YearNotice
 from domain.notices import official_calendar
+from domain.open_business_case import OpenBusinessSubmission
 from domain.oversize_case import OversizeSubmission
 from settings import Settings
 from store.registries import RegistrySnapshot, import_snapshot
@@ -45,8 +46,9 @@ HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--record-histories",
-        action="store_true",
-        help="save every workflow history of these tests under tests/histories/ for the replay guard",
+        metavar="VERSION",
+        help="save every workflow history of these tests under tests/histories/VERSION/ for the replay "
+        "guard (name VERSION after the workflow change, e.g. the patch id)",
     )
 
 
@@ -81,7 +83,9 @@ class Cases:
     deps: Deps
     started: list[WorkflowHandle[Any, Any]] = field(default_factory=list)
 
-    async def start(self, submission: OversizeSubmission) -> WorkflowHandle[Any, Any]:
+    async def start(
+        self, submission: OversizeSubmission | OpenBusinessSubmission
+    ) -> WorkflowHandle[Any, Any]:
         unique = submission.model_copy(
             update={"submission_id": f"{submission.submission_id}-{uuid.uuid4().hex[:8]}"}
         )
@@ -90,12 +94,13 @@ class Cases:
         self.started.append(handle)
         return handle
 
-    async def save_histories(self, test_name: str) -> None:
-        HISTORIES.mkdir(exist_ok=True)
+    async def save_histories(self, version: str, test_name: str) -> None:
+        folder = HISTORIES / version
+        folder.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^A-Za-z0-9_-]+", "_", test_name).strip("_")
         for n, handle in enumerate(self.started):
             history = await handle.fetch_history()
-            (HISTORIES / f"{name}-{n}.json").write_text(history.to_json())
+            (folder / f"{name}-{n}.json").write_text(history.to_json())
 
 
 @pytest_asyncio.fixture
@@ -108,8 +113,8 @@ async def cases(
         async with build_worker(time_skipping_env.client, task_queue):
             book = Cases(time_skipping_env, time_skipping_env.client, task_queue, deps)
             yield book
-            if request.config.getoption("--record-histories"):
-                await book.save_histories(request.node.name)
+            if version := request.config.getoption("--record-histories"):
+                await book.save_histories(version, request.node.name)
     finally:
         configure(None)
         await dispose(deps)

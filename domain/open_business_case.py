@@ -1,0 +1,368 @@
+"""开办运输企业一件事: what the portal submits, what the registries say, and the matter's own rules.
+
+交通运输部 and 市场监管总局, plan of 2024-04-30 (DOMAIN.md §2): the road freight operating licence
+(道路运输经营许可证 — not dangerous goods, not vehicles of at most 4,500 kg) together with the 道路运输证
+of each ordinary truck; one submission, one integrated completion, 5 working days. The business
+licence (营业执照) is verified by query, not uploaded (免提交); so are each truck's 行驶证 and each
+driver's 从业资格证. The premises, the managers and the safety rules are declared.
+
+The rules here: acceptance (受理 or 不予受理, naming every reason), which reviews the case needs (the
+licence, and one per truck that needs a certificate, all at once), and the decision from the answers
+(a refused certificate does not block the others; a refused licence refuses the case). There is no 补正
+round in this matter: what the registries contradict is named in the 不予受理 reasons and the applicant
+submits again. Pure: safe inside workflows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Annotated, Final, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from domain.case import (
+    Agent,
+    Material,
+    Name,
+    Problem,
+    ShortText,
+    SubmissionId,
+    Task,
+    TaskSpec,
+    check_credit_code,
+    check_plate,
+)
+from domain.limits import CaseLimits
+
+MATTER: Final = "open-transport-business"
+MATTER_NAME: Final = "开办运输企业一件事"
+# 交通运输主管部门 (道路运输管理机构): accepts, reviews the licence and every certificate, decides.
+DEPARTMENT: Final = "highway"
+
+# DOMAIN.md §2: vehicles of at most 4,500 kg total mass need neither the licence nor a certificate.
+LIGHT_TRUCK_MAX_TOTAL_MASS_KG: Final = 4_500
+# The business licence must list road freight among its business (先照后证); any of these words does.
+FREIGHT_SCOPE_WORD: Final = "货物运输"
+# 登记状态 in which an enterprise may operate; 吊销, 注销, 迁出, 撤销, 停业 may not.
+ACTIVE_BUSINESS_STATUSES: Final = ("存续", "在业")
+FREIGHT_DRIVER_CATEGORY: Final = "经营性道路货物运输驾驶员"
+# Not found (DOMAIN.md): how long the licence and the certificates are issued for. Settings.
+DEFAULT_OPERATING_LICENCE_VALID_YEARS: Final = 4
+DEFAULT_CERTIFICATE_VALID_YEARS: Final = 4
+
+OPERATING_LICENCE_TASK: Final = "review:operating_licence"
+CERTIFICATE_TASK_PREFIX: Final = "review:certificate:"
+
+FreightScope = Literal[
+    "道路普通货物运输",
+    "货物专用运输（集装箱）",
+    "货物专用运输（冷藏保鲜设备）",
+    "货物专用运输（罐式容器）",
+    "大型物件运输",
+    "道路危险货物运输",
+]
+"""经营范围 an applicant may declare. Dangerous goods is a separate licence (道路危险货物运输许可):
+declaring it makes the application not accepted here, with the reason."""
+DANGEROUS_GOODS_SCOPES: Final[tuple[FreightScope, ...]] = ("道路危险货物运输",)
+
+Qualification = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Plate = Annotated[str, AfterValidator(check_plate)]  # normalized: 湘A·H1001 is 湘AH1001
+
+
+class Premises(BaseModel):
+    """经营场所, as declared."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    area_m2: float = Field(gt=0, le=1_000_000)
+    tenure: Literal["owned", "leased"]  # 自有 / 租赁
+
+
+class Manager(BaseModel):
+    """A manager as declared: 主要负责人 or 安全生产管理人员. Personal data: never logged, never indexed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Name
+    role: Literal["principal", "safety"]
+
+
+class OpenBusinessSubmission(BaseModel):
+    """A portal submission for 开办运输企业一件事 (DOMAIN.md §2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    matter: Literal["open-transport-business"] = MATTER
+    submission_id: SubmissionId
+    credit_code: str  # 统一社会信用代码 of the enterprise: its 营业执照 is fetched, not uploaded
+    agent: Agent
+    scope: list[FreightScope] = Field(min_length=1, max_length=6)  # 申请经营范围
+    premises: Premises
+    managers: list[Manager] = Field(min_length=1, max_length=20)
+    safety_rules: list[ShortText] = Field(min_length=1, max_length=30)  # 安全生产管理制度, by title
+    trucks: list[Plate] = Field(min_length=1, max_length=200)  # each 行驶证 is fetched
+    drivers: list[Qualification] = Field(min_length=1, max_length=500)  # 从业资格证 numbers, fetched
+    materials: list[Material] = Field(default_factory=list, max_length=30)
+
+    @field_validator("credit_code")
+    @classmethod
+    def _credit_code(cls, value: str) -> str:
+        return check_credit_code(value)
+
+    @field_validator("trucks", "drivers", "scope")
+    @classmethod
+    def _unique(cls, values: list[str]) -> list[str]:
+        if len(set(values)) != len(values):
+            raise ValueError("an entry is listed twice")
+        return values
+
+    @property
+    def region(self) -> str:
+        """The registering authority's division code (GB/T 2260) inside the credit code: not personal."""
+        return self.credit_code[2:8]
+
+    def summary(self) -> str:
+        """A UI summary without personal data: the number of trucks and the registering division."""
+        return f"{len(self.trucks)} 辆货车 · {self.region}"
+
+
+# --- registry facts (免提交) -----------------------------------------------------------------------
+
+
+class BusinessFacts(BaseModel):
+    """营业执照 as pre-fill gives it to the case: without the legal representative (personal data)."""
+
+    credit_code: str
+    name: str
+    registered_address: str
+    business_scope: list[str]
+    established: date
+    status: str
+    valid_until: date | None  # None: 长期
+
+
+class TruckFacts(BaseModel):
+    """行驶证 data of one truck."""
+
+    plate: str
+    vehicle_type: str
+    axles: int
+    total_mass_kg: int | None  # None: the registry's snapshot predates the field
+    owner_code: str
+    valid_until: date
+
+
+class DriverFacts(BaseModel):
+    """从业资格证 of one driver: categories and validity only (no name, no ID number)."""
+
+    qualification_number: str
+    categories: list[str]
+    valid_until: date
+
+
+class OpenBusinessFacts(BaseModel):
+    """Everything pre-fill found, by plate and by qualification number; None where absent."""
+
+    business: BusinessFacts | None
+    trucks: dict[str, TruckFacts | None]
+    drivers: dict[str, DriverFacts | None]
+
+
+# --- acceptance (受理) -----------------------------------------------------------------------------
+
+
+def is_light(truck: TruckFacts) -> bool:
+    """At most 4,500 kg total mass: no operating licence, no 道路运输证 (DOMAIN.md §2).
+
+    A truck whose total mass the registry does not give is treated as needing a certificate.
+    """
+    return truck.total_mass_kg is not None and truck.total_mass_kg <= LIGHT_TRUCK_MAX_TOTAL_MASS_KG
+
+
+class Acceptance(BaseModel):
+    """受理 or 不予受理, with every reason; the trucks split into those that need a certificate and not."""
+
+    accepted: bool
+    reasons: list[str]
+    problems: list[Problem]
+    qualifying: list[str]  # plates that need a 道路运输证, in the submission's order
+    light: list[str]  # plates of at most 4,500 kg: no certificate needed
+
+
+def acceptance(sub: OpenBusinessSubmission, facts: OpenBusinessFacts, on: date) -> Acceptance:
+    """受理 unless the scope has dangerous goods, the 营业执照 does not allow road freight, a registry
+    contradicts the submission, or no truck needs the licence at all; every reason is named."""
+    problems: list[Problem] = []
+    dangerous = [s for s in sub.scope if s in DANGEROUS_GOODS_SCOPES]
+    if dangerous:
+        problems.append(
+            Problem(
+                field="scope",
+                message=f"申请经营范围含{'、'.join(dangerous)}：危险货物运输经营许可不在本事项办理范围内，请另行申请",
+            )
+        )
+    problems += _business_problems(facts.business, on)
+    light: list[str] = []
+    qualifying: list[str] = []
+    for index, plate in enumerate(sub.trucks):
+        truck = facts.trucks.get(plate)
+        found = _truck_problems(f"trucks.{index}", plate, truck, sub.credit_code, on)
+        problems += found
+        if truck is not None and not found:
+            (light if is_light(truck) else qualifying).append(plate)
+    for index, number in enumerate(sub.drivers):
+        problems += _driver_problems(f"drivers.{index}", number, facts.drivers.get(number), on)
+    if not problems and not qualifying:
+        problems.append(
+            Problem(
+                field="trucks",
+                message=f"所列车辆总质量均不超过 {LIGHT_TRUCK_MAX_TOTAL_MASS_KG} 千克，"
+                "无需办理道路运输经营许可和道路运输证",
+            )
+        )
+    return Acceptance(
+        accepted=not problems,
+        reasons=[p.message for p in problems],
+        problems=problems,
+        qualifying=qualifying,
+        light=light,
+    )
+
+
+def _business_problems(business: BusinessFacts | None, on: date) -> list[Problem]:
+    field = "credit_code"
+    if business is None:
+        return [Problem(field=field, message="统一社会信用代码未在市场监管登记中找到营业执照")]
+    problems = []
+    if business.status not in ACTIVE_BUSINESS_STATUSES:
+        problems.append(Problem(field=field, message=f"营业执照登记状态为{business.status}，不能开办经营"))
+    if business.valid_until is not None and business.valid_until < on:
+        problems.append(Problem(field=field, message="营业执照营业期限已届满"))
+    if not any(FREIGHT_SCOPE_WORD in item for item in business.business_scope):
+        problems.append(Problem(field=field, message="营业执照经营范围不含道路货物运输"))
+    return problems
+
+
+def _truck_problems(
+    field: str, plate: str, truck: TruckFacts | None, credit_code: str, on: date
+) -> list[Problem]:
+    if truck is None:
+        return [Problem(field=field, message=f"车辆 {plate} 未在行驶证登记中找到")]
+    problems = []
+    if truck.owner_code != credit_code:
+        problems.append(Problem(field=field, message=f"车辆 {plate} 的行驶证所有人不是申请企业"))
+    if truck.valid_until < on:
+        problems.append(Problem(field=field, message=f"车辆 {plate} 的行驶证检验有效期已过"))
+    return problems
+
+
+def _driver_problems(field: str, number: str, driver: DriverFacts | None, on: date) -> list[Problem]:
+    if driver is None:
+        return [Problem(field=field, message=f"从业资格证 {number} 未找到")]
+    problems = []
+    if driver.valid_until < on:
+        problems.append(Problem(field=field, message=f"从业资格证 {number} 已过有效期"))
+    if FREIGHT_DRIVER_CATEGORY not in driver.categories:
+        message = f"从业资格证 {number} 不含{FREIGHT_DRIVER_CATEGORY}类别"
+        problems.append(Problem(field=field, message=message))
+    return problems
+
+
+# --- which reviews (部门流转): all by the road transport authority, all at once ----------------------
+
+
+def certificate_task_id(plate: str) -> str:
+    return f"{CERTIFICATE_TASK_PREFIX}{plate}"
+
+
+def review_tasks(accepted: Acceptance) -> list[TaskSpec]:
+    """The licence review and one 道路运输证 review per truck that needs one, answered independently."""
+    return [
+        TaskSpec(
+            task_id=OPERATING_LICENCE_TASK, department=DEPARTMENT, kind="review", title="道路运输经营许可审核"
+        ),
+        *(
+            TaskSpec(
+                task_id=certificate_task_id(plate),
+                department=DEPARTMENT,
+                kind="review",
+                title=f"道路运输证审核（{plate}）",
+            )
+            for plate in accepted.qualifying
+        ),
+    ]
+
+
+def review_limit(task_id: str, limits: CaseLimits) -> int:
+    """Working days for a review: the licence review's limit, or each certificate review's."""
+    return limits.review_task if task_id == OPERATING_LICENCE_TASK else limits.certificate_task
+
+
+# --- decision (决定) --------------------------------------------------------------------------------
+
+
+class BusinessDecision(BaseModel):
+    """准予 or 不予 for the case, and per truck: certificate issued, refused (with the reason), not needed."""
+
+    approved: bool
+    certificates: list[str]  # plates whose 道路运输证 is issued
+    refused: dict[str, str]  # plate → the reviewer's reason
+    no_certificate_needed: list[str]
+    reasons: list[str]
+
+    def ledger_detail(self) -> dict[str, object]:
+        """The per-truck outcomes for the 决定 event."""
+        return {
+            "operating_licence": "准予" if self.approved else "不予",
+            "certificates": {
+                **dict.fromkeys(self.certificates, "准予"),
+                **{plate: f"不予：{reason}" for plate, reason in self.refused.items()},
+            },
+            "no_certificate_needed": self.no_certificate_needed,
+            "reasons": self.reasons,
+        }
+
+
+def decide(accepted: Acceptance, tasks: Mapping[str, Task]) -> BusinessDecision:
+    """The decision once the licence review and every certificate review are answered (or the licence
+    was refused, which makes the rest moot). With no certificate granted there is no vehicle to operate,
+    so the licence is refused too."""
+    licence = tasks[OPERATING_LICENCE_TASK]
+    refused = {
+        plate: task.reason or ""
+        for plate in accepted.qualifying
+        if (task := tasks.get(certificate_task_id(plate))) is not None and task.approve is False
+    }
+    granted = [
+        plate
+        for plate in accepted.qualifying
+        if (task := tasks.get(certificate_task_id(plate))) is not None and task.approve is True
+    ]
+    reasons = [f"道路运输证（{plate}）不予核发：{reason}" for plate, reason in refused.items()]
+    light = accepted.light
+    reasons += [
+        f"车辆 {plate} 总质量不超过 {LIGHT_TRUCK_MAX_TOTAL_MASS_KG} 千克，无需道路运输证" for plate in light
+    ]
+    if licence.approve is False:
+        reasons.insert(0, f"道路运输经营许可不予许可：{licence.reason or ''}")
+    elif not granted:
+        reasons.insert(0, "所列车辆均未核准道路运输证，不具备道路运输经营的车辆条件")
+    approved = licence.approve is True and bool(granted)
+    return BusinessDecision(
+        approved=approved,
+        certificates=granted if approved else [],
+        refused=refused,
+        no_certificate_needed=light,
+        reasons=reasons,
+    )
+
+
+def valid_until(start: date, years: int) -> date:
+    """The last day of a validity of `years` years from `start` (29 February → 28 February)."""
+    try:
+        anniversary = start.replace(year=start.year + years)
+    except ValueError:
+        anniversary = start.replace(year=start.year + years, day=28)
+    return anniversary - timedelta(days=1)

@@ -1,0 +1,161 @@
+"""高效办成开办运输企业一件事: one submission, the road freight operating licence and each truck's 道路运输证.
+
+received → pre-fill (营业执照, each truck's 行驶证, each driver's 从业资格证, in parallel) → acceptance
+(受理 / 不予受理) → review: the licence and one task per truck that needs a certificate, all open at
+once and answered independently → decision, per truck → e-seal and e-licences (the licence, then each
+certificate, each its own identifier) → 归集, notice → 办结 → 好差评.
+
+Everything but the matter's rules (domain.open_business_case) is a shared step (case_base, steps).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.licensing import IssueLicenceInput
+    from activities.prefill import BusinessPrefillInput, prefill_business
+    from domain.calendar import local_date
+    from domain.case import CaseStatus, Stage
+    from domain.limits import open_business_limits
+    from domain.open_business_case import (
+        DEFAULT_CERTIFICATE_VALID_YEARS,
+        DEFAULT_OPERATING_LICENCE_VALID_YEARS,
+        DEPARTMENT,
+        MATTER,
+        OPERATING_LICENCE_TASK,
+        BusinessDecision,
+        OpenBusinessFacts,
+        OpenBusinessSubmission,
+        acceptance,
+        decide,
+        review_limit,
+        review_tasks,
+        valid_until,
+    )
+    from workflows.case_base import CaseWorkflow
+
+OPERATING_LICENCE_TYPE_NAME = "道路运输经营许可证"
+CERTIFICATE_TYPE_NAME = "道路运输证"
+CERTIFICATE_LICENCE_TYPE = "road-transport-certificate"  # its 证照类型 (activities.config)
+
+
+@workflow.defn(name="OpenTransportBusinessCase")
+class OpenTransportBusinessCase(CaseWorkflow):
+    """One 开办运输企业 case, from portal submission to 办结 and its evaluation.
+
+    Input: `OpenBusinessSubmission`. Returns the final `CaseStatus`: the outcome, the reasons (each
+    refused certificate, each truck that needs none), the licence ids (the operating licence first,
+    then one 道路运输证 per truck granted).
+
+    Messages (updates are validated: a rejected one leaves no event in the history):
+    - `submit_opinion(Opinion)`: the road transport authority answers `review:operating_licence` or
+      a `review:certificate:<plate>` task, in any order.
+    - `withdraw(Withdrawal)`: the applicant withdraws (撤回) before the decision.
+    - `stop_clock(ClockStop)` / `resume_clock(ClockResume)`: 停表/复表 during review.
+    - `rate(Rating)`, then for a bad rating `reply_to_rating` and `record_return_visit`.
+    - query `status() -> CaseStatus`.
+    There is no 补正 in this matter (see domain.open_business_case).
+
+    Supervision as in every matter: the promised limit from receipt, the statutory one from 受理, each
+    task and the review stage with their own limits; 催办 and cards to the ledger and the Card attribute.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(MATTER, DEPARTMENT)
+
+    @workflow.run
+    async def run(self, submission: OpenBusinessSubmission) -> CaseStatus:
+        book = self.book
+        received_at = await self.receive(region=submission.region)
+        limits = open_business_limits()
+        await self.start_promised_clock(limits, received_at)
+
+        facts = await self.prefill(
+            prefill_business,
+            BusinessPrefillInput(
+                credit_code=submission.credit_code,
+                plates=submission.trucks,
+                qualifications=submission.drivers,
+            ),
+        )
+        accepted = acceptance(submission, facts, local_date(workflow.now()))
+        if not await self.enter_acceptance():
+            return await self.after_close()
+        if not accepted.accepted:
+            book.problems = accepted.problems
+            await self.not_accept(accepted.reasons)
+            return await self.after_close()
+        await self.accept()
+
+        specs = review_tasks(accepted)
+        limit_of = {spec.task_id: review_limit(spec.task_id, limits) for spec in specs}
+        # Only the licence's refusal ends the review early: a refused certificate leaves the others open.
+        if not await self.review_stage(Stage.REVIEW, specs, limit_of, blocking=[OPERATING_LICENCE_TASK]):
+            return await self.withdrawn()
+
+        decision = decide(accepted, book.tasks)
+        book.reasons = decision.reasons
+        if not decision.approved:
+            return await self.refuse(decision.reasons)
+        return await self.approve(self._licences(submission, facts, decision), decision.ledger_detail())
+
+    def _licences(
+        self, sub: OpenBusinessSubmission, facts: OpenBusinessFacts, decision: BusinessDecision
+    ) -> list[IssueLicenceInput]:
+        """The operating licence, then one 道路运输证 per truck granted, in the submission's order."""
+        assert facts.business is not None  # acceptance requires the 营业执照
+        today = local_date(workflow.now())
+        holder = facts.business.name  # 持证主体: the enterprise, a company and not a person
+        licence = IssueLicenceInput(
+            case_id=self.book.case_id,
+            licence_key="operating-licence",
+            matter=MATTER,
+            type_name=OPERATING_LICENCE_TYPE_NAME,
+            holder=holder,
+            holder_code=sub.credit_code,
+            valid_from=today,
+            valid_to=valid_until(today, DEFAULT_OPERATING_LICENCE_VALID_YEARS),
+            particulars={
+                "scope": list(sub.scope),
+                "premises": sub.premises.address,
+                "vehicles": decision.certificates,
+                "no_certificate_needed": decision.no_certificate_needed,
+            },
+            notice={
+                "case_id": self.book.case_id,
+                "outcome": "approved",
+                "certificates": decision.certificates,
+                "certificates_refused": list(decision.refused),
+            },
+        )
+        return [
+            licence,
+            *(self._certificate(sub, facts, plate, today, holder) for plate in decision.certificates),
+        ]
+
+    def _certificate(
+        self, sub: OpenBusinessSubmission, facts: OpenBusinessFacts, plate: str, today: date, holder: str
+    ) -> IssueLicenceInput:
+        truck = facts.trucks[plate]
+        assert truck is not None  # a granted certificate's truck was found at acceptance
+        return IssueLicenceInput(
+            case_id=self.book.case_id,
+            licence_key=f"certificate:{plate}",
+            matter=MATTER,
+            licence_type=CERTIFICATE_LICENCE_TYPE,
+            type_name=CERTIFICATE_TYPE_NAME,
+            holder=holder,
+            holder_code=sub.credit_code,
+            valid_from=today,
+            valid_to=valid_until(today, DEFAULT_CERTIFICATE_VALID_YEARS),
+            particulars={
+                "plate": plate,
+                "vehicle_type": truck.vehicle_type,
+                "axles": str(truck.axles),
+                "total_mass_kg": "" if truck.total_mass_kg is None else str(truck.total_mass_kg),
+                "scope": list(sub.scope),
+            },
+        )
