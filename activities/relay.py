@@ -20,6 +20,7 @@ import os
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Final
+from urllib.parse import quote
 
 import httpx
 import structlog
@@ -56,7 +57,8 @@ def http_sender(
     timeout: float = HTTP_TIMEOUT_SECONDS,
     client: httpx.AsyncClient | None = None,
 ) -> Sender:
-    """A sender POSTing each message as JSON to `urls[destination]` with an `Idempotency-Key` header.
+    """A sender POSTing each message as JSON to `urls[destination]` with an `Idempotency-Key` header
+    (`idempotency_header`).
 
     A non-2xx answer or a transport error raises, so the message stays pending and is retried.
     Pass `client` to reuse connections (its owner closes it); otherwise each send opens its own.
@@ -77,7 +79,7 @@ def http_sender(
             "created_at": message.created_at.isoformat(),
             "payload": message.payload,
         }
-        headers = {"Idempotency-Key": message.idempotency_key}
+        headers = {"Idempotency-Key": idempotency_header(message.idempotency_key)}
         if client is not None:
             response = await client.post(url, json=body, headers=headers, timeout=timeout)
         else:
@@ -93,6 +95,13 @@ def http_sender(
         )
 
     return send
+
+
+def idempotency_header(key: str) -> str:
+    """The key as an HTTP header value: percent-encoded UTF-8, since headers carry ASCII only and our
+    keys hold step names and plates (`…:permit:归集`, `certificate:湘AH1001`). The body carries the
+    key as it is; a receiver dedupes on either."""
+    return quote(key, safe=":/-._~")
 
 
 def push_urls_from_env(env: Mapping[str, str]) -> dict[str, str]:

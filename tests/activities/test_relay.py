@@ -6,6 +6,7 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -180,6 +181,30 @@ async def test_http_sender_posts_json_with_the_idempotency_key(deps: Deps):
     assert body["payload"] == {"phone": "13800000000", "recipient": "applicant"}
     [failed_first] = [m for m in await stored(deps) if m.attempts == 2]
     assert failed_first.last_error is not None and "503" in failed_first.last_error
+
+
+async def test_http_sender_carries_a_chinese_key_in_the_header_percent_encoded(deps: Deps):
+    """Real keys hold step names and plates; an ASCII-only header must still carry them, reversibly."""
+    await queue("case-1", "certificate:湘AH1001:归集")
+    [pending] = await stored(deps)
+    key = pending.idempotency_key
+    assert "湘AH1001:归集" in key
+    received: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        send = http_sender({"notice": "http://notices.example.invalid/push"}, client=client)
+        assert await drain(deps.sessions, send, now=datetime.now(UTC) + timedelta(seconds=1)) == 1
+
+    [request] = received
+    header = request.headers["Idempotency-Key"]
+    assert header.isascii() and unquote(header) == key
+    assert json.loads(request.content)["idempotency_key"] == key
+    [message] = await stored(deps)
+    assert message.delivered_at is not None and message.last_error is None
 
 
 async def test_http_sender_without_a_url_for_the_destination_keeps_the_message(deps: Deps):
