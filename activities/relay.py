@@ -33,7 +33,8 @@ log = structlog.get_logger(__name__)
 Sender = Callable[[OutboxMessage], Awaitable[None]]
 
 PUSH_URL_ENV_PREFIX: Final = "ONETHING_PUSH_URL_"
-BATCH: Final = 100
+# Sent concurrently (store.outbox.deliver_pending): a receiver sees at most this many at once.
+BATCH: Final = 20
 HTTP_TIMEOUT_SECONDS: Final = 10.0
 
 

@@ -8,6 +8,7 @@ marking sends again when the lease runs out — so every receiver deduplicates b
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.schema import OutboxRow
 
-LEASE = timedelta(minutes=5)
-"""How long a claimed message is hidden from other relays while one relay sends it."""
+LEASE = timedelta(seconds=60)
+"""How long a claimed message is hidden from other relays while one relay sends it: the batch is sent
+at once, so this must outlast one send (the HTTP sender gives up after 10 s) and the settling. It is
+also how long messages wait after their relay was killed mid-batch before another picks them up."""
 
 RETRY_BASE = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)
@@ -100,7 +103,8 @@ async def deliver_pending(
     now: datetime,
     limit: int = 100,
 ) -> DeliveryReport:
-    """Claim up to `limit` due messages, `send` each, then mark it delivered or schedule a retry.
+    """Claim up to `limit` due messages, `send` them concurrently, then mark each delivered or schedule
+    its retry.
 
     The claim is a short transaction that leases the messages (moves `next_attempt_at` past the
     lease and counts the attempt); sending happens outside any transaction, so a slow receiver
@@ -109,17 +113,20 @@ async def deliver_pending(
     and retries after `retry_delay(attempts)`.
     """
     report = DeliveryReport()
-    for message in await _claim(sessions, now, limit):
-        try:
-            await send(message)
-        except Exception as exc:  # any failure of the receiver: record it and retry later
+    messages = await _claim(sessions, now, limit)
+    # Sent together, so a batch takes about as long as its slowest send, well inside the lease.
+    outcomes = await asyncio.gather(*(send(message) for message in messages), return_exceptions=True)
+    for message, outcome in zip(messages, outcomes, strict=True):
+        if isinstance(outcome, Exception):  # any failure of the receiver: record it and retry later
             await _settle(
                 sessions,
                 message,
-                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                last_error=f"{type(outcome).__name__}: {outcome}"[:2000],
                 next_attempt_at=now + retry_delay(message.attempts),
             )
             report.failed.append(message.id)
+        elif isinstance(outcome, BaseException):  # cancelled: the relay is stopping; the lease runs out
+            raise outcome
         else:
             await _settle(sessions, message, delivered_at=now)
             report.delivered.append(message.id)

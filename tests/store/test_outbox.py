@@ -104,6 +104,24 @@ async def test_a_failed_send_is_retried_after_a_growing_delay(db: Db):
     assert delivered.delivered_at == third_time and delivered.attempts == 3
 
 
+async def test_a_batch_is_sent_at_once_so_one_slow_receiver_does_not_hold_the_rest(db: Db):
+    """Each send waits until every message of the batch has been handed over: sent one after another,
+    the first would wait for ever (here: fail after two seconds) and the batch could outlast its lease."""
+    await fill(db, 3)
+    handed: set[str] = set()
+    all_handed = asyncio.Event()
+
+    async def send(m: OutboxMessage) -> None:
+        handed.add(m.idempotency_key)
+        if len(handed) == 3:
+            all_handed.set()
+        await asyncio.wait_for(all_handed.wait(), timeout=2)
+
+    report = await deliver_pending(db.sessions, send, NOW)
+    assert (len(report.delivered), report.failed) == (3, [])
+    assert all(m.delivered_at == NOW for m in await stored(db))
+
+
 def test_backoff_doubles_up_to_an_hour():
     assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
     assert retry_delay(50) == timedelta(hours=1)
