@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system-deps lint typecheck pytest audit clean
+.PHONY: run test system-deps lint typecheck pytest audit audit-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/onething up --demo
 
-test: system-deps lint typecheck pytest
+test: system-deps lint typecheck pytest audit-deps
 
 # Debian packages some tests drive: docker-compose validates compose.yaml, chromium loads the Temporal UI
 # and the audit report, faketime pins the time-skipping server's clock to a fixed date. Installed when missing and we may (root with apt); otherwise those tests skip.
@@ -39,6 +39,11 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Known vulnerabilities in the installed packages (pip-audit, PyPI's advisories). Fails on a vulnerable
+# package; where the advisory service cannot be reached it prints a WARNING that nothing was audited.
+audit-deps: $(STAMP)
+	$(BIN)/python -m tests.security.audit_deps $(BIN)/pip-audit --skip-editable --progress-spinner off
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

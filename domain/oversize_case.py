@@ -356,6 +356,13 @@ class OversizeSupplement(BaseModel):
     driver_qualification: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
     request: OversizeRequest | None = None
 
+    # Checked here, as in the submission: a bad correction is refused at the portal, naming its field,
+    # not first inside the workflow's update validator.
+    @field_validator("tractor_plate", "trailer_plate")
+    @classmethod
+    def _plate(cls, value: str | None) -> str | None:
+        return None if value is None else check_plate(value)
+
     def is_empty(self) -> bool:
         return not self.materials and all(
             value is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any
 
+from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from google.protobuf import json_format
@@ -46,7 +47,7 @@ async def codec_caller(
 async def _payloads(request: Request) -> Payloads:
     try:
         return json_format.Parse(await request.body(), Payloads())
-    except json_format.ParseError as exc:
+    except (json_format.ParseError, UnicodeDecodeError) as exc:  # Parse decodes bytes before it parses
         raise ApiError(422, "payloads", f"not Temporal payloads JSON: {exc}") from exc
 
 
@@ -67,5 +68,5 @@ async def decode(request: Request, state: Annotated[PortalState, Depends(portal_
     codec = state.codec_or_503()
     try:
         return _answer(await codec.decode(list((await _payloads(request)).payloads)))
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, InvalidTag) as exc:  # InvalidTag: forged or damaged under our key id
         raise ApiError(422, "payloads", "a payload could not be decrypted with the configured keys") from exc

@@ -68,6 +68,9 @@ def problems_of(
         if loc and loc[0] in strip:
             loc = loc[1:]
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if error.get("type") == "json_invalid":
+            # FastAPI puts the character offset where the field would be: the body as a whole is bad.
+            loc, message = [], f"not valid JSON: {(error.get('ctx') or {}).get('error', message)}"
         problems.append({"field": ".".join(loc) or "body", "message": message})
     return problems
 
@@ -97,7 +100,8 @@ async def _request_validation_error(request: Request, exc: Exception) -> JSONRes
 
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    field = {404: "path", 405: "path", 413: "body"}.get(exc.status_code, "request")
+    # 400: FastAPI could not parse the body at all (nested too deep for the JSON decoder, say).
+    field = {400: "body", 404: "path", 405: "path", 413: "body"}.get(exc.status_code, "request")
     return error_response(exc.status_code, [{"field": field, "message": str(exc.detail)}], exc.headers)
 
 

@@ -30,8 +30,15 @@ from portal.matters import STATUS_QUERY
 # and an update waits until the workflow has accepted it.
 RPC_TIMEOUT = timedelta(seconds=20)
 
+# CANCELLED is how the SDK reports our own rpc_timeout running out ("Timeout expired"), e.g. a query
+# that no worker picked up in time: not answering in time, not a refusal.
 _UNAVAILABLE = frozenset(
-    {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+    {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.CANCELLED,
+    }
 )
 
 

@@ -1,117 +1,271 @@
-"""Who may call what: every endpoint against every kind of caller, on two live cases.
+"""Who may call what: every route of the app against every kind of caller, as one table.
 
-401: no token, or one we do not know (with `WWW-Authenticate: Bearer`). 403: a known token whose role,
-department or case does not fit. 409: a task that is not open (answered, or not yet opened).
+Rows are the app's routes (enumerated from `app.routes`: a route missing from the table fails the test,
+so a new endpoint cannot slip through untested); columns are the callers; each cell is the status the
+caller gets. 401: no token, or one we do not know (with `WWW-Authenticate: Bearer`). 403: a known token
+whose role, department or case does not fit. 2xx: allowed, and the handler ran.
+
+The table runs with the production logging (JSON lines) captured: no token, applicant token or secret
+may appear in any log line. Tokens are compared in constant time (`hmac.compare_digest`, every entry).
 """
 
 from __future__ import annotations
 
+import ast
+import base64
+import hmac
+import inspect
+import json
+import logging
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from tests.factories import CLASS_III
+import pytest
+import structlog
+from fastapi import FastAPI
+
+import portal.auth
+import portal.codec
+import portal.security
+from logs import configure_logging
+from portal.auth import ApplicantTokens, TokenStore, ensure_dev_tokens
+from portal.codec import TRUST_UI_ENV
+from tests.factories import CLASS_I, CLASS_III
 from tests.portal.conftest import Portal, application, bearer
 
 CASES = "/api/v1/cases"
-OPINION = {"task_id": "review:highway", "approve": True}
+
+# The callers. "applicant" is the applicant of the row's case, "other applicant" that of another case.
+ROLES = (
+    "anonymous",
+    "unknown token",
+    "unknown hex token",  # shaped like an applicant token, but issued for no case
+    "Basic credential",  # a real staff token, in the wrong scheme
+    "portal",
+    "applicant",
+    "other applicant",
+    "officer:highway",
+    "officer:urban_road",
+    "officer:police",
+    "officer:province:湖北",
+    "auditor",
+)
+NOBODY = {"anonymous": 401, "unknown token": 401, "unknown hex token": 401, "Basic credential": 401}
+OFFICERS = ("officer:highway", "officer:urban_road", "officer:police", "officer:province:湖北")
+
+
+def only(allowed: dict[str, int], *, public: bool = False) -> dict[str, int]:
+    """A row: the given callers get their status; anybody else 401 (no valid token) or 403."""
+    if public:
+        return {role: 200 for role in ROLES}
+    return {role: allowed.get(role, NOBODY.get(role, 403)) for role in ROLES}
+
+
+OPEN_SESAME = {
+    "payloads": [{"metadata": {"encoding": base64.b64encode(b"json/plain").decode()}, "data": "e30="}]
+}
 
 
 @dataclass(frozen=True)
-class Call:
+class Row:
     method: str
-    path: str
-    body: Any = None
+    path: str  # the route's template
+    expected: dict[str, int]
+    case: str | None = None  # the case the row is about: "review", "supplement" or None
+    body: Callable[[], Any] | None = None  # a fresh body per call
 
-    def describe(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-async def expect(portal: Portal, call: Call, headers: dict[str, str], status: int, who: str) -> Any:
-    response = await portal.http.request(call.method, call.path, json=call.body, headers=headers)
-    assert response.status_code == status, (
-        f"{call.describe()} as {who}: {response.status_code} {response.text}"
-    )
-    if status == 401:
-        assert response.headers["www-authenticate"].startswith("Bearer"), who
-    if status >= 400:
-        assert response.json()["detail"][0]["message"], who
-    return response.json()
+    @property
+    def route(self) -> tuple[str, str]:
+        return self.method, self.path
 
 
-async def test_every_endpoint_refuses_the_wrong_caller(portal: Portal):
-    mine = await portal.submit(application(CLASS_III))
+TABLE = (
+    Row("POST", CASES, only({"portal": 202}), body=lambda: application(CLASS_III)),
+    Row(
+        "GET",
+        f"{CASES}/{{case_id}}",
+        only({"applicant": 200, "auditor": 200} | dict.fromkeys(OFFICERS, 200)),
+        case="review",
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/opinions",
+        only({"officer:highway": 200}),  # the others' departments have no task here: 403
+        case="review",
+        body=lambda: {"task_id": "review:highway", "approve": True},
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/supplements",
+        only({"applicant": 200}),
+        case="supplement",
+        body=lambda: {"materials": ["护送方案"]},
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/withdrawal",
+        only({"applicant": 200}),
+        case="review",
+        body=lambda: {"reason": "项目推迟"},
+    ),
+    Row("GET", "/api/v1/licences/{licence_id}", only({}, public=True)),
+    Row("GET", "/api/v1/licences/{licence_id}/verification", only({}, public=True)),
+    Row("GET", "/api/v1/seal/public-key", only({}, public=True)),
+    Row("GET", "/audit", only({"auditor": 200})),
+    Row("GET", "/audit.json", only({"auditor": 200})),
+    Row(
+        "POST",
+        "/codec/encode",
+        only({"auditor": 200} | dict.fromkeys(OFFICERS, 200)),
+        body=lambda: OPEN_SESAME,
+    ),
+    Row(
+        "POST",
+        "/codec/decode",
+        only({"auditor": 200} | dict.fromkeys(OFFICERS, 200)),
+        body=lambda: OPEN_SESAME,
+    ),
+    # FastAPI's own pages: the API description is public.
+    Row("GET", "/openapi.json", only({}, public=True)),
+    Row("GET", "/docs", only({}, public=True)),
+    Row("GET", "/docs/oauth2-redirect", only({}, public=True)),
+    Row("GET", "/redoc", only({}, public=True)),
+)
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves, included routers flattened; HEAD goes with GET."""
+    routes: Iterator[Any]
+    try:
+        from fastapi.routing import iter_route_contexts  # FastAPI keeps included routers unflattened
+
+        routes = iter_route_contexts(app.routes)
+    except ImportError:
+        routes = iter(app.routes)
+    found = set()
+    for route in routes:
+        for method in getattr(route, "methods", None) or ():
+            if method != "HEAD":
+                found.add((method, route.path))
+    return found
+
+
+def test_the_table_has_every_route_of_the_app(tmp_path: Path):
+    from portal.app import create_app
+    from tests.portal.conftest import portal_config, portal_settings
+
+    app = create_app(portal_settings(tmp_path, "q"), config=portal_config(tmp_path))
+    served = app_routes(app)
+    table = {row.route for row in TABLE}
+    assert not served - table, f"routes without a row in the authorisation table: {sorted(served - table)}"
+    assert not table - served, f"rows for routes the app no longer has: {sorted(table - served)}"
+    assert len(TABLE) == len(table), "a route has two rows"
+
+
+@dataclass
+class Callers:
+    """The credentials of each caller, per row (the applicant of this case changes with the row's case)."""
+
+    portal: Portal
+    other_applicant: str
+    unknown: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    unknown_hex: str = field(default_factory=lambda: secrets.token_hex(32))
+
+    def headers(self, role: str, applicant: str | None) -> dict[str, str]:
+        if role == "anonymous":
+            return {}
+        if role == "unknown token":
+            return bearer(self.unknown)
+        if role == "unknown hex token":
+            return bearer(self.unknown_hex)
+        if role == "Basic credential":
+            return {"Authorization": f"Basic {self.portal.tokens['portal']}"}
+        if role == "applicant":
+            return bearer(applicant) if applicant else {}
+        if role == "other applicant":
+            return bearer(self.other_applicant)
+        return self.portal.auth(role)
+
+    def secrets(self) -> list[str]:
+        return [*self.portal.tokens.values(), self.other_applicant, self.unknown, self.unknown_hex]
+
+
+@pytest.fixture
+def json_logs() -> Iterator[None]:
+    configure_logging()  # what every process runs: JSON lines, personal data masked
+    yield
+    structlog.reset_defaults()
+
+
+async def test_every_route_against_every_caller(
+    portal: Portal,
+    json_logs: None,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.delenv(TRUST_UI_ENV, raising=False)  # the codec trusts tokens only, as in a cluster
+    caplog.set_level(logging.DEBUG)
+    licensed = await portal.submit(application(CLASS_I))
     other = await portal.submit(application(CLASS_III))
-    case_id, applicant = mine["case_id"], bearer(mine["applicant_token"])
-    others_applicant = bearer(other["applicant_token"])
-    await portal.wait_for(case_id, mine["applicant_token"], open_tasks=["review:highway"])
+    approved = await portal.wait_for(licensed["case_id"], licensed["applicant_token"], outcome="approved")
+    callers = Callers(portal, other_applicant=other["applicant_token"])
+    applicant_tokens = [licensed["applicant_token"], other["applicant_token"]]
 
-    nobody: dict[str, str] = {}
-    unknown = bearer(secrets.token_urlsafe(32))
-    unknown_hex = bearer(secrets.token_hex(32))  # shaped like an applicant token, but issued for no case
-    not_bearer = {"Authorization": f"Basic {portal.tokens['portal']}"}
-    submit = Call("POST", CASES, application(CLASS_III))
-    status = Call("GET", f"{CASES}/{case_id}")
-    opinion = Call("POST", f"{CASES}/{case_id}/opinions", OPINION)
-    supplement = Call("POST", f"{CASES}/{case_id}/supplements", {"materials": ["护送方案"]})
-    withdrawal = Call("POST", f"{CASES}/{case_id}/withdrawal", {"reason": "项目推迟"})
+    mismatches: list[str] = []
+    cells = 0
+    for row in TABLE:
+        path, applicant = row.path, licensed["applicant_token"]
+        if row.case is not None:
+            case = await new_case(portal, row.case)
+            path, applicant = path.replace("{case_id}", case["case_id"]), case["applicant_token"]
+            applicant_tokens.append(applicant)
+        path = path.replace("{licence_id}", approved["licence_ids"][0])
+        # Callers who are refused first, then those allowed: an allowed call may change the case.
+        for role in sorted(ROLES, key=lambda r: row.expected[r] < 400):
+            cells += 1
+            body = row.body() if row.body else None
+            response = await portal.http.request(
+                row.method, path, json=body, headers=callers.headers(role, applicant)
+            )
+            expected = row.expected[role]
+            if response.status_code != expected:
+                mismatches.append(
+                    f"{row.method} {row.path} as {role}: expected {expected}, got "
+                    f"{response.status_code} {response.text[:200]}"
+                )
+                continue
+            if expected == 401:
+                assert response.headers["www-authenticate"].startswith("Bearer"), (row.route, role)
+            if expected >= 400:
+                [problem] = response.json()["detail"]
+                assert problem["field"] in {"authorization", "department"}, (row.route, role, problem)
+    assert cells == len(TABLE) * len(ROLES)
+    assert not mismatches, f"{len(mismatches)} of {cells} cells differ:\n" + "\n".join(mismatches)
 
-    for call in (submit, status, opinion, supplement, withdrawal):
-        for who, headers in (
-            ("nobody", nobody),
-            ("an unknown token", unknown),
-            ("an unknown hex token", unknown_hex),
-            ("a Basic credential", not_bearer),
-        ):
-            await expect(portal, call, headers, 401, who)
+    # No secret in any log line: ours (JSON on stderr), the worker's, the libraries' (stdlib logging).
+    out, err = capfd.readouterr()
+    logged = out + err + caplog.text
+    requests = [json.loads(line) for line in err.splitlines() if line.startswith("{") and '"request"' in line]
+    assert len([r for r in requests if r.get("event") == "request"]) >= cells, (
+        "the request log was not captured"
+    )
+    state = portal.app.state.portal
+    for secret in [*callers.secrets(), *applicant_tokens, state.applicants._secret.decode()]:
+        assert secret not in logged, "a token or secret appears in the logs"
 
-    # Submitting is the portal's alone.
-    for who in ("officer:highway", "auditor"):
-        await expect(portal, submit, portal.auth(who), 403, who)
-    await expect(portal, submit, applicant, 403, "an applicant")
 
-    # Status: the case's applicant, any officer, an auditor; not the portal, not another applicant.
-    for who, headers in (
-        ("the applicant", applicant),
-        ("officer:police", portal.auth("officer:police")),
-        ("officer:province:湖北", portal.auth("officer:province:湖北")),
-        ("auditor", portal.auth("auditor")),
-    ):
-        await expect(portal, status, headers, 200, who)
-    await expect(portal, status, others_applicant, 403, "another case's applicant")
-    await expect(portal, status, portal.auth("portal"), 403, "the portal")
-
-    # Opinions: officers only, and only of the task's department.
-    for who, headers in (
-        ("the applicant", applicant),
-        ("another case's applicant", others_applicant),
-        ("auditor", portal.auth("auditor")),
-        ("the portal", portal.auth("portal")),
-        ("officer:police (wrong department)", portal.auth("officer:police")),
-        ("officer:urban_road (wrong department)", portal.auth("officer:urban_road")),
-    ):
-        await expect(portal, opinion, headers, 403, who)
-    answered = await expect(portal, opinion, portal.auth("officer:highway"), 200, "officer:highway")
-    assert "review:highway" not in [t["task_id"] for t in answered["open_tasks"]]
-    body = await expect(portal, opinion, portal.auth("officer:highway"), 409, "officer:highway again")
-    assert body["detail"][0]["field"] == "task_id"
-    # Answered and of another department: not open comes first, so 409 rather than 403.
-    await expect(portal, opinion, portal.auth("officer:police"), 409, "officer:police on an answered task")
-
-    # Supplements and withdrawal: the case's applicant only.
-    for call in (supplement, withdrawal):
-        for who, headers in (
-            ("officer:highway", portal.auth("officer:highway")),
-            ("auditor", portal.auth("auditor")),
-            ("the portal", portal.auth("portal")),
-            ("another case's applicant", others_applicant),
-        ):
-            await expect(portal, call, headers, 403, who)
-    await expect(portal, supplement, applicant, 409, "the applicant, with no 补正 open")
-    await expect(portal, withdrawal, applicant, 200, "the applicant")
-
-    # Nothing above started a case for the refused submissions.
-    assert not await portal.exists(f"oversize-transport-{submit.body['submission_id']}")
+async def new_case(portal: Portal, kind: str) -> dict[str, Any]:
+    if kind == "supplement":  # no escort plan: 补正
+        case = await portal.submit(application(CLASS_III, materials=["车货外廓尺寸图"]))
+        await portal.wait_for(case["case_id"], case["applicant_token"], stage="supplement")
+    else:
+        case = await portal.submit(application(CLASS_III))
+        await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=["review:highway"])
+    return case
 
 
 async def test_an_applicant_token_for_a_case_that_does_not_exist_finds_nothing(portal: Portal):
@@ -122,3 +276,78 @@ async def test_an_applicant_token_for_a_case_that_does_not_exist_finds_nothing(p
     assert response.status_code == 404
     response = await portal.http.post(f"{CASES}/{case_id}/withdrawal", json={}, headers=bearer(token))
     assert response.status_code == 404
+
+
+async def test_an_answered_task_is_409_for_everybody_who_may_answer(portal: Portal):
+    case = await portal.submit(application(CLASS_III))
+    await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=["review:highway"])
+    url = f"{CASES}/{case['case_id']}/opinions"
+    opinion = {"task_id": "review:highway", "approve": True}
+    assert (
+        await portal.http.post(url, json=opinion, headers=portal.auth("officer:highway"))
+    ).status_code == 200
+    for officer in ("officer:highway", "officer:police"):  # not open comes first: 409 rather than 403
+        response = await portal.http.post(url, json=opinion, headers=portal.auth(officer))
+        assert response.status_code == 409, (officer, response.text)
+        assert response.json()["detail"][0]["field"] == "task_id"
+
+
+# --- constant time --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def counted_compare_digest(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
+    calls: list[tuple[Any, Any]] = []
+    real = hmac.compare_digest
+
+    def counting(a: Any, b: Any) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(portal.auth.hmac, "compare_digest", counting)
+    return calls
+
+
+def test_a_staff_token_is_compared_with_every_entry_in_constant_time(
+    tmp_path: Path, counted_compare_digest: list[tuple[Any, Any]]
+):
+    plain = json.loads(ensure_dev_tokens(tmp_path, tmp_path / "tokens.json").read_text(encoding="utf-8"))
+    store = TokenStore(tmp_path / "tokens.json")
+    entries = len(plain)
+    first, *_, last = plain
+    for token, expected in (
+        (plain[first], first),
+        (plain[last], last),
+        (secrets.token_urlsafe(32), None),
+        ("", None),
+    ):
+        counted_compare_digest.clear()
+        principal = store.identify(token)
+        assert (principal.name if principal else None) == expected
+        # No early exit: as many comparisons for the first entry as for the last, or for none.
+        assert len(counted_compare_digest) == entries
+
+
+def test_an_applicant_token_is_compared_in_constant_time(counted_compare_digest: list[tuple[Any, Any]]):
+    applicants = ApplicantTokens(secrets.token_bytes(32))
+    token = applicants.token_for("oversize-transport-A")
+    assert applicants.is_for(token, "oversize-transport-A")
+    assert not applicants.is_for(token[:-1] + ("0" if token[-1] != "0" else "1"), "oversize-transport-A")
+    assert not applicants.is_for(token, "oversize-transport-B")
+    assert len(counted_compare_digest) == 3
+
+
+def test_no_secret_is_compared_with_equals_in_the_auth_code():
+    """`==` on a token, digest or secret would leak its length of matching prefix through timing."""
+    suspicious = ("token", "digest", "sha256", "secret", "expected", "credentials")
+    for module in (portal.auth, portal.security, portal.codec):
+        tree = ast.parse(inspect.getsource(module))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Compare) or not any(
+                isinstance(o, ast.Eq | ast.NotEq) for o in node.ops
+            ):
+                continue
+            names = [ast.unparse(part) for part in (node.left, *node.comparators)]
+            assert not any(s in n.lower() for n in names for s in suspicious), (
+                f"{module.__name__}:{node.lineno}: {ast.unparse(node)}"
+            )

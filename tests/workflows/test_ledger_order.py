@@ -10,6 +10,7 @@ attempted until 审核 is stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -44,10 +45,9 @@ class HeldReviews:
         steps = {event.step for event in batch.events}
         if "审核" in steps:
             self.held += 1
-            try:
+            # No 决定 in flight after two seconds: the workflow waited for this write, as it should.
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.decision_stored.wait(), timeout=2)
-            except TimeoutError:
-                pass  # no 决定 in flight: the workflow waited for this write, as it should
         seqs = await record_supervision(batch)
         if "决定" in steps:
             self.decision_stored.set()

@@ -1,0 +1,315 @@
+"""Fault suite: nothing is lost and nothing happens twice when the machine misbehaves.
+
+A real dev server on a SQLite file, real `onething worker` processes, the portal (`onething portal`)
+through which applications arrive and officers answer, and a downstream receiver that fails for the
+first minute. While 200 cases of mixed classes run, the worker is killed with SIGKILL again and
+again and restarted, and the dev server is stopped and started once. Afterwards every case must have
+reached its correct end with exactly one licence per approved case, the ledger must hold exactly the
+expected events per case with valid hash chains, and every outbox message must have been delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from temporalio.testing import WorkflowEnvironment
+
+from activities.deps import dispose
+from domain.case import Outcome
+from settings import venv_binary
+from store.ledger import list_events, verify_chain
+from store.outbox import list_messages
+from store.schema import LicenceRow
+from tests.factories import CLASS_I, CLASS_II_URBAN, CLASS_III, with_request
+from tests.polling import eventually
+from tests.portal.conftest import application
+from tests.workflows.conftest import calendar_for_tests, sample_deps
+from workflows import search_attributes
+
+pytestmark = [pytest.mark.devserver, pytest.mark.slow, pytest.mark.timeout(900)]
+
+ONETHING = Path(sys.executable).parent / "onething"
+MIX = [("I", CLASS_I, 80), ("II", CLASS_II_URBAN, 40), ("III", CLASS_III, 40), ("NA", None, 40)]
+EXPECTED_OUTCOME = {
+    "I": Outcome.APPROVED,
+    "II": Outcome.APPROVED,
+    "III": Outcome.APPROVED,
+    "NA": Outcome.NOT_ACCEPTED,
+}
+EXPECTED_STEPS = {
+    "I": ["收件", "受理", "承办", "审核", "决定", "制证", "办结"],
+    "II": ["收件", "受理", "承办", "承办", "审核", "审核", "承办", "会签", "决定", "制证", "办结"],
+    "III": ["收件", "受理", "承办", "审核", "承办", "会签", "决定", "制证", "办结"],
+    "NA": ["收件", "不予受理", "办结"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class FlakyReceiver:
+    """The licence repository, checkpoints and notices: 503 for `fail_for` seconds, then 200; counts
+    each idempotency key it accepted (the header is percent-encoded UTF-8)."""
+
+    def __init__(self, fail_for: float) -> None:
+        self.failing_until = time.monotonic() + fail_for
+        self.refused = 0
+        self.received: Counter[str] = Counter()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if time.monotonic() < receiver.failing_until:
+                    receiver.refused += 1
+                    self.send_response(503)
+                else:
+                    receiver.received[unquote(self.headers["Idempotency-Key"])] += 1
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 64  # the relay sends a batch at once; the default backlog of 5 resets some
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+class Stack:
+    def __init__(self, data_dir: Path, receiver: FlakyReceiver) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.db_url = f"sqlite+aiosqlite:///{data_dir / 'onething.db'}"
+        self.task_queue = f"faults-{uuid.uuid4().hex[:8]}"
+        calendar_file = data_dir / "calendar.json"
+        calendar_file.write_text(json.dumps(_synthetic_notices()))
+        self.env_vars = {
+            **os.environ,
+            "ONETHING_DATA_DIR": str(data_dir),
+            "DATABASE_URL": self.db_url,
+            "TEMPORAL_ADDRESS": f"127.0.0.1:{self.port}",
+            "ONETHING_TASK_QUEUE": self.task_queue,
+            "ONETHING_CALENDAR_FILES": str(calendar_file),
+            **{
+                f"ONETHING_PUSH_URL_{d}": receiver.url for d in ("LICENCE_REPOSITORY", "CHECKPOINT", "NOTICE")
+            },
+        }
+        self.server: WorkflowEnvironment | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.portal: subprocess.Popen[bytes] | None = None
+        self.portal_url = f"http://127.0.0.1:{free_port()}"
+
+    async def start_server(self) -> None:
+        self.server = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(venv_binary("temporal")),
+            dev_server_database_filename=str(self.data_dir / "temporal.db"),
+            dev_server_extra_args=[
+                "--sqlite-pragma",
+                "journal_mode=wal",
+                "--sqlite-pragma",
+                "synchronous=normal",
+            ],
+            port=self.port,
+            search_attributes=search_attributes.ALL,
+        )
+
+    async def stop_server(self) -> None:
+        assert self.server is not None
+        await self.server.shutdown()
+
+    def start_worker(self) -> None:
+        log = open(self.data_dir / "worker.log", "ab")  # noqa: SIM115 - handed to the child process
+        self.worker = subprocess.Popen([str(ONETHING), "worker"], env=self.env_vars, stdout=log, stderr=log)
+
+    def start_portal(self) -> None:
+        log = open(self.data_dir / "portal.log", "ab")  # noqa: SIM115 - handed to the child process
+        port = self.portal_url.rsplit(":", 1)[1]
+        command = [str(ONETHING), "portal", "--port", port, "--dev-tokens"]
+        self.portal = subprocess.Popen(command, env=self.env_vars, stdout=log, stderr=log)
+
+    def stop_portal(self) -> None:
+        if self.portal is not None and self.portal.poll() is None:
+            self.portal.send_signal(signal.SIGINT)
+            self.portal.wait(timeout=60)
+
+    def kill_worker(self) -> None:
+        assert self.worker is not None
+        self.worker.send_signal(signal.SIGKILL)
+        self.worker.wait(timeout=30)
+
+    def stop_worker(self) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGINT)
+            self.worker.wait(timeout=60)
+
+
+def _synthetic_notices() -> list[dict[str, Any]]:
+    """Test-only calendar years after the official data, so the worker never waits for next year's notice."""
+    official = {2024, 2025, 2026}
+    return [
+        {"year": n.year, "source": n.source, "holidays": [], "make_up_workdays": []}
+        for n in calendar_for_tests().notices
+        if n.year not in official
+    ]
+
+
+async def test_kill_the_worker_restart_the_server_fail_downstream_and_lose_nothing(tmp_path: Path):
+    receiver = FlakyReceiver(fail_for=60)
+    stack = Stack(tmp_path, receiver)
+    deps = await sample_deps(tmp_path, stack.db_url)  # migrates and loads the sample registry
+    await stack.start_server()
+    stack.start_worker()
+    stack.start_portal()
+    http = httpx.AsyncClient(base_url=stack.portal_url, timeout=30)
+    cases: dict[str, str] = {}
+    started = time.monotonic()
+    deadline = started + 600
+    kills = 0
+    server_restarted = False
+    try:
+        await eventually(lambda: portal_answers(http), within=60)
+        tokens = json.loads((tmp_path / "dev-tokens.json").read_text(encoding="utf-8"))
+        portal = Officers(http, tokens)
+        for kind, base, count in MIX:
+            for n in range(count):
+                data = with_request(CLASS_I, cargo__divisible=True) if base is None else base
+                cases[await portal.submit(application(data, submission_id=f"F{kind}-{n:03d}"))] = kind
+
+        done: set[str] = set()
+        while len(done) < len(cases):
+            assert time.monotonic() < deadline, f"only {len(done)} of {len(cases)} cases ended"
+            await portal.answer_open_tasks(cases, done)
+            elapsed = time.monotonic() - started
+            if kills < 6 and elapsed > 3 * (kills + 1):
+                stack.kill_worker()
+                stack.start_worker()
+                kills += 1
+            if not server_restarted and kills >= 2:
+                await stack.stop_server()
+                await stack.start_server()
+                server_restarted = True
+        cases_ended_s = time.monotonic() - started
+
+        async def everything_delivered() -> bool:
+            async with deps.sessions() as session:
+                return all(m.delivered_at is not None for m in await list_messages(session))
+
+        await eventually(everything_delivered, within=max(deadline - time.monotonic(), 1.0), interval=0.5)
+        delivered_s = time.monotonic() - started
+    finally:
+        await http.aclose()
+        stack.stop_portal()
+        stack.stop_worker()
+        if stack.server is not None:
+            await stack.stop_server()
+
+    async with deps.sessions() as session:
+        licences = Counter(r.case_id for r in (await session.execute(sa.select(LicenceRow.case_id))).all())
+        steps_ok = 0
+        for case_id, kind in cases.items():
+            steps = [e.step for e in await list_events(session, case_id)]
+            assert steps == EXPECTED_STEPS[kind], (case_id, steps)
+            steps_ok += 1
+        broken = await verify_chain(session)
+        messages = await list_messages(session)
+    await dispose(deps)
+
+    approved = [c for c, k in cases.items() if EXPECTED_OUTCOME[k] is Outcome.APPROVED]
+    duplicates = sum(n - 1 for n in licences.values())
+    lost = sum(1 for c in approved if licences[c] == 0)
+    redelivered = sum(n - 1 for n in receiver.received.values())
+    print(
+        f"\nfaults: cases={len(cases)} approved={len(approved)} licences={sum(licences.values())} "
+        f"duplicates={duplicates} lost={lost} worker_kills={kills} server_restarts={int(server_restarted)} "
+        f"ledger_cases_exact={steps_ok} broken_chains={len(broken)} outbox={len(messages)} "
+        f"refused_by_receiver={receiver.refused} delivered_keys={len(receiver.received)} "
+        f"redelivered={redelivered} cases_ended_after_s={cases_ended_s:.0f} "
+        f"delivered_after_s={delivered_s:.0f}"
+    )
+    assert duplicates == 0 and lost == 0
+    assert set(licences) == set(approved)
+    assert broken == []
+    assert {m.idempotency_key for m in messages} == set(receiver.received)
+    assert receiver.refused > 0  # the downstream outage did happen
+    assert kills >= 5 and server_restarted
+
+
+async def portal_answers(http: httpx.AsyncClient) -> bool:
+    try:
+        return (await http.get("/openapi.json")).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+class Officers:
+    """The portal's callers: 一网通办 submits; officers of each department answer their open tasks."""
+
+    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+        self.http = http
+        self.tokens = tokens
+
+    def auth(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+    async def submit(self, document: dict[str, Any]) -> str:
+        """Submit, retrying while the portal cannot reach Temporal (503): the same submission id names
+        the same case, so a retry never starts a second one."""
+
+        async def accepted() -> str | None:
+            response = await self.http.post("/api/v1/cases", json=document, headers=self.auth("portal"))
+            if response.status_code == 503:
+                return None
+            assert response.status_code in (200, 202), response.text
+            return str(response.json()["case_id"])
+
+        return await eventually(accepted, within=120, interval=0.5)
+
+    async def answer_open_tasks(self, cases: dict[str, str], done: set[str]) -> None:
+        """Every open task approved by its department; a case whose outcome is right is done. An answer
+        that fails (worker or server down: 503, or the task already answered: 409) is tried next round."""
+
+        async def one(case_id: str) -> None:
+            try:
+                response = await self.http.get(f"/api/v1/cases/{case_id}", headers=self.auth("auditor"))
+                if response.status_code != 200:
+                    return
+                view = response.json()
+                for task in view["open_tasks"]:
+                    await self.http.post(
+                        f"/api/v1/cases/{case_id}/opinions",
+                        json={"task_id": task["task_id"], "approve": True},
+                        headers=self.auth(f"officer:{task['department']}"),
+                    )
+            except httpx.TransportError:
+                return
+            if view["outcome"] is not None:
+                assert view["outcome"] == EXPECTED_OUTCOME[cases[case_id]].value, (case_id, view)
+                done.add(case_id)
+
+        pending = [c for c in cases if c not in done]
+        for first in range(0, len(pending), 20):
+            await asyncio.gather(*(one(c) for c in pending[first : first + 20]))
