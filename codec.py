@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-import os
 import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,6 +22,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
+
+from secret_files import create_once, read_private
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -88,23 +89,13 @@ def codec_from_env(env: Mapping[str, str], data_dir: Path) -> EncryptionCodec:
 
 def _dev_key(data_dir: Path) -> tuple[dict[str, bytes], str]:
     path = data_dir / DEV_KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        key_id = f"dev-{secrets.token_hex(4)}"
-        body = json.dumps({"key_id": key_id, "key": base64.b64encode(secrets.token_bytes(32)).decode()})
-        # Written under a temporary name and linked into place: two processes starting together
-        # (worker and portal) end up with the same key, and nobody reads a half-written file.
-        tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(body)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    data = json.loads(path.read_text())
+
+    def new_key() -> str:
+        key = base64.b64encode(secrets.token_bytes(32)).decode()
+        return json.dumps({"key_id": f"dev-{secrets.token_hex(4)}", "key": key})
+
+    create_once(path, new_key)
+    data = json.loads(read_private(path, "codec dev key file"))
     return {data["key_id"]: base64.b64decode(data["key"])}, data["key_id"]
 
 

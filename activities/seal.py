@@ -15,12 +15,8 @@ and OFD seals. This is an adapter (I/O, randomness); the rules of the licence li
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
-import stat
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +26,7 @@ from gmssl import sm2, sm3
 from pydantic import ValidationError
 
 from domain.licence import LicenceCatalogue, LicenceStatus, canonical_bytes, check_catalogue
+from secret_files import create_once, read_private
 
 SM2_WITH_SM3_OID = "1.2.156.10197.1.501"
 DEFAULT_USER_ID = b"1234567812345678"
@@ -83,30 +80,22 @@ def load_or_create_dev_key(path: Path) -> SealKey:
     Creation is atomic (written to a temporary file, then hard-linked into place), so two processes
     starting together agree on one key. A file readable by group or others is refused.
     """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def new_key_pair() -> str:
         key = generate_key()
-        document = {
-            "algorithm": "SM2",
-            "curve": "sm2p256v1",
-            "private_key": key.private_key_hex,
-            "public_key": key.public_key_hex,
-        }
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(document, out)
-                out.flush()
-                os.fsync(out.fileno())
-            with contextlib.suppress(FileExistsError):  # another process won: use its key
-                os.link(temporary, path)
-        finally:
-            os.unlink(temporary)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise PermissionError(f"seal key file {path} has mode {mode:04o}; it must be 0600")
+        return json.dumps(
+            {
+                "algorithm": "SM2",
+                "curve": "sm2p256v1",
+                "private_key": key.private_key_hex,
+                "public_key": key.public_key_hex,
+            }
+        )
+
+    create_once(path, new_key_pair)
+    text = read_private(path, "seal key file")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(text)
         key = SealKey.from_private_key_hex(document["private_key"])
         public_key_hex = str(document["public_key"]).lower()
     except (ValueError, KeyError, TypeError) as error:

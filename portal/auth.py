@@ -19,7 +19,6 @@ import json
 import os
 import re
 import secrets
-import stat
 import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from typing import Any, Final
 import structlog
 
 from portal.config import tokens_file_for
+from secret_files import create_once, read_private
 
 log = structlog.get_logger(__name__)
 
@@ -242,25 +242,11 @@ def load_or_create_applicant_secret(data_dir: Path) -> bytes:
     secret. A file readable by group or others is refused.
     """
     path = data_dir / APPLICANT_SECRET_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=data_dir, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="ascii") as out:
-                out.write(secrets.token_hex(32))
-                out.flush()
-                os.fsync(out.fileno())
-            with contextlib.suppress(FileExistsError):  # another process won: use its secret
-                os.link(temporary, path)
-        finally:
-            os.unlink(temporary)
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise PermissionError(f"applicant secret file {path} has mode {mode:04o}; it must be 0600")
-    secret = path.read_text(encoding="ascii").strip()
+    create_once(path, lambda: secrets.token_hex(32))
+    secret = read_private(path, "applicant secret file").strip()
     if len(secret) < _MIN_SECRET_CHARS:
         raise ValueError(f"applicant secret file {path} is too short")
-    return secret.encode("ascii")
+    return secret.encode("utf-8")
 
 
 def applicant_secret(configured: str | None, data_dir: Path) -> bytes:
