@@ -16,6 +16,7 @@ import sys
 import uvicorn
 
 from cli.errors import BadInput
+from logs import configure_logging
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
 from settings import Settings
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     port = _parse_port(args.port)
+    configure_logging()  # JSON lines with personal data masked, as the worker's
     settings = Settings.from_env()
     if args.dev_tokens:
         path = ensure_dev_tokens(settings.data_dir)

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 
 from cli import portal_client
 from portal.auth import ensure_dev_tokens
@@ -204,3 +205,19 @@ def test_portal_command_serves_create_app_with_uvicorn(
     monkeypatch.setenv("ONETHING_APPLICANT_SECRET", "short")
     assert onething(["portal"]) == 2
     assert "ONETHING_APPLICANT_SECRET" in capsys.readouterr().err
+
+
+def test_the_portal_command_logs_json_lines_with_personal_data_masked(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+):
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: None)
+    try:
+        assert onething(["portal", "--port", "8123"]) == 0
+        capsys.readouterr()
+        structlog.get_logger("portal").info("request", case_id="c-1", agent_id="11010519491231002X")
+        [line] = capsys.readouterr().err.strip().splitlines()
+    finally:
+        structlog.reset_defaults()
+    event = json.loads(line)
+    assert event["event"] == "request" and event["case_id"] == "c-1"
+    assert "11010519491231002X" not in line
