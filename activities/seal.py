@@ -9,6 +9,11 @@ constructor strips *every* leading "0" and "4" from a public key (`lstrip("04")`
 "04"-prefixed key in eight, and its default nonce comes from `random`, not a CSPRNG. We set the public
 key after construction and draw nonces with `secrets`.
 
+Verification, the hot path (the audit checks every licence's seal), goes to GmSSL, the reference C
+implementation of the GM/T algorithms (gmssl-pyx binding), after our own strict checks of the key and
+the DER; it uses the same default user ID. tests/activities/test_seal.py checks both directions against
+an independent implementation and the GM/T 0003 example.
+
 A signature is the DER encoding of SEQUENCE { INTEGER r, INTEGER s } (GB/T 35276), as in certificates
 and OFD seals. This is an adapter (I/O, randomness); the rules of the licence live in domain/licence.py.
 """
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import gmssl_pyx
 from gmssl import sm2, sm3
 from pydantic import ValidationError
 
@@ -140,8 +146,10 @@ def verify(public_key_hex: str, data: bytes, der_signature: bytes) -> bool:
         r, s = decode_signature(bytes(der_signature))
         if not (1 <= r < N and 1 <= s < N) or (r + s) % N == 0:
             return False
-        crypt = _crypt(public_key_hex)
-        return bool(crypt.verify(f"{r:064x}{s:064x}", _digest(public_key_hex, bytes(data))))
+        # GmSSL's verification (C), the same equations over the same Z and e: ~0.6 ms where gmssl's pure
+        # Python takes tens, and the audit verifies every licence's seal for 数据合格率.
+        public_key = bytes.fromhex(public_key_hex[2:])  # x ‖ y, without the "04"
+        return bool(gmssl_pyx.sm2_verify(public_key, bytes(data), bytes(der_signature)))
     except Exception:  # a verifier answers no; it does not crash on hostile input
         return False
 

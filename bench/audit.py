@@ -11,15 +11,15 @@ The seals are real SM2-with-SM3 signatures under a throwaway key, made fast by r
 all of them (which would give the private key away: never do this with a real key) and by SM3 from
 OpenSSL (hashlib). They verify with `activities.seal.verify` like any other.
 
-The report checks every licence's seal (pure-Python SM2, tens of milliseconds each), remembering the
-results per process. The measurement runs in a fresh process per database, like the command:
+The report checks every licence's seal (GmSSL's SM2 verification, under a millisecond each),
+remembering the results per process. The measurement runs in a fresh process per database, like the command:
 1. the report with the SM2 verification itself replaced by a stub (everything else as in the
    command: queries, parsing, catalogue checks, the remembered-signature bookkeeping);
 2. the same report again in the same process, every seal now remembered (the portal's /audit from
    its second request on);
 3. `activities.seal.verify` timed on a sample of the licences.
-A cold `onething audit` = (1) + licences × (3); it is given as a projection, because running it
-for real over 100 000 licences would take over an hour per database.
+A cold `onething audit` = (1) + licences × (3); it is given as a projection (measuring it outright
+would verify 100 000 seals per database for one figure).
 """
 
 from __future__ import annotations

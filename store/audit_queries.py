@@ -5,7 +5,7 @@ must stay within seconds. The cohort (cases whose 收件 falls in the period) is
 reads only its own cases' events and licences.
 
 `build_report` is the use case both entry points call. It checks the licences' seals with
-`activities.seal.verify` (SM2 in pure Python, tens of milliseconds each): verified signatures are
+`activities.seal.verify` (GmSSL's SM2, under a millisecond each): verified signatures are
 remembered per process, and the whole computation runs in a worker thread so a server's event loop
 keeps answering.
 """
