@@ -8,23 +8,16 @@ or a field named like a person's data reaches an event, it is masked before it i
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-# Resident ID numbers (18 characters, GB 11643) and mainland mobile numbers, wherever they appear.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+from domain.personal_data import mask_text
+
 # Keys whose values are a person's data, whatever they look like.
 PERSONAL_KEYS = frozenset({"name", "agent", "id_number", "phone", "applicant", "officer_name", "token"})
-
-
-def mask_text(text: str) -> str:
-    text = _ID_NUMBER.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)
-    return _MOBILE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
 
 
 def _mask(value: Any) -> Any:

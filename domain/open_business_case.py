@@ -34,6 +34,7 @@ from domain.case import (
     check_plate,
 )
 from domain.limits import CaseLimits
+from domain.personal_data import mask_text
 
 MATTER: Final = "open-transport-business"
 MATTER_NAME: Final = "开办运输企业一件事"
@@ -259,6 +260,8 @@ def _truck_problems(
 
 
 def _driver_problems(field: str, number: str, driver: DriverFacts | None, on: date) -> list[Problem]:
+    # The number travels in the message (ledger, notice, status): masked, as an ID number it usually is.
+    number = mask_text(number)
     if driver is None:
         return [Problem(field=field, message=f"从业资格证 {number} 未找到")]
     problems = []

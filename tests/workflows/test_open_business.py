@@ -188,7 +188,8 @@ async def test_a_refused_operating_licence_refuses_the_case_at_once(cases: Cases
         ({**BUSINESS, "credit_code": BUSINESS_DEREGISTERED}, "注销"),
         ({**BUSINESS, "trucks": [BUSINESS_LIGHT]}, "无需办理道路运输经营许可"),
         ({**BUSINESS, "trucks": [*BUSINESS_HEAVY, "湘CH3001"]}, "湘CH3001 的行驶证所有人不是申请企业"),
-        ({**BUSINESS, "drivers": ["430000198805050055"]}, "已过有效期"),
+        # The number is an ID number: the reason (ledger, notice, status) names it masked.
+        ({**BUSINESS, "drivers": ["430000198805050055"]}, "从业资格证 4300**********0055 已过有效期"),
     ],
     ids=["dangerous-goods", "deregistered", "only-light-trucks", "someone-elses-truck", "expired-driver"],
 )
@@ -198,7 +199,9 @@ async def test_not_accepted_with_the_reason(cases: Cases, data: dict, reason: st
     assert final.outcome is Outcome.NOT_ACCEPTED
     assert any(reason in r for r in final.reasons), final.reasons
     assert final.licence_ids == []
-    assert [e.step for e in await events(cases, handle.id)] == ["收件", "不予受理", "办结"]
+    written = await events(cases, handle.id)
+    assert [e.step for e in written] == ["收件", "不予受理", "办结"]
+    assert "430000198805050055" not in repr([e.detail for e in written])
     async with cases.deps.sessions() as session:
         assert [m.destination for m in await list_messages(session, handle.id)] == ["notice"]
 
