@@ -11,6 +11,7 @@ Tokens are never logged; only the role and the token's name appear in the reques
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import hashlib
@@ -20,7 +21,6 @@ import os
 import re
 import secrets
 import tempfile
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -259,32 +259,43 @@ def applicant_secret(configured: str | None, data_dir: Path) -> bytes:
 
 
 class ApplicantTokens:
-    """Derives and checks applicant tokens; remembers which case each issued token belongs to.
+    """Derives and checks applicant tokens: `<case id, base64url>.<HMAC-SHA256(secret, case id), hex>`.
 
-    The memory only tells "another case's applicant token" (403) from "no token we know" (401); it
-    holds hashes, not tokens, and a portal that restarted answers 401 instead, still refusing access.
+    The token names its case, so any portal holding the secret — after a restart, or another replica —
+    tells "another case's applicant token" (403) from "no token of ours" (401) without remembering
+    anything. Tokens issued before this format (the bare 64-hex HMAC) are still honoured for their own
+    case; for another case they are simply unknown (401).
     """
 
-    def __init__(self, secret: bytes, *, remember_at_most: int = 100_000) -> None:
+    def __init__(self, secret: bytes) -> None:
         self._secret = secret
-        self._issued: OrderedDict[str, str] = OrderedDict()
-        self._limit = remember_at_most
 
     def token_for(self, case_id: str) -> str:
-        token = hmac.new(self._secret, case_id.encode("utf-8"), hashlib.sha256).hexdigest()
-        self._remember(token, case_id)
-        return token
+        return f"{_b64url(case_id)}.{self._tag(case_id)}"
 
     def is_for(self, token: str, case_id: str) -> bool:
-        expected = hmac.new(self._secret, case_id.encode("utf-8"), hashlib.sha256).hexdigest()
+        # One constant-time comparison either way; the format decides which token we would have issued.
+        expected = self.token_for(case_id) if "." in token else self._tag(case_id)
         return hmac.compare_digest(token.encode("utf-8"), expected.encode("ascii"))
 
     def issued_for_some_case(self, token: str) -> bool:
-        return token_hash(token) in self._issued
+        case_id = _case_of(token)
+        return case_id is not None and self.is_for(token, case_id)
 
-    def _remember(self, token: str, case_id: str) -> None:
-        key = token_hash(token)
-        self._issued[key] = case_id
-        self._issued.move_to_end(key)
-        while len(self._issued) > self._limit:
-            self._issued.popitem(last=False)
+    def _tag(self, case_id: str) -> str:
+        return hmac.new(self._secret, case_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _b64url(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _case_of(token: str) -> str | None:
+    """The case id a token of the current format names; None for anything else."""
+    encoded, dot, _ = token.partition(".")
+    if not dot or not encoded or len(encoded) > 400:
+        return None
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None

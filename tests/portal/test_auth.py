@@ -144,11 +144,21 @@ def test_applicant_tokens_are_derived_per_case(tmp_path: Path):
         == tokens.token_for("oversize-transport-A")
         == ApplicantTokens(secret).token_for("oversize-transport-A")
     )
-    assert len(a) == 64 and int(a, 16) >= 0
+    case_part, tag = a.split(".")
+    assert len(tag) == 64 and int(tag, 16) >= 0
     assert tokens.is_for(a, "oversize-transport-A")
     assert not tokens.is_for(a, "oversize-transport-B")
     assert not ApplicantTokens(b"another secret of at least 32 chars!").is_for(a, "oversize-transport-A")
     assert tokens.issued_for_some_case(a) and not tokens.issued_for_some_case("f" * 64)
+    # Stateless: a portal that never issued it (restarted, another replica) still knows it is ours.
+    assert ApplicantTokens(secret).issued_for_some_case(a)
+    # A forged token naming a case, with a tag that is not ours, is nobody's.
+    forged = f"{case_part}.{'0' * 64}"
+    assert not tokens.issued_for_some_case(forged) and not tokens.is_for(forged, "oversize-transport-A")
+    assert not tokens.issued_for_some_case(f"{tokens.token_for('oversize-transport-B').split('.')[0]}.{tag}")
+    assert not any(tokens.issued_for_some_case(t) for t in (".", "x.", ".abc", "%%%.abc", "/w==.x"))
+    # Tokens of the earlier format (the bare tag) still open their own case, and only theirs.
+    assert tokens.is_for(tag, "oversize-transport-A") and not tokens.is_for(tag, "oversize-transport-B")
 
 
 def test_applicant_secret_from_env_or_file(tmp_path: Path):
