@@ -89,11 +89,13 @@ async def test_class_i_is_approved_and_its_licence_verifies(portal: Portal):
     assert again == submitted
 
 
-async def test_applicant_token_is_the_hmac_of_the_case_id(portal: Portal, tmp_path):
+async def test_applicant_token_is_the_case_id_and_its_hmac(portal: Portal, tmp_path):
     submitted = await portal.submit(application(CLASS_III))
     secret = (tmp_path / APPLICANT_SECRET_FILE).read_bytes().strip()
-    expected = hmac.new(secret, submitted["case_id"].encode(), hashlib.sha256).hexdigest()
-    assert submitted["applicant_token"] == expected
+    case_id = submitted["case_id"]
+    tag = hmac.new(secret, case_id.encode(), hashlib.sha256).hexdigest()
+    named = base64.urlsafe_b64encode(case_id.encode()).decode().rstrip("=")
+    assert submitted["applicant_token"] == f"{named}.{tag}"
     assert (tmp_path / APPLICANT_SECRET_FILE).stat().st_mode & 0o777 == 0o600
 
 
