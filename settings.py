@@ -12,6 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TASK_QUEUE_DEFAULT = "onething"
+# Workflows a worker keeps in memory (sticky cache). Each cached case costs ~375 KB; an evicted one is
+# replayed from its history (tens of events) when its next message arrives.
+WORKFLOW_CACHE_DEFAULT = 1000
+
+
+class SettingsError(ValueError):
+    """An environment variable the user must fix; the message names it."""
 
 
 def _env(name: str, default: str) -> str:
@@ -26,6 +33,7 @@ class Settings:
     temporal_address: str
     temporal_namespace: str
     task_queue: str
+    workflow_cache: int = WORKFLOW_CACHE_DEFAULT
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -36,7 +44,15 @@ class Settings:
             temporal_address=_env("TEMPORAL_ADDRESS", "localhost:7233"),
             temporal_namespace=_env("TEMPORAL_NAMESPACE", "default"),
             task_queue=_env("ONETHING_TASK_QUEUE", TASK_QUEUE_DEFAULT),
+            workflow_cache=_positive_int("ONETHING_WORKFLOW_CACHE", WORKFLOW_CACHE_DEFAULT),
         )
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = _env(name, str(default))
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def venv_binary(name: str) -> Path:

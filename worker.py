@@ -112,7 +112,7 @@ async def run_worker(client: Client, settings: Settings, deps: Deps, stop: async
     """Poll the task queue and relay the outbox until `stop` is set; then drain in-flight work."""
     configure(deps)
     relay = asyncio.create_task(run_relay(deps.sessions, sender_from_env(), stop=stop))
-    worker = build_worker(client, settings.task_queue, max_cached_workflows=20_000)
+    worker = build_worker(client, settings.task_queue, max_cached_workflows=settings.workflow_cache)
     log.info("worker started", task_queue=settings.task_queue, address=settings.temporal_address)
     async with worker:
         await stop.wait()

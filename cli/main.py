@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from cli import assess, audit, deadline, ledger, portal_client, registry, serve, up
 from cli.errors import BadInput
+from settings import SettingsError
 
 COMMANDS = (up, serve, portal_client, assess, deadline, audit, ledger, registry)
 
@@ -30,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.handler(args)
-    except BadInput as exc:
+    except (BadInput, SettingsError) as exc:
         print(f"onething {args.command}: {exc}", file=sys.stderr)
         return 2
     return code
