@@ -76,7 +76,10 @@ def create_app(
             if built is not None:  # only what we built; the caller's store is the caller's
                 await dispose(built)
 
-    app = FastAPI(title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan)
+    # No 307 to the slash-less URL: an API answers a path it does not serve with 404 naming `path`.
+    app = FastAPI(
+        title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan, redirect_slashes=False
+    )
     app.state.portal = state
     errors.install(app)
     app.include_router(cases.router)

@@ -300,3 +300,13 @@ async def test_a_bad_correction_in_a_supplement_is_422_on_its_field(portal: Port
     [problem] = response.json()["detail"]
     assert problem["field"] == "tractor_plate"
     assert "XX-0000" not in problem["message"], "the answer echoes the input"
+
+
+async def test_a_trailing_slash_is_404_on_the_path_not_a_redirect(portal: Portal):
+    """Found by the unknown-matters fuzzing: a case id ending in "/" (decoded from %2F) got a 307 with
+    an empty body. Every path the API does not serve is a 404 that names `path`."""
+    case = f"{CASES}/oversize-transport-X"
+    for path in (f"{CASES}/", f"{case}/", f"{case}%2F", "/audit/"):
+        response = await portal.http.get(path, headers=portal.auth("auditor"))
+        assert response.status_code == 404, (path, response.status_code, response.headers)
+        assert response.json()["detail"][0]["field"] == "path", response.text
