@@ -29,10 +29,10 @@ ANSWERS: dict[str, list[tuple[str, str, bool, str | None, list[str]]]] = {
     ],
     # 开办运输企业: the licence and each heavy truck's certificate (湘AH1004 is light: no task).
     "06-business-three-trucks.json": [
-        ("highway", "review:operating_licence", True, None, []),
-        ("highway", "review:certificate:湘AH1001", True, None, []),
-        ("highway", "review:certificate:湘AH1002", True, None, []),
-        ("highway", "review:certificate:湘AH1003", True, None, []),
+        ("road_transport", "review:operating_licence", True, None, []),
+        ("road_transport", "review:certificate:湘AH1001", True, None, []),
+        ("road_transport", "review:certificate:湘AH1002", True, None, []),
+        ("road_transport", "review:certificate:湘AH1003", True, None, []),
     ],
 }
 
