@@ -8,8 +8,10 @@ COPY activities activities
 COPY store store
 COPY portal portal
 COPY cli cli
+COPY reports reports
+COPY services services
 COPY samples samples
-COPY worker.py settings.py logs.py ./
+COPY worker.py settings.py logs.py codec.py secret_files.py ./
 RUN pip install --no-cache-dir . && useradd --system onething && mkdir -p /var/lib/onething \
     && chown onething /var/lib/onething
 USER onething

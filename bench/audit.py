@@ -1,4 +1,4 @@
-"""Figure 5: `onething audit` (`store.audit_queries.build_report`) over a synthetic ledger of N completed
+"""Figure 5: `onething audit` (`services.audit_report.build_report`) over a synthetic ledger of N completed
 cases, on SQLite and on PostgreSQL.
 
 The synthetic store is what N closed 大件运输 cases leave behind: their hash-chained supervision events
@@ -44,6 +44,7 @@ from unittest import mock
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+import services.audit_report as audit_report
 import store.audit_queries as audit_queries
 from activities.config import issuer_from_env
 from activities.deps import calendar_from_env
@@ -498,12 +499,12 @@ async def measure(url: str, schema: str | None, sample: int) -> dict[str, Any]:
     try:
         async with engine.connect() as conn:
             events = int(await conn.scalar(sa.select(sa.func.count()).select_from(LEDGER)) or 0)
-        with mock.patch.object(audit_queries, "verify", stub):
+        with mock.patch.object(audit_report, "verify", stub):
             started = time.perf_counter()
-            report = await audit_queries.build_report(sessions, calendar, now=REPORT_NOW)
+            report = await audit_report.build_report(sessions, calendar, now=REPORT_NOW)
             without_sm2 = time.perf_counter() - started
         started = time.perf_counter()
-        await audit_queries.build_report(sessions, calendar, now=REPORT_NOW)
+        await audit_report.build_report(sessions, calendar, now=REPORT_NOW)
         warm = time.perf_counter() - started
         async with sessions() as session, session.begin():
             started = time.perf_counter()

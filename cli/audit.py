@@ -26,12 +26,13 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from activities.deps import calendar_from_env
-from cli.audit_render import FORMATS, render, render_verification
 from cli.errors import BadInput
-from domain.audit import AuditReport
+from domain.audit.report import AuditReport
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
+from reports.formats import FORMATS, render
+from reports.verification import render_verification
+from services.audit_report import build_report, verify_ledger
 from settings import Settings
-from store.audit_queries import build_report, verify_ledger
 from store.db import make_engine, migrate, session_factory
 from store.ledger import BrokenChain
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -225,6 +225,9 @@ class Card(StrEnum):
 
 
 ClockReason = Literal["加固改造", "专家评审"]
+OFFICER_CLOCK_REASONS: Final[tuple[str, ...]] = get_args(ClockReason)
+"""The reasons an officer may stop the clock for; 补正 stops it too, but only the applicant's reply
+restarts it."""
 
 
 class ClockStop(BaseModel):
@@ -283,3 +286,21 @@ class ReturnVisit(BaseModel):
     officer: Annotated[str, StringConstraints(max_length=100)] | None = (
         None  # set by the portal from the token
     )
+
+
+def check_opinion(tasks: dict[str, Task], opinion: Opinion, *, stage: Stage, open_for_opinions: bool) -> Task:
+    """An opinion is taken only for an open task of the answering department, once, while the case is
+    open for opinions (not withdrawn, not decided); a refusal gives its reason. Raises ValueError naming
+    the field, which rejects a workflow update before anything is written to its history."""
+    task = tasks.get(opinion.task_id)
+    if task is None:
+        raise ValueError(f"task_id: no task {opinion.task_id!r} in this case")
+    if task.department != opinion.department:
+        raise ValueError(f"department: task {opinion.task_id!r} belongs to {task.department}")
+    if task.answered:
+        raise ValueError(f"task_id: task {opinion.task_id!r} has already been answered")
+    if not open_for_opinions:
+        raise ValueError(f"task_id: the case is at stage {stage.value}; no opinion is open")
+    if not opinion.approve and not (opinion.reason or "").strip():
+        raise ValueError("reason: a refusal must give its reason")
+    return task

@@ -205,6 +205,18 @@ class AcceptanceDecision(BaseModel):
     missing: list[Problem]
 
 
+SUPPLEMENT_ROUNDS: Final = 1
+"""补正 is asked once: what is missing is named once (行政许可法 Art. 32); a submission still incomplete
+after the applicant's reply is not accepted."""
+
+
+def acceptance_after_supplement(decision: AcceptanceDecision) -> list[str]:
+    """The 不予受理 reasons for a submission still not acceptable after its one 补正 round."""
+    if decision.verdict is Verdict.NOT_ACCEPT:
+        return decision.reasons
+    return ["补正后材料仍不齐全或与登记数据不符：" + "；".join(decision.reasons)]
+
+
 def acceptance(
     sub: OversizeSubmission, assessment: Assessment, problems: list[Problem]
 ) -> AcceptanceDecision:

@@ -5,7 +5,7 @@
 
 `from`/`to` select the cases by the date of their 收件 (receipt) in Asia/Shanghai, both included, and
 are optional; open cases are judged overdue as of the request. Same computation and rendering as the
-CLI (store.audit_queries.build_report, cli.audit_render).
+CLI (services.audit_report.build_report, reports/).
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from cli.audit_render import render_html, report_document
-from domain.audit import AuditReport
+from domain.audit.report import AuditReport
 from domain.calendar import MissingCalendarYear
 from portal.auth import Principal, Role
 from portal.errors import ApiError
 from portal.security import require
 from portal.state import PortalState, portal_state
-from store.audit_queries import build_report
+from reports.as_html import render_html
+from reports.as_json import report_document
+from services.audit_report import build_report
 
 router = APIRouter(tags=["audit"])
 

@@ -4,48 +4,27 @@ One query per table, only the needed columns, no per-case round trips: a report 
 must stay within seconds. The cohort (cases whose 收件 falls in the period) is a subquery, so a period
 reads only its own cases' events and licences.
 
-`build_report` is the use case both entry points call. It checks the licences' seals with
-`activities.seal.verify` (GmSSL's SM2, under a millisecond each): verified signatures are
-remembered per process, and the whole computation runs in a worker thread so a server's event loop
-keeps answering.
+The use case that computes the report from them is services/audit_report.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
-import hashlib
 import json
-from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.seal import verify
-from domain.audit import (
-    STEPS_READ,
-    AuditReport,
-    LedgerRecord,
-    LicenceRecord,
-    compute_report,
-    licence_is_qualified,
-    period_bounds,
-)
-from domain.calendar import WorkingCalendar
+from domain.audit.facts import STEPS_READ, LedgerRecord
+from domain.audit.figures import period_bounds
 from domain.case import Step
-from store.ledger import BrokenChain, verify_chain
 from store.schema import LedgerEventRow, LicenceRow, OutboxRow
 
 LICENCE_REPOSITORY = "licence_repository"
 """The outbox destination of a licence's 归集 (collection into the provincial licence repository)."""
 
 YIELD_PER = 10_000
-
-_SIGNATURE_CACHE_LIMIT = 500_000
-_verified: dict[bytes, bool] = {}
 
 
 def _cohort(received_from: date | None, received_to: date | None) -> sa.Select[Any] | None:
@@ -190,78 +169,3 @@ class RawLicence:
         self.public_key = public_key
         self.fetch_count = fetch_count
         self.collected = collected
-
-    def judge(self) -> LicenceRecord:
-        """The KPI view: collected, qualified (record and seal check out), activated."""
-        qualified = licence_is_qualified(
-            self.payload, self.signed_data, self.signature, self.public_key, verify_remembered
-        )
-        return LicenceRecord(
-            licence_id=self.licence_id,
-            case_id=self.case_id,
-            collected=self.collected,
-            qualified=qualified,
-            activated=self.fetch_count > 0,
-        )
-
-
-def verify_remembered(public_key_hex: str, data: bytes, signature: bytes) -> bool:
-    """`activities.seal.verify`, remembered per (key, data, signature): a stored seal does not change."""
-    key = hashlib.sha256(
-        b"\0".join((public_key_hex.encode("ascii", "replace"), hashlib.sha256(data).digest(), signature))
-    ).digest()
-    known = _verified.get(key)
-    if known is None:
-        known = verify(public_key_hex, data, signature)
-        if len(_verified) >= _SIGNATURE_CACHE_LIMIT:
-            _verified.clear()
-        _verified[key] = known
-    return known
-
-
-async def build_report(
-    sessions: async_sessionmaker[AsyncSession],
-    calendar: WorkingCalendar,
-    *,
-    now: datetime,
-    received_from: date | None = None,
-    received_to: date | None = None,
-) -> AuditReport:
-    """The auditors' report: read in one transaction (a consistent snapshot), compute in a thread."""
-    with _collector_paused():
-        async with sessions() as session, session.begin():
-            events = await load_ledger_records(session, received_from, received_to)
-            licences = await load_licence_records(session, received_from, received_to)
-
-        def compute() -> AuditReport:
-            return compute_report(
-                events,
-                [licence.judge() for licence in licences],
-                calendar,
-                now=now,
-                received_from=received_from,
-                received_to=received_to,
-            )
-
-        return await asyncio.to_thread(compute)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a million small tuples are made: the collector would walk
-    them again and again (about a third of the time), and they hold no cycles to find."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-async def verify_ledger(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, Sequence[BrokenChain]]:
-    """How many cases the ledger holds, and every case whose hash chain is broken."""
-    async with sessions() as session, session.begin():
-        cases = await session.scalar(sa.select(sa.func.count(sa.distinct(LedgerEventRow.case_id))))
-        broken = await verify_chain(session)
-    return int(cases or 0), broken

@@ -26,6 +26,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.licensing import IssueLicenceInput
     from domain.case import (
+        OFFICER_CLOCK_REASONS,
         Card,
         CaseStatus,
         ClockResume,
@@ -60,7 +61,6 @@ with workflow.unsafe.imports_passed_through():
 P = TypeVar("P")
 R = TypeVar("R")
 
-CLOCK_REASONS_OFFICERS_MAY_STOP = ("加固改造", "专家评审")
 # Outcomes after which the applicant is asked to rate the service (好差评).
 RATED_OUTCOMES = (Outcome.APPROVED, Outcome.REFUSED, Outcome.NOT_ACCEPTED)
 
@@ -388,7 +388,7 @@ class CaseWorkflow:
     @resume_clock.validator
     def _validate_resume_clock(self, resume: ClockResume) -> None:
         self._check_officer_in_review(resume.department)
-        if self.supervision.stop_reason not in CLOCK_REASONS_OFFICERS_MAY_STOP:
+        if self.supervision.stop_reason not in OFFICER_CLOCK_REASONS:
             raise ValueError("stage: the clock is not stopped by an officer")
 
     def _check_officer_in_review(self, department: str) -> None:

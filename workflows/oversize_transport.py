@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         RegistryFacts,
         Verdict,
         acceptance,
+        acceptance_after_supplement,
         apply_supplement,
         auto_approval,
         carrier_standing,
@@ -132,8 +133,11 @@ class OversizeTransportCase(CaseWorkflow):
                 book.reasons = decision.reasons
                 await self.accept()
                 return submission, facts, assessment, problems
-            if decision.verdict is Verdict.NOT_ACCEPT or supplemented:
-                await self._not_accept(decision, supplemented)
+            if decision.verdict is Verdict.NOT_ACCEPT:
+                await self.not_accept(decision.reasons)
+                return None
+            if supplemented:  # one 补正 round only (SUPPLEMENT_ROUNDS)
+                await self.not_accept(acceptance_after_supplement(decision))
                 return None
             supplement = await self._ask_for_supplement(decision)
             if supplement is None:
@@ -188,12 +192,6 @@ class OversizeTransportCase(CaseWorkflow):
         await self.supervision.resume(HIGHWAY, "applicant")
         supplement, self.pending_supplement = self.pending_supplement, None
         return supplement
-
-    async def _not_accept(self, decision: AcceptanceDecision, after_supplement: bool) -> None:
-        reasons = decision.reasons
-        if after_supplement and decision.verdict is not Verdict.NOT_ACCEPT:
-            reasons = ["补正后材料仍不齐全或与登记数据不符：" + "；".join(decision.reasons)]
-        await self.not_accept(reasons)
 
     # --- parallel review (并联审核) ------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.licensing import IssuedLicenceRef, IssueLicenceInput, issue_licence
     from activities.notices import NoticeInput, queue_notice
     from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Step, Task
+    from domain.case import check_opinion as check_task_opinion
     from domain.events import (
         Closed,
         Issued,
@@ -208,22 +209,11 @@ async def open_task(
 
 
 def check_opinion(book: CaseBook, opinion: Opinion) -> Task:
-    """The update validator's rule: right case stage, right department, an open task, one answer.
-
-    Raising here rejects the update before anything is written to the history.
-    """
-    task = book.tasks.get(opinion.task_id)
-    if task is None:
-        raise ValueError(f"task_id: no task {opinion.task_id!r} in this case")
-    if task.department != opinion.department:
-        raise ValueError(f"department: task {opinion.task_id!r} belongs to {task.department}")
-    if task.answered:
-        raise ValueError(f"task_id: task {opinion.task_id!r} has already been answered")
-    if book.withdrawn or book.decided:
-        raise ValueError(f"task_id: the case is at stage {book.stage.value}; no opinion is open")
-    if not opinion.approve and not (opinion.reason or "").strip():
-        raise ValueError("reason: a refusal must give its reason")
-    return task
+    """The update validator's rule (domain.case.check_opinion) on this case's tasks and stage; raising
+    here rejects the update before anything is written to the history."""
+    return check_task_opinion(
+        book.tasks, opinion, stage=book.stage, open_for_opinions=not (book.withdrawn or book.decided)
+    )
 
 
 async def answer_task(book: CaseBook, opinion: Opinion, *, by_rules: bool = False) -> Task:

@@ -11,10 +11,11 @@ import csv
 import io
 from datetime import datetime
 
-from cli.audit_render import render_csv, render_table
 from domain.calendar import SHANGHAI
 from domain.case import CaseStatus, Outcome
-from store.audit_queries import build_report
+from reports.as_csv import render_csv
+from reports.as_table import render_table
+from services.audit_report import build_report
 from tests.audit.stack import Handle, Stack
 from tests.factories import BUSINESS, BUSINESS_HEAVY, CLASS_I, DANGEROUS_GOODS, business, submission
 from tests.workflows.conftest import calendar_for_tests

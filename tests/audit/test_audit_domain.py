@@ -11,15 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.audit import (
-    LedgerRecord,
-    WorkdayCounter,
-    compute_report,
-    licence_is_qualified,
-    nearest_rank,
-    period_bounds,
-    read_case,
-)
+from domain.audit.facts import LedgerRecord, WorkdayCounter, licence_is_qualified, nearest_rank, read_case
+from domain.audit.figures import compute_report, period_bounds
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
 from domain.events import Rated, RectificationOpened, RectificationReplied
 from domain.notices import NOTICE_2024, NOTICE_2026, official_calendar

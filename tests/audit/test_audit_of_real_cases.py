@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.audit import AuditReport
+from domain.audit.report import AuditReport
 from domain.calendar import SHANGHAI
 from domain.case import CaseStatus, ClockResume, ClockStop, Opinion, Outcome, Withdrawal
-from store.audit_queries import build_report
+from services.audit_report import build_report
 from tests.audit.stack import Handle, Stack
 from tests.factories import BUSINESS, CLASS_III, business, submission
 from tests.polling import eventually

@@ -13,11 +13,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cli.audit_render import CSV_COLUMNS, render_csv, report_document
 from domain.calendar import SHANGHAI
 from domain.events import Received
 from domain.notices import official_calendar
-from store.audit_queries import build_report, load_ledger_records, verify_ledger
+from reports.as_csv import CSV_COLUMNS, render_csv
+from reports.as_json import report_document
+from services.audit_report import build_report, verify_ledger
+from store.audit_queries import load_ledger_records
 from store.ledger import append_events
 from store.schema import LedgerEventRow
 from tests.audit.fixture_ledger import BUSINESS, NOW, OVERSIZE, CaseLog

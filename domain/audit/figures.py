@@ -1,0 +1,376 @@
+"""The figures (指标): cohorts, on-time rates, percentiles, cards, bottleneck, overdue cases, licence
+KPIs, computed from the facts of each case. Changes when a figure's definition does (`DEFINITIONS`)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from domain.audit.facts import (
+    CARD_KINDS,
+    OUTCOMES,
+    RATING_VALUES,
+    CaseFacts,
+    LedgerRecord,
+    LicenceRecord,
+    Unreadable,
+    WorkdayCounter,
+    iso_week,
+    local_day,
+    nearest_rank,
+    read_case,
+)
+from domain.audit.report import (
+    ACTIVATION_TARGET,
+    ALL,
+    COLLECTION_TARGET,
+    DEFINITIONS,
+    ISSUANCE_TARGET,
+    KPI_NAMES,
+    QUALITY_TARGET,
+    Acceleration,
+    AuditReport,
+    Cards,
+    Elapsed,
+    GroupFigures,
+    LicenceKpis,
+    OverdueCase,
+    Period,
+    Rate,
+    Ratings,
+    TargetMiss,
+    TargetRate,
+    TaskDurations,
+    WeekOnTime,
+)
+from domain.calendar import SHANGHAI, WorkingCalendar
+from domain.case import Outcome
+from domain.limits import BAD_RATING_AT_MOST
+
+
+def compute_report(
+    events: Iterable[LedgerRecord],
+    licences: Iterable[LicenceRecord],
+    calendar: WorkingCalendar,
+    *,
+    now: datetime,
+    received_from: date | None = None,
+    received_to: date | None = None,
+) -> AuditReport:
+    """The report over the cases whose 收件 falls in [received_from, received_to] (None: open-ended).
+
+    `events` may come in any order; each case's are put in seq order here.
+    """
+    workdays = WorkdayCounter(calendar)
+    by_case: dict[str, list[LedgerRecord]] = defaultdict(list)
+    for event in events:
+        by_case[event.case_id].append(event)
+    cases: list[CaseFacts] = []
+    unreadable: list[Unreadable] = []
+    for case_events in by_case.values():
+        case_events.sort(key=_seq)
+        facts = read_case(case_events, workdays, unreadable)
+        if facts is not None and _in_period(facts.received_at, received_from, received_to):
+            cases.append(facts)
+    cases.sort(key=lambda c: c.case_id)
+    case_ids = {c.case_id for c in cases}
+    licences_by_case: dict[str, list[LicenceRecord]] = defaultdict(list)
+    outside = 0
+    for licence in licences:
+        if licence.case_id in case_ids:
+            licences_by_case[licence.case_id].append(licence)
+        else:
+            outside += 1
+
+    groups_of: dict[tuple[str, str | None], list[CaseFacts]] = defaultdict(list)
+    matters_of: dict[str, list[CaseFacts]] = defaultdict(list)
+    for case in cases:
+        groups_of[case.group].append(case)
+        matters_of[case.matter].append(case)
+    groups = [
+        summarise(matter, permit_class, members, licences_by_case)
+        for (matter, permit_class), members in sorted(groups_of.items(), key=_group_order)
+    ]
+    matters = [summarise(m, ALL, members, licences_by_case) for m, members in sorted(matters_of.items())]
+    total = summarise(ALL, ALL, cases, licences_by_case)
+    durations = task_durations(cases)
+    return AuditReport(
+        period=Period(received_from=received_from, received_to=received_to, now=now.astimezone(UTC)),
+        definitions=DEFINITIONS,
+        groups=groups,
+        matters=matters,
+        total=total,
+        cards=count_cards(cases),
+        task_durations=durations,
+        bottleneck=bottleneck(durations),
+        on_time_by_week=on_time_by_week(cases),
+        overdue=overdue_cases(cases, now, workdays),
+        targets_missed=targets_missed([*groups, *matters, total]),
+        licences_outside_report=outside,
+        unreadable_events=len(unreadable),
+    )
+
+
+def _seq(event: LedgerRecord) -> int:
+    return event.seq
+
+
+def _group_order(item: tuple[tuple[str, str | None], list[CaseFacts]]) -> tuple[str, bool, str]:
+    (matter, permit_class), _ = item
+    return matter, permit_class is None, permit_class or ""
+
+
+def _in_period(received_at: datetime, start: date | None, end: date | None) -> bool:
+    day = local_day(received_at)
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
+def _rate(count: int, of: int) -> Rate:
+    return Rate(count=count, of=of, rate=round(count / of, 4) if of else None)
+
+
+def _target_rate(count: int, of: int, target: float) -> TargetRate:
+    rate = round(count / of, 4) if of else None
+    return TargetRate(
+        count=count, of=of, rate=rate, target=target, meets_target=None if rate is None else rate >= target
+    )
+
+
+def summarise(
+    matter: str,
+    permit_class: str | None,
+    cases: Sequence[CaseFacts],
+    licences_by_case: Mapping[str, Sequence[LicenceRecord]],
+) -> GroupFigures:
+    """The headline figures over `cases` (one group, a matter's subtotal or the grand total)."""
+    by_outcome = dict.fromkeys(OUTCOMES, 0)
+    cards = dict.fromkeys(CARD_KINDS, 0)
+    decided = on_time = on_time_of = statutory = statutory_of = 0
+    elapsed: list[int] = []
+    accelerations: list[float] = []
+    for case in cases:
+        if case.outcome is not None:
+            by_outcome[case.outcome] = by_outcome.get(case.outcome, 0) + 1
+        for card in case.cards:
+            cards[card.kind] += 1
+        if not case.decided:
+            continue
+        decided += 1
+        if case.on_time_promised is not None:
+            on_time_of += 1
+            on_time += case.on_time_promised
+        if case.on_time_statutory is not None:
+            statutory_of += 1
+            statutory += case.on_time_statutory
+        if case.elapsed_working_days is not None:
+            elapsed.append(case.elapsed_working_days)
+        if case.acceleration is not None:
+            accelerations.append(case.acceleration)
+    elapsed.sort()
+    accelerations.sort()
+    median_acceleration = nearest_rank(accelerations, 50)
+    completed = sum(1 for case in cases if case.closed_at is not None)
+    return GroupFigures(
+        matter=matter,
+        permit_class=permit_class,
+        received=len(cases),
+        completed=completed,
+        open=len(cases) - completed,
+        by_outcome=by_outcome,
+        decided=decided,
+        on_time_promised=_rate(on_time, on_time_of),
+        on_time_statutory=_rate(statutory, statutory_of),
+        elapsed_working_days=Elapsed(
+            cases=len(elapsed), median=nearest_rank(elapsed, 50), p90=nearest_rank(elapsed, 90)
+        ),
+        acceleration=Acceleration(
+            cases=len(accelerations),
+            median=None if median_acceleration is None else round(median_acceleration, 2),
+        ),
+        cards=cards,
+        ratings=summarise_ratings(cases),
+        licences=licence_kpis(cases, licences_by_case),
+    )
+
+
+def summarise_ratings(cases: Sequence[CaseFacts]) -> Ratings:
+    distribution = dict.fromkeys(RATING_VALUES, 0)
+    bad_cases = visited = opened = replied = on_time = visits = 0
+    for case in cases:
+        for rating in case.ratings:
+            distribution[str(rating)] += 1
+        if any(rating <= BAD_RATING_AT_MOST for rating in case.ratings):
+            bad_cases += 1
+            visited += case.return_visits > 0
+        opened += case.rectifications_opened
+        replied += case.rectifications_replied
+        on_time += case.rectifications_replied_on_time
+        visits += case.return_visits
+    count = sum(distribution.values())
+    total = sum(int(value) * n for value, n in distribution.items())
+    return Ratings(
+        count=count,
+        distribution=distribution,
+        mean=round(total / count, 2) if count else None,
+        bad=sum(n for value, n in distribution.items() if int(value) <= BAD_RATING_AT_MOST),
+        bad_rated_cases=bad_cases,
+        bad_rated_cases_visited=visited,
+        rectifications_opened=opened,
+        rectifications_replied=replied,
+        rectifications_replied_on_time=on_time,
+        return_visits=visits,
+    )
+
+
+def licence_kpis(
+    cases: Sequence[CaseFacts], licences_by_case: Mapping[str, Sequence[LicenceRecord]]
+) -> LicenceKpis:
+    approved = [case for case in cases if case.outcome == Outcome.APPROVED.value]
+    with_licence = sum(1 for case in approved if licences_by_case.get(case.case_id))
+    licences = [licence for case in cases for licence in licences_by_case.get(case.case_id, ())]
+    n = len(licences)
+    return LicenceKpis(
+        licences=n,
+        approved_cases=len(approved),
+        issuance_rate=_target_rate(with_licence, len(approved), ISSUANCE_TARGET),
+        collection_rate=_target_rate(sum(lic.collected for lic in licences), n, COLLECTION_TARGET),
+        quality_rate=_target_rate(sum(lic.qualified for lic in licences), n, QUALITY_TARGET),
+        activation_rate=_target_rate(sum(lic.activated for lic in licences), n, ACTIVATION_TARGET),
+    )
+
+
+def targets_missed(rows: Iterable[GroupFigures]) -> list[TargetMiss]:
+    """Every KPI below its Hunan 2025 target, per row (groups, subtotals, total)."""
+    misses = []
+    for row in rows:
+        for kpi in KPI_NAMES:
+            rate: TargetRate = getattr(row.licences, kpi)
+            if rate.meets_target is False and rate.rate is not None:
+                misses.append(
+                    TargetMiss(
+                        matter=row.matter,
+                        permit_class=row.permit_class,
+                        kpi=kpi,
+                        rate=rate.rate,
+                        target=rate.target,
+                    )
+                )
+    return misses
+
+
+def task_durations(cases: Iterable[CaseFacts]) -> list[TaskDurations]:
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for case in cases:
+        for kind, working_days in case.task_durations:
+            by_kind[kind].append(working_days)
+    result = []
+    for kind, days in sorted(by_kind.items()):
+        days.sort()
+        result.append(
+            TaskDurations(
+                task_kind=kind,
+                count=len(days),
+                min=days[0],
+                q1=nearest_rank(days, 25),
+                median=nearest_rank(days, 50),
+                q3=nearest_rank(days, 75),
+                p90=nearest_rank(days, 90),
+                max=days[-1],
+            )
+        )
+    return result
+
+
+def bottleneck(durations: Sequence[TaskDurations]) -> TaskDurations | None:
+    """The task kind with the highest median; ties: higher p90, then more tasks, then by name."""
+    if not durations:
+        return None
+    return min(durations, key=lambda d: (-d.median, -d.p90, -d.count, d.task_kind))
+
+
+def count_cards(cases: Iterable[CaseFacts]) -> Cards:
+    tables: dict[str, dict[str, dict[str, int]]] = {
+        "department": {},
+        "scope": {},
+        "task": {},
+        "stage": {},
+    }
+
+    def add(table: str, key: str, kind: str) -> None:
+        row = tables[table].setdefault(key, dict.fromkeys(CARD_KINDS, 0))
+        row[kind] += 1
+
+    for case in cases:
+        for card in case.cards:
+            add("department", card.department, card.kind)
+            add("scope", card.scope, card.kind)
+            if card.scope == "task":
+                add("task", card.subject, card.kind)
+            elif card.scope == "stage":
+                add("stage", card.subject, card.kind)
+    return Cards(
+        by_department=dict(sorted(tables["department"].items())),
+        by_scope=dict(sorted(tables["scope"].items())),
+        by_task_kind=dict(sorted(tables["task"].items())),
+        by_stage=dict(sorted(tables["stage"].items())),
+    )
+
+
+def on_time_by_week(cases: Iterable[CaseFacts]) -> list[WeekOnTime]:
+    """On time against the promised limit, per ISO week of receipt, over decided cases."""
+    weeks: dict[str, list[int]] = {}
+    for case in cases:
+        if case.on_time_promised is None:
+            continue
+        tally = weeks.setdefault(iso_week(local_day(case.received_at)), [0, 0])
+        tally[0] += 1
+        tally[1] += case.on_time_promised
+    return [
+        WeekOnTime(week=week, decided=decided, on_time_promised=on_time, rate=round(on_time / decided, 4))
+        for week, (decided, on_time) in sorted(weeks.items())
+    ]
+
+
+def overdue_cases(cases: Iterable[CaseFacts], now: datetime, workdays: WorkdayCounter) -> list[OverdueCase]:
+    """Open cases past their promised due (clock running) and cases that closed after it."""
+    overdue = []
+    for case in cases:
+        due = case.promised_due
+        if due is None:
+            continue
+        if case.closed_at is None:
+            if case.clock_stopped or due >= now:
+                continue
+            until, status = now, "open"
+        elif case.closed_at > due:
+            until, status = case.closed_at, "closed"
+        else:
+            continue
+        overdue.append(
+            OverdueCase(
+                case_id=case.case_id,
+                matter=case.matter,
+                permit_class=case.permit_class,
+                status=status,
+                received_at=case.received_at,
+                due=due,
+                closed_at=case.closed_at,
+                working_days_overdue=workdays.between(local_day(due), local_day(until)),
+            )
+        )
+    overdue.sort(key=lambda o: (-o.working_days_overdue, o.case_id))
+    return overdue
+
+
+def period_bounds(
+    received_from: date | None, received_to: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """The period as instants: [start of `received_from`, start of the day after `received_to`)."""
+    start = None if received_from is None else datetime.combine(received_from, datetime.min.time(), SHANGHAI)
+    end = (
+        None
+        if received_to is None
+        else datetime.combine(received_to + timedelta(days=1), datetime.min.time(), SHANGHAI)
+    )
+    return start, end
