@@ -9,6 +9,7 @@ COPY store store
 COPY portal portal
 COPY cli cli
 COPY reports reports
+COPY seal seal
 COPY services services
 COPY samples samples
 COPY worker.py settings.py logs.py codec.py secret_files.py ./

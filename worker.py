@@ -26,8 +26,8 @@ from activities.ledger import record_supervision
 from activities.licensing import issue_licence
 from activities.notices import queue_notice
 from activities.prefill import prefill_business, prefill_registries
-from activities.relay import run_relay, sender_from_env
 from codec import codec_from_env, encrypted_converter
+from services.outbox_relay import run_relay, sender_from_env
 from settings import Settings
 from workflows import search_attributes
 from workflows.open_business import OpenTransportBusinessCase

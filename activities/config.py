@@ -1,7 +1,7 @@
 """The issuing department and the route data the activities need, read from the environment.
 
 Every default below is SAMPLE data, chosen so the embedded stack runs out of the box; a deployment
-sets the real values. None of them is a secret (the seal key is configured in activities/seal.py).
+sets the real values. None of them is a secret (the seal key is configured in seal/sm2.py).
 
 | variable                         | default (sample)                                          |
 | -------------------------------- | --------------------------------------------------------- |

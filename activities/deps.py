@@ -16,9 +16,9 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from activities.config import Issuer, issuer_from_env, main_corridors_from_env
-from activities.seal import SealKey, key_from_config, load_or_create_dev_key
 from domain.calendar import WorkingCalendar, notice_from_dict
 from domain.notices import official_calendar
+from seal.sm2 import SealKey, key_from_config, load_or_create_dev_key
 from settings import Settings
 from store.db import make_engine, migrate, session_factory
 

@@ -16,7 +16,6 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.deps import Deps, current
-from activities.seal import SM2_WITH_SM3_OID, sign
 from domain.calendar import SHANGHAI
 from domain.licence import (
     HolderCodeType,
@@ -27,6 +26,7 @@ from domain.licence import (
     make_licence_identifier,
     serial_for,
 )
+from seal.sm2 import SM2_WITH_SM3_OID, sign
 from store.licences import LicenceIn, save_licence_once
 from store.outbox import OutboxMessageIn
 

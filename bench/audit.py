@@ -9,7 +9,7 @@ SQLite file under bench/.cache/ and copied into a fresh PostgreSQL schema for ea
 
 The seals are real SM2-with-SM3 signatures under a throwaway key, made fast by reusing one nonce for
 all of them (which would give the private key away: never do this with a real key) and by SM3 from
-OpenSSL (hashlib). They verify with `activities.seal.verify` like any other.
+OpenSSL (hashlib). They verify with `seal.sm2.verify` like any other.
 
 The report checks every licence's seal (GmSSL's SM2 verification, under a millisecond each),
 remembering the results per process. The measurement runs in a fresh process per database, like the command:
@@ -17,7 +17,7 @@ remembering the results per process. The measurement runs in a fresh process per
    command: queries, parsing, catalogue checks, the remembered-signature bookkeeping);
 2. the same report again in the same process, every seal now remembered (the portal's /audit from
    its second request on);
-3. `activities.seal.verify` timed on a sample of the licences.
+3. `seal.sm2.verify` timed on a sample of the licences.
 A cold `onething audit` = (1) + licences × (3); it is given as a projection (measuring it outright
 would verify 100 000 seals per database for one figure).
 """
@@ -48,7 +48,6 @@ import services.audit_report as audit_report
 import store.audit_queries as audit_queries
 from activities.config import issuer_from_env
 from activities.deps import calendar_from_env
-from activities.seal import DEFAULT_USER_ID, GX, GY, A, B, N, encode_signature, generate_key, verify
 from bench.progress import progress
 from domain.calendar import SHANGHAI
 from domain.case import Outcome
@@ -61,6 +60,7 @@ from domain.licence import (
     make_licence_identifier,
     serial_for,
 )
+from seal.sm2 import DEFAULT_USER_ID, GX, GY, A, B, N, encode_signature, generate_key, verify
 from store.db import make_engine, migrate, session_factory
 from store.ledger import chain_hash
 from store.schema import GENESIS_HASH, LedgerEventRow, LicenceRow, OutboxRow

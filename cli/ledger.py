@@ -11,8 +11,8 @@ import argparse
 import asyncio
 
 from activities.deps import build_deps, dispose
-from activities.rebuild import RebuildReport, rebuild_ledger
 from logs import configure_logging
+from services.ledger_rebuild import RebuildReport, rebuild_ledger
 from settings import Settings
 from worker import WORKFLOWS, connect
 

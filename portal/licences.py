@@ -18,11 +18,11 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from activities.seal import DEFAULT_USER_ID, SM2_WITH_SM3_OID, verify_licence
 from domain.calendar import SHANGHAI
 from domain.licence import LicenceCatalogue, LicenceStatus
 from portal.errors import ApiError
 from portal.state import PortalState, portal_state
+from seal.sm2 import DEFAULT_USER_ID, SM2_WITH_SM3_OID, verify_licence
 from store.licences import IssuedLicence, get_licence, record_fetch
 
 router = APIRouter(prefix="/api/v1", tags=["licences"])

@@ -2,7 +2,7 @@
 judge every licence's record and seal, compute the figures. `onething audit` and the portal's /audit
 both call `build_report`.
 
-It checks the licences' seals with `activities.seal.verify` (GmSSL's SM2, under a millisecond each):
+It checks the licences' seals with `seal.sm2.verify` (GmSSL's SM2, under a millisecond each):
 verified signatures are remembered per process, and the whole computation runs in a worker thread so
 a server's event loop keeps answering.
 """
@@ -19,11 +19,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.seal import verify
 from domain.audit.facts import LicenceRecord, licence_is_qualified
 from domain.audit.figures import compute_report
 from domain.audit.report import AuditReport
 from domain.calendar import WorkingCalendar
+from seal.sm2 import verify
 from store.audit_queries import RawLicence, load_ledger_records, load_licence_records
 from store.ledger import BrokenChain, verify_chain
 from store.schema import LedgerEventRow
@@ -47,7 +47,7 @@ def judge(licence: RawLicence) -> LicenceRecord:
 
 
 def verify_remembered(public_key_hex: str, data: bytes, signature: bytes) -> bool:
-    """`activities.seal.verify`, remembered per (key, data, signature): a stored seal does not change."""
+    """`seal.sm2.verify`, remembered per (key, data, signature): a stored seal does not change."""
     key = hashlib.sha256(
         b"\0".join((public_key_hex.encode("ascii", "replace"), hashlib.sha256(data).digest(), signature))
     ).digest()

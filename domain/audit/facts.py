@@ -123,7 +123,7 @@ class LicenceRecord:
 
 
 SignatureCheck = Callable[[str, bytes, bytes], bool]
-"""(public key hex, signed bytes, DER signature) → valid: `activities.seal.verify`."""
+"""(public key hex, signed bytes, DER signature) → valid: `seal.sm2.verify`."""
 
 
 def licence_is_qualified(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.config import SAMPLE_ISSUER_CODE, SAMPLE_MAIN_CORRIDORS, Issuer
 from activities.deps import Deps, configure
-from activities.seal import SealKey, generate_key
+from seal.sm2 import SealKey, generate_key
 from store.db import make_engine, migrate, session_factory
 from store.registries import RegistrySnapshot, import_snapshot
 from tests.store import conftest as store_conftest

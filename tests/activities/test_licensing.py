@@ -19,8 +19,8 @@ from activities import deps as deps_module
 from activities.config import SAMPLE_ISSUER_CODE, SAMPLE_MAIN_CORRIDORS, Issuer
 from activities.deps import Deps, build_deps, configure, current, dispose
 from activities.licensing import CheckpointPush, IssuedLicenceRef, IssueLicenceInput, issue_licence
-from activities.seal import PRIVATE_KEY_ENV, generate_key, verify_licence
 from domain.licence import LicenceCatalogue, parse_licence_identifier, serial_for
+from seal.sm2 import PRIVATE_KEY_ENV, generate_key, verify_licence
 from settings import Settings
 from store.licences import IssuedLicence, get_licence
 from store.outbox import OutboxMessage, list_messages

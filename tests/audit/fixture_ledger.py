@@ -25,7 +25,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.config import issuer_from_env
-from activities.seal import SealKey, generate_key, sign
 from domain.calendar import SHANGHAI, end_of_day
 from domain.case import Step
 from domain.events import (
@@ -59,6 +58,7 @@ from domain.licence import (
     make_licence_identifier,
     serial_for,
 )
+from seal.sm2 import SealKey, generate_key, sign
 from store.ledger import append_events
 from store.licences import LicenceIn, record_fetch, save_licence_once
 from store.outbox import OutboxMessageIn

@@ -15,13 +15,13 @@ import pytest
 
 from activities.config import issuer_from_env
 from activities.deps import Deps
-from activities.seal import generate_key
 from domain.calendar import WorkingCalendar, YearNotice
 from domain.notices import NOTICE_2024, NOTICE_2025, official_calendar
 from portal import audit
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
 from portal.config import DEFAULT_MAX_BODY_BYTES, PortalConfig
+from seal.sm2 import generate_key
 from settings import Settings
 from tests.store.conftest import Db
 

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from temporalio.testing import WorkflowEnvironment
 
 from activities.deps import configure, dispose
-from activities.rebuild import rebuild_ledger
 from domain.case import Outcome
+from services.ledger_rebuild import rebuild_ledger
 from store.ledger import list_events, verify_chain
 from store.schema import LedgerEventRow
 from tests.factories import CLASS_I, CLASS_II_URBAN, submission

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from structlog.testing import capture_logs
 
-from activities.seal import DEFAULT_USER_ID, SM2_WITH_SM3_OID, verify_licence
 from domain.calendar import SHANGHAI
 from portal.auth import APPLICANT_SECRET_FILE
+from seal.sm2 import DEFAULT_USER_ID, SM2_WITH_SM3_OID, verify_licence
 from store.licences import get_licence
 from tests.factories import CLASS_I, CLASS_II_URBAN, CLASS_III, with_request
 from tests.portal.conftest import Portal, application, bearer

@@ -13,11 +13,11 @@ from datetime import date, timedelta
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
-from activities.seal import verify_licence
 from domain.calendar import end_of_day
 from domain.case import CaseStatus, ClockResume, ClockStop, Opinion, Outcome, Stage, Withdrawal
 from domain.events import Decided
 from domain.licence import parse_licence_identifier
+from seal.sm2 import verify_licence
 from store.ledger import SupervisionEvent, list_events, verify_chain
 from store.licences import get_licence
 from store.outbox import list_messages

@@ -9,9 +9,9 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
-from activities.seal import verify_licence
 from domain.case import CaseStatus, Opinion, Outcome, Stage, Withdrawal
 from domain.oversize_case import OversizeSupplement
+from seal.sm2 import verify_licence
 from store.ledger import list_events, verify_chain
 from store.licences import get_licence
 from store.outbox import list_messages

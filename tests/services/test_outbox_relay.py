@@ -12,10 +12,10 @@ import httpx
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities import relay
+from services import outbox_relay as relay
 from activities.deps import Deps
 from activities.notices import NoticeInput, queue_notice
-from activities.relay import (
+from services.outbox_relay import (
     NoPushUrl,
     drain,
     http_sender,

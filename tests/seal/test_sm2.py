@@ -17,7 +17,7 @@ from gmssl import sm3 as gmssl_sm3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activities import seal
+from seal import sm2 as seal
 from domain.licence import (
     HolderCodeType,
     LicenceCatalogue,
