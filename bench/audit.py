@@ -62,6 +62,7 @@ from domain.licence import (
 from store.db import make_engine, migrate, session_factory
 from store.ledger import chain_hash
 from store.schema import GENESIS_HASH, LedgerEventRow, LicenceRow, OutboxRow
+from workflows.matters import MATTERS
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 CACHE_VERSION = 1  # bump when the synthetic cases change
@@ -298,7 +299,7 @@ def synthetic_case(
     return case.rows, licence, outbox
 
 
-_ISSUER = issuer_from_env({})
+_ISSUER = issuer_from_env({}, MATTERS.licence_kinds)
 
 
 def _licence(

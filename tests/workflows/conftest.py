@@ -23,6 +23,7 @@ from settings import Settings
 from store.registries import RegistrySnapshot, import_snapshot
 from worker import build_worker
 from workflows.client import start_case
+from workflows.matters import MATTERS
 
 SAMPLE_REGISTRY = Path(__file__).resolve().parents[2] / "samples" / "registry.sample.json"
 
@@ -35,7 +36,9 @@ async def sample_deps(data_dir: Path, database_url: str | None = None) -> Deps:
         temporal_namespace="default",
         task_queue="unused",
     )
-    deps = replace(await build_deps(settings, env={}), calendar=calendar_for_tests())
+    deps = replace(
+        await build_deps(settings, env={}, licence_kinds=MATTERS.licence_kinds), calendar=calendar_for_tests()
+    )
     await import_snapshot(deps.sessions, RegistrySnapshot.model_validate_json(SAMPLE_REGISTRY.read_text()))
     return deps
 
