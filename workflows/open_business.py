@@ -19,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.prefill import BusinessPrefillInput, prefill_business
     from domain.calendar import local_date
     from domain.case import CaseStatus, Stage
-    from domain.limits import open_business_limits
     from domain.open_business_case import (
         DEFAULT_CERTIFICATE_VALID_YEARS,
         DEFAULT_OPERATING_LICENCE_VALID_YEARS,
@@ -31,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         OpenBusinessSubmission,
         acceptance,
         decide,
+        open_business_limits,
         review_limit,
         review_tasks,
         valid_until,

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.prefill import PrefillInput, prefill_registries
     from domain.calendar import local_date
     from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Step, TaskSpec
-    from domain.limits import CaseLimits, oversize_limits
+    from domain.limits import CaseLimits
     from domain.oversize import Assessment, assess
     from domain.oversize_case import (
         MATTER,
@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         auto_approval,
         carrier_standing,
         countersign_task,
+        oversize_limits,
         registry_problems,
         review_tasks,
     )
