@@ -1,8 +1,8 @@
 """Time limits (时限) in working days: the limits a case runs against, and the defaults matters share.
 
-Each matter's own limits are in its domain module, next to its other rules (`oversize_limits`,
-`open_business_limits`): statutory limits from the regulation or the matter's national plan, promised
-limits (承诺时限) from the province's published service guide. What has no public source
+Each matter's own limits are in its domain module, next to its other rules: statutory limits from the
+regulation or the matter's national plan, promised limits (承诺时限) from the province's published
+service guide. What has no public source
 (DOMAIN.md says "not found") is a named default that settings override.
 """
 
