@@ -26,7 +26,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel
 
-from activities.prefill import prefill_business, prefill_registries
+from activities.prefill_business import prefill_business
+from activities.prefill_oversize import prefill_registries
 from domain import open_business_case, oversize_case
 from domain.licence import LicenceKind
 from domain.open_business_case import OpenBusinessSubmission

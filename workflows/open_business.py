@@ -16,7 +16,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.licensing import IssueLicenceInput
-    from activities.prefill import BusinessPrefillInput, prefill_business
+    from activities.prefill_business import BusinessPrefillInput, prefill_business
     from domain.calendar import local_date
     from domain.case import CaseStatus, Stage
     from domain.open_business_case import (

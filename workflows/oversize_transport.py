@@ -13,7 +13,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.licensing import CheckpointPush, IssueLicenceInput
-    from activities.prefill import PrefillInput, prefill_registries
+    from activities.prefill_oversize import PrefillInput, prefill_registries
     from domain.calendar import local_date
     from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Step, TaskSpec
     from domain.limits import CaseLimits
