@@ -8,6 +8,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel
 
+from cli.demo import SUBMISSIONS
 from domain.licence import LicenceKind
 from tests.matters.registry_entry import THIRD_MATTER, WITH_THIRD_MATTER
 from tests.matters.third_case import MATTER, RenewalSubmission
@@ -65,3 +66,12 @@ def test_the_ui_summary_is_the_entrys_name_and_its_class_only_when_classed():
     assert summary_of(renewal, THIRD_MATTER) == f"{THIRD_MATTER.name} · 1 辆货车 · 430100"
     classed = dataclasses.replace(THIRD_MATTER, classed=True)
     assert summary_of(renewal, classed, "II").startswith(f"{THIRD_MATTER.name} · II类 · ")
+
+
+def test_every_sample_submission_is_one_matters_demo_and_valid_for_it():
+    named = {sample.file: matter for matter in MATTERS for sample in matter.demo}
+    assert sorted(named) == sorted(path.name for path in SUBMISSIONS.glob("*.json"))
+    for file, matter in named.items():
+        text = (SUBMISSIONS / file).read_text(encoding="utf-8")
+        submission = matter.submission.model_validate_json(text, strict=True)  # as the portal parses it
+        assert getattr(submission, "matter", None) == matter.key, file
