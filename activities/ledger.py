@@ -8,7 +8,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.deps import current
-from domain.supervision import SupervisionEventIn
+from domain.events import SupervisionEventIn, UnreadableEvent
 from store.ledger import LedgerConflict, append_events
 
 log = structlog.get_logger(__name__)
@@ -23,6 +23,9 @@ async def record_supervision(batch: SupervisionBatch) -> list[int]:
     """Append the batch in one transaction; each event's seq, in order (the stored one on a retry)."""
     try:
         seqs = await append_events(current().sessions, batch.events)
+    except UnreadableEvent as exc:
+        # The workflow built an event its step's model refuses: a bug, not a passing fault.
+        raise ApplicationError(str(exc), type="UnreadableEvent", non_retryable=True) from exc
     except LedgerConflict as exc:
         # Another case owns the key: a bug in how keys are built, which no retry can fix.
         raise ApplicationError(str(exc), type="LedgerConflict", non_retryable=True) from exc

@@ -30,7 +30,7 @@ from temporalio.worker import (
 )
 
 from activities.ledger import SupervisionBatch
-from domain.supervision import SupervisionEventIn
+from domain.events import SupervisionEventIn, UnreadableEvent
 from store.ledger import append_events, list_events
 
 
@@ -96,12 +96,20 @@ async def histories_of(client: Client, query: str) -> AsyncIterator[WorkflowHist
         yield await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
 
 
-_COMPARED: tuple[str, ...] = ("case_id", "matter", "step", "department", "actor_role", "planned_at")
-_COMPARED += ("actual_at", "limit_working_days", "outcome", "detail")
+_COMPARED: tuple[str, ...] = ("case_id", "matter", "actual_at")
 
 
 def _compare(stored: SupervisionEventIn, derived: SupervisionEventIn) -> list[str]:
-    return [name for name in _COMPARED if getattr(stored, name) != getattr(derived, name)]
+    """The fields in which a stored event differs from the one its history derives, compared as typed
+    events (domain/events.py): a row written before a field existed, or with a time spelled "+00:00"
+    rather than "Z", is the same event."""
+    changed = [name for name in _COMPARED if getattr(stored, name) != getattr(derived, name)]
+    try:
+        before = stored.event().model_dump()
+    except UnreadableEvent as exc:
+        return [*changed, f"detail ({exc})"]
+    after = derived.event().model_dump()
+    return changed + [name for name in after if before.get(name) != after[name]]
 
 
 async def rebuild_ledger(

@@ -51,6 +51,7 @@ from activities.seal import DEFAULT_USER_ID, GX, GY, A, B, N, encode_signature, 
 from bench.progress import progress
 from domain.calendar import SHANGHAI
 from domain.case import Outcome
+from domain.events import parse_event, to_row
 from domain.licence import (
     HolderCodeType,
     LicenceCatalogue,
@@ -65,7 +66,7 @@ from store.schema import GENESIS_HASH, LedgerEventRow, LicenceRow, OutboxRow
 from workflows.matters import MATTERS
 
 CACHE = Path(__file__).resolve().parent / ".cache"
-CACHE_VERSION = 1  # bump when the synthetic cases change
+CACHE_VERSION = 2  # bump when the synthetic cases change (2: built from the typed events)
 MATTER = "oversize-transport"
 REPORT_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=SHANGHAI)
 FIRST_DAY = date(2025, 1, 6)
@@ -136,25 +137,29 @@ class _Case:
         department: str = "highway",
         actor_role: str = "system",
         planned_at: datetime | None = None,
-        limit: int | None = None,
+        limit_days: int | None = None,
         outcome: str | None = None,
         **detail: Any,
     ) -> None:
+        """Append one event, built and checked by its step's typed model as the workflows' are."""
         seq = len(self.rows) + 1
-        fields: dict[str, Any] = {
-            "case_id": self.case_id,
-            "matter": MATTER,
-            "seq": seq,
-            "step": step,
-            "department": department,
-            "actor_role": actor_role,
-            "planned_at": planned_at,
-            "actual_at": when,
-            "limit_working_days": limit,
-            "outcome": outcome,
-            "detail": detail,
-            "idempotency_key": f"{self.case_id}:{seq:03d}:{step}",
-        }
+        event = parse_event(
+            step,
+            detail,
+            department=department,
+            actor_role=actor_role,
+            planned_at=planned_at,
+            limit_working_days=limit_days,
+            outcome=outcome,
+        )
+        row = to_row(
+            event,
+            case_id=self.case_id,
+            matter=MATTER,
+            actual_at=when,
+            idempotency_key=f"{self.case_id}:{seq:03d}:{step}",
+        )
+        fields: dict[str, Any] = {**row.model_dump(), "seq": seq}
         digest = chain_hash(self.prev_hash, fields)
         self.rows.append({**fields, "prev_hash": self.prev_hash, "hash": digest})
         self.prev_hash = digest
@@ -180,7 +185,7 @@ def synthetic_case(
         "受理",
         accepted,
         planned_at=promised_due,
-        limit=promised,
+        limit_days=promised,
         outcome="受理",
         permit_class=cls,
         statutory_due=statutory_due.isoformat(),
@@ -208,7 +213,7 @@ def synthetic_case(
             opened,
             department=department,
             planned_at=task_due,
-            limit=5,
+            limit_days=5,
             task_id=task_id,
             title=task_id,
         )
@@ -234,9 +239,9 @@ def synthetic_case(
                 task_due - timedelta(days=1),
                 department=department,
                 planned_at=task_due,
-                limit=5,
+                limit_days=5,
                 scope="task",
-                limit_name=f"task:{task_id}",
+                limit=f"task:{task_id}",
                 task_id=task_id,
             )
             case.add(
@@ -244,8 +249,9 @@ def synthetic_case(
                 task_due,
                 department=department,
                 planned_at=task_due,
-                limit=5,
+                limit_days=5,
                 scope="task",
+                limit=f"task:{task_id}",
                 task_id=task_id,
             )
         when = opened + (span * (n + 1)) / len(tasks)
@@ -293,7 +299,7 @@ def synthetic_case(
         )
         if score <= 2:
             rectify_due = _end_of((rated + timedelta(days=7)).astimezone(SHANGHAI).date())
-            case.add("整改", rated, planned_at=rectify_due, limit=5)
+            case.add("整改", rated, planned_at=rectify_due, limit_days=5)
             case.add("整改答复", rated + timedelta(days=rng.randint(1, 9)), actor_role="officer")
             case.add("回访", rated + timedelta(days=10), actor_role="officer", outcome="satisfied")
     return case.rows, licence, outbox

@@ -411,8 +411,20 @@ def _period_line(report: AuditReport) -> str:
     return f"收件 received {start} – {end} (Asia/Shanghai); 截至 as of {_shanghai(period.now)}"
 
 
+def unreadable_line(report: AuditReport) -> str | None:
+    """A warning when stored events did not parse and were left out (`--verify-ledger` names them)."""
+    if not report.unreadable_events:
+        return None
+    return (
+        f"注意 {report.unreadable_events} 条监察记录无法解析，未计入: {report.unreadable_events} stored "
+        "events do not parse and are left out of every figure; `onething audit --verify-ledger` names them"
+    )
+
+
 def render_table(report: AuditReport) -> str:
     lines = ["onething audit — 效能监察报告 (auditors' report)", _period_line(report)]
+    if (warning := unreadable_line(report)) is not None:
+        lines.append(warning)
     for section in sections(report):
         lines += ["", f"{section.chinese} {section.english}"]
         lines += _text_table(section.headers, [cells for _, cells in section.rows])
@@ -617,6 +629,8 @@ def render_html(report: AuditReport) -> str:
         "<h1>“高效办成一件事”效能监察报告<small>Auditors' report from the supervision ledger</small></h1>",
         f"<p>{_E(_period_line(report))}</p>",
     ]
+    if (warning := unreadable_line(report)) is not None:
+        parts.append(f'<p class="warning">{_E(warning)}</p>')
     for section in sections(report):
         parts.append(
             f'<section id="{section.key}"><h2>{_E(section.chinese)}<small>{_E(section.english)}</small></h2>'

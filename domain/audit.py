@@ -54,6 +54,22 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
 from domain.case import Outcome, Step
+from domain.events import (
+    Accepted,
+    CardRaised,
+    ClockResumed,
+    ClockStopped,
+    Closed,
+    Rated,
+    RectificationOpened,
+    RectificationReplied,
+    ReturnVisited,
+    SupervisionEvent,
+    TaskAnswered,
+    TaskAssigned,
+    UnreadableEvent,
+    read_row,
+)
 from domain.licence import LicenceCatalogue, canonical_bytes, check_catalogue
 from domain.limits import BAD_RATING_AT_MOST
 
@@ -97,23 +113,11 @@ _RECTIFICATION = EvaluationStep.RECTIFICATION.value
 _RECTIFICATION_REPLY = EvaluationStep.RECTIFICATION_REPLY.value
 _RETURN_VISIT = EvaluationStep.RETURN_VISIT.value
 
-READS: dict[str, frozenset[str]] = {
-    "matter": frozenset({_RECEIVED}),
-    "department": frozenset({_ASSIGNED, *_CARDS}),
-    "planned_at": frozenset({_ACCEPTED, _CLOSED, _RECTIFICATION}),
-    "outcome": frozenset({_CLOSED, _RATED}),
-}
-"""Of these fields the report reads only the listed steps' values; a loader may blank the others
-(matter and department as "", planned_at and outcome as None) to fetch less."""
 STEPS_READ = frozenset(
     {_RECEIVED, _ACCEPTED, _CLOCK_STOP, _CLOCK_RESUME, _ASSIGNED, *_ANSWERS, _CLOSED, *_CARDS}
     | {step.value for step in EvaluationStep}
 )
 """The steps the report reads; a loader may leave the others (决定, 制证, 补正, 撤回 …) out."""
-TASK_STEPS = frozenset({_ASSIGNED, *_ANSWERS})
-"""Steps of which the report reads only detail["task_id"]."""
-DETAIL_STEPS = frozenset({_ACCEPTED, _CLOCK_RESUME, _CLOSED, *_CARDS})
-"""Steps whose whole detail the report reads; of the other steps it reads none."""
 
 ISSUANCE_TARGET = 0.80  # 制证率
 ACTIVATION_TARGET = 0.80  # 激活率
@@ -144,10 +148,9 @@ DEFINITIONS: dict[str, str] = {
 
 
 class LedgerRecord(NamedTuple):
-    """The columns of one ledger event the report needs (no hashes, no idempotency key).
+    """One stored ledger event (no hashes, no idempotency key), read through its typed model.
 
-    A loader may leave out the steps not in `STEPS_READ`, blank the fields `READS` says are not read
-    for a step, and give `detail` only for `DETAIL_STEPS` (and just the task id for `TASK_STEPS`).
+    A loader may leave out the steps not in `STEPS_READ`.
     """
 
     case_id: str
@@ -155,10 +158,25 @@ class LedgerRecord(NamedTuple):
     seq: int
     step: str
     department: str
+    actor_role: str
     planned_at: datetime | None
     actual_at: datetime
+    limit_working_days: int | None
     outcome: str | None
     detail: Mapping[str, Any]
+
+    def event(self) -> SupervisionEvent:
+        """The typed event (domain/events.py); `UnreadableEvent` when the row does not parse."""
+        return read_row(self)
+
+
+class Unreadable(NamedTuple):
+    """A stored event that does not parse as its step's model: reported, never counted."""
+
+    case_id: str
+    seq: int
+    step: str
+    problem: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,21 +273,6 @@ def _local(dt: datetime) -> date:
     return dt.astimezone(SHANGHAI).date()
 
 
-def _instant(value: object) -> datetime | None:
-    """An aware datetime from an ISO string in an event's detail; None when absent or unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def iso_week(d: date) -> str:
     year, week, _ = d.isocalendar()
     return f"{year}-W{week:02d}"
@@ -326,8 +329,14 @@ def task_kind(task_id: str, department: str) -> str:
     return f"{task_id.partition(':')[0]}:{department}"
 
 
-def read_case(events: Sequence[LedgerRecord], workdays: WorkdayCounter) -> CaseFacts | None:
-    """The facts of one case from its events in seq order; None when it has no 收件 event."""
+def read_case(
+    events: Sequence[LedgerRecord], workdays: WorkdayCounter, unreadable: list[Unreadable] | None = None
+) -> CaseFacts | None:
+    """The facts of one case from its events in seq order; None when it has no 收件 event.
+
+    An event that does not parse as its step's model is left out of every figure and appended to
+    `unreadable` (when given), so the report can say how many it skipped and `--verify-ledger` which.
+    """
     received = events[0] if events and events[0].step == _RECEIVED else None
     if received is None:
         received = next((e for e in events if e.step == _RECEIVED), None)
@@ -338,55 +347,56 @@ def read_case(events: Sequence[LedgerRecord], workdays: WorkdayCounter) -> CaseF
     assigned: dict[str, tuple[str, date]] = {}
     open_rectifications: list[datetime | None] = []
     statutory_due_closed: datetime | None = None
-    # The most frequent steps first: a report reads about ten events per case, a million in all.
-    for event in events:
-        step, detail = event.step, event.detail
-        if step == _ASSIGNED:
-            task_id = detail.get("task_id")
-            if isinstance(task_id, str):
-                assigned[task_id] = (task_kind(task_id, event.department), _local(event.actual_at))
-        elif step in _ANSWERS:
-            task = assigned.pop(str(detail.get("task_id")), None)
-            if task is not None:
-                facts.task_durations.append((task[0], workdays.between(task[1], _local(event.actual_at))))
-        elif step == _ACCEPTED:
-            permit_class = detail.get("permit_class")
-            facts.permit_class = permit_class if isinstance(permit_class, str) else None
-            facts.promised_due = event.planned_at or facts.promised_due
-            facts.statutory_due = _instant(detail.get("statutory_due")) or facts.statutory_due
-            facts.statutory_working_days = _int(detail.get("statutory_working_days"))
-        elif step == _CLOSED:
-            facts.closed_at, facts.outcome = event.actual_at, event.outcome
-            facts.promised_due = event.planned_at or facts.promised_due
-            statutory_due_closed = _instant(detail.get("statutory_due"))
-        elif step == _RECEIVED:
+    for record in events:
+        try:
+            event = record.event()
+        except UnreadableEvent as exc:
+            if unreadable is not None:
+                unreadable.append(Unreadable(record.case_id, record.seq, record.step, str(exc)))
             continue
-        elif step in _CARDS:
+        day = _local(record.actual_at)
+        # The most frequent steps first: a report reads about ten events per case, a million in all.
+        if isinstance(event, TaskAssigned):
+            assigned[event.task_id] = (task_kind(event.task_id, event.department), day)
+        elif isinstance(event, TaskAnswered):
+            task = assigned.pop(event.task_id, None)
+            if task is not None:
+                facts.task_durations.append((task[0], workdays.between(task[1], day)))
+        elif isinstance(event, Accepted):
+            facts.permit_class = event.permit_class
+            facts.promised_due = event.planned_at or facts.promised_due
+            facts.statutory_due = event.statutory_due or facts.statutory_due
+            facts.statutory_working_days = event.statutory_working_days
+        elif isinstance(event, Closed):
+            facts.closed_at, facts.outcome = record.actual_at, event.outcome
+            facts.promised_due = event.planned_at or facts.promised_due
+            statutory_due_closed = event.statutory_due
+        elif isinstance(event, CardRaised):
             facts.cards.append(_card(event))
-        elif step == _RATED:
+        elif isinstance(event, Rated):
             rating = _rating(event.outcome)
             if rating is not None:
                 facts.ratings.append(rating)
-        elif step == _CLOCK_STOP:
-            facts.clock_stopped, stopped_on = True, _local(event.actual_at)
-        elif step == _CLOCK_RESUME:
-            days = _int(detail.get("stopped_working_days"))
+        elif isinstance(event, ClockStopped):
+            facts.clock_stopped, stopped_on = True, day
+        elif isinstance(event, ClockResumed):
+            days = event.stopped_working_days
             if days is None and stopped_on is not None:
-                days = workdays.between(stopped_on, _local(event.actual_at))
+                days = workdays.between(stopped_on, day)
             facts.stopped_working_days += days or 0
             facts.clock_stopped, stopped_on = False, None
-            facts.promised_due = _instant(detail.get("promised_due")) or facts.promised_due
-            facts.statutory_due = _instant(detail.get("statutory_due")) or facts.statutory_due
-        elif step == _RECTIFICATION:
+            facts.promised_due = event.promised_due or facts.promised_due
+            facts.statutory_due = event.statutory_due or facts.statutory_due
+        elif isinstance(event, RectificationOpened):
             facts.rectifications_opened += 1
             open_rectifications.append(event.planned_at)
-        elif step == _RECTIFICATION_REPLY:
+        elif isinstance(event, RectificationReplied):
             facts.rectifications_replied += 1
             if open_rectifications:
                 due = open_rectifications.pop(0)
-                if due is not None and event.actual_at <= due:
+                if due is not None and record.actual_at <= due:
                     facts.rectifications_replied_on_time += 1
-        elif step == _RETURN_VISIT:
+        elif isinstance(event, ReturnVisited):
             facts.return_visits += 1
     if statutory_due_closed is not None:
         facts.statutory_due = statutory_due_closed
@@ -407,18 +417,15 @@ def _judge_decided(facts: CaseFacts, workdays: WorkdayCounter) -> None:
         facts.acceleration = facts.statutory_working_days / max(facts.elapsed_working_days, 1)
 
 
-def _card(event: LedgerRecord) -> Card:
-    scope = event.detail.get("scope")
-    if scope == "task":
-        task_id = event.detail.get("task_id")
-        subject = task_kind(task_id, event.department) if isinstance(task_id, str) else "?"
-    elif scope == "stage":
-        subject = str(event.detail.get("stage") or "?")
-    elif scope == "case":
-        subject = ""
+def _card(event: CardRaised) -> Card:
+    """A card by its department, scope and subject: the task's kind, the stage, or "" for the case."""
+    if event.scope == "task" and event.task_id is not None:
+        subject = task_kind(event.task_id, event.department)
+    elif event.scope == "stage":
+        subject = event.stage or ""
     else:
-        scope, subject = "unspecified", ""
-    return Card(event.step, event.department, str(scope), subject)
+        subject = ""
+    return Card(event.step.value, event.department, event.scope, subject)
 
 
 def _rating(outcome: str | None) -> int | None:
@@ -562,6 +569,7 @@ class AuditReport(_Model):
     overdue: list[OverdueCase]
     targets_missed: list[TargetMiss]
     licences_outside_report: int
+    unreadable_events: int = 0  # stored events that do not parse: left out; `--verify-ledger` names them
 
 
 ALL = "*"
@@ -586,9 +594,10 @@ def compute_report(
     for event in events:
         by_case[event.case_id].append(event)
     cases: list[CaseFacts] = []
+    unreadable: list[Unreadable] = []
     for case_events in by_case.values():
         case_events.sort(key=_seq)
-        facts = read_case(case_events, workdays)
+        facts = read_case(case_events, workdays, unreadable)
         if facts is not None and _in_period(facts.received_at, received_from, received_to):
             cases.append(facts)
     cases.sort(key=lambda c: c.case_id)
@@ -626,6 +635,7 @@ def compute_report(
         overdue=overdue_cases(cases, now, workdays),
         targets_missed=targets_missed([*groups, *matters, total]),
         licences_outside_report=outside,
+        unreadable_events=len(unreadable),
     )
 
 

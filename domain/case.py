@@ -235,6 +235,9 @@ class ClockStop(BaseModel):
     department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     reason: ClockReason
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    officer: Annotated[str, StringConstraints(max_length=100)] | None = (
+        None  # set by the portal from the token
+    )
 
 
 class ClockResume(BaseModel):
@@ -243,6 +246,9 @@ class ClockResume(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    officer: Annotated[str, StringConstraints(max_length=100)] | None = (
+        None  # set by the portal from the token
+    )
 
 
 class Rating(BaseModel):
@@ -261,6 +267,9 @@ class RectificationReply(BaseModel):
 
     department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     reply: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    officer: Annotated[str, StringConstraints(max_length=100)] | None = (
+        None  # set by the portal from the token
+    )
 
 
 class ReturnVisit(BaseModel):
@@ -271,3 +280,6 @@ class ReturnVisit(BaseModel):
     department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     satisfied: bool
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    officer: Annotated[str, StringConstraints(max_length=100)] | None = (
+        None  # set by the portal from the token
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -38,8 +38,11 @@ from domain.personal_data import mask_text
 
 MATTER: Final = "open-transport-business"
 MATTER_NAME: Final = "开办运输企业一件事"
-# 交通运输主管部门 (道路运输管理机构): accepts, reviews the licence and every certificate, decides.
-DEPARTMENT: Final = "highway"
+# 道路运输管理机构 (the road-transport authority under the 交通运输主管部门): accepts, reviews the
+# licence and every certificate, decides. A department of its own, not the highway authority.
+DEPARTMENT: Final = "road_transport"
+EARLIER_DEPARTMENT: Final = "highway"
+"""Cases started before the road-transport authority had its own department answer as `highway`."""
 
 # DOMAIN.md §2: vehicles of at most 4,500 kg total mass need neither the licence nor a certificate.
 LIGHT_TRUCK_MAX_TOTAL_MASS_KG: Final = 4_500
@@ -53,6 +56,15 @@ DEFAULT_OPERATING_LICENCE_VALID_YEARS: Final = 4
 DEFAULT_CERTIFICATE_VALID_YEARS: Final = 4
 
 OPERATING_LICENCE_TASK: Final = "review:operating_licence"
+OPERATING_LICENCE_KEY: Final = "operating-licence"
+"""The licence key (one licence per key and case) of the 道路运输经营许可证; each 道路运输证 has
+`certificate_key(plate)`."""
+
+
+def certificate_key(plate: str) -> str:
+    return f"certificate:{plate}"
+
+
 CERTIFICATE_TASK_PREFIX: Final = "review:certificate:"
 
 FreightScope = Literal[
@@ -303,16 +315,17 @@ def certificate_task_id(plate: str) -> str:
     return f"{CERTIFICATE_TASK_PREFIX}{plate}"
 
 
-def review_tasks(accepted: Acceptance) -> list[TaskSpec]:
-    """The licence review and one 道路运输证 review per truck that needs one, answered independently."""
+def review_tasks(accepted: Acceptance, department: str = DEPARTMENT) -> list[TaskSpec]:
+    """The licence review and one 道路运输证 review per truck that needs one, answered independently,
+    all by `department` (the road-transport authority)."""
     return [
         TaskSpec(
-            task_id=OPERATING_LICENCE_TASK, department=DEPARTMENT, kind="review", title="道路运输经营许可审核"
+            task_id=OPERATING_LICENCE_TASK, department=department, kind="review", title="道路运输经营许可审核"
         ),
         *(
             TaskSpec(
                 task_id=certificate_task_id(plate),
-                department=DEPARTMENT,
+                department=department,
                 kind="review",
                 title=f"道路运输证审核（{plate}）",
             )
@@ -338,15 +351,15 @@ class BusinessDecision(BaseModel):
     no_certificate_needed: list[str]
     reasons: list[str]
 
-    def ledger_detail(self) -> dict[str, object]:
-        """The per-truck outcomes for the 决定 event."""
+    def ledger_parts(self) -> dict[str, Any]:
+        """The 决定 event's parts: each licence's outcome by its key, the trucks that need none."""
         return {
-            "operating_licence": "准予" if self.approved else "不予",
-            "certificates": {
-                **dict.fromkeys(self.certificates, "准予"),
-                **{plate: f"不予：{reason}" for plate, reason in self.refused.items()},
+            "licences": {
+                OPERATING_LICENCE_KEY: "准予" if self.approved else "不予",
+                **{certificate_key(plate): "准予" for plate in self.certificates},
+                **{certificate_key(plate): f"不予：{reason}" for plate, reason in self.refused.items()},
             },
-            "no_certificate_needed": self.no_certificate_needed,
+            "not_required": self.no_certificate_needed,
             "reasons": self.reasons,
         }
 

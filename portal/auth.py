@@ -38,7 +38,7 @@ DEV_TOKENS_FILE: Final = "dev-tokens.json"
 APPLICANT_SECRET_FILE: Final = "applicant-secret"  # noqa: S105 (a file name)
 _MIN_SECRET_CHARS: Final = 32
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-_FIXED_DEPARTMENTS: Final = frozenset({"highway", "urban_road", "police"})
+_FIXED_DEPARTMENTS: Final = frozenset({"highway", "road_transport", "urban_road", "police"})
 
 
 class Role(StrEnum):
@@ -162,6 +162,7 @@ class TokenStore:
 DEV_IDENTITIES: Final = (
     ("portal", Role.PORTAL, None),
     ("officer:highway", Role.OFFICER, "highway"),
+    ("officer:road_transport", Role.OFFICER, "road_transport"),
     ("officer:urban_road", Role.OFFICER, "urban_road"),
     ("officer:police", Role.OFFICER, "police"),
     ("officer:province:湖北", Role.OFFICER, "province:湖北"),
@@ -173,7 +174,8 @@ def ensure_dev_tokens(data_dir: Path, tokens_file: Path | None = None) -> Path:
     """Development tokens for the embedded stack; returns the path of the plaintext file.
 
     Makes sure the hashed tokens file (ONETHING_TOKENS_FILE, default `<data_dir>/tokens.json`) lists a
-    portal token, one officer token per department (highway, urban_road, police, province:湖北) and an
+    portal token, one officer token per department (highway, road_transport, urban_road, police,
+    province:湖北) and an
     auditor token, and that `<data_dir>/dev-tokens.json` (mode 0600) holds them in plain text, keyed by
     name. Idempotent: tokens already there are kept, other entries of the tokens file are untouched.
     """

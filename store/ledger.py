@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.supervision import SupervisionEventIn
+from domain.events import SupervisionEventIn, UnreadableEvent, read_row
 from store.schema import GENESIS_HASH, LedgerEventRow
 
 APPEND_ATTEMPTS = 5
@@ -88,14 +88,17 @@ async def append_events(
 ) -> list[int]:
     """Append `events` in one transaction; return each one's seq, in the order given.
 
-    Idempotent: an event whose idempotency key is already stored is skipped and its stored seq
-    returned. Concurrent appends to the same case are safe: UNIQUE(case_id, seq) rejects a second
-    writer that read the same tail, and the append is retried from a fresh transaction. (SQLite
-    serialises writers anyway; PostgreSQL also queues writers of one case on an advisory lock, so
-    retries stay rare.)
+    Every event must parse as its step's typed model (domain/events.py), else `UnreadableEvent` and
+    nothing of the batch is written. Idempotent: an event whose idempotency key is already stored
+    is skipped and its stored seq returned. Concurrent appends to the same case are safe:
+    UNIQUE(case_id, seq) rejects a second writer that read the same tail, and the append is retried
+    from a fresh transaction. (SQLite serialises writers anyway; PostgreSQL also queues writers of
+    one case on an advisory lock, so retries stay rare.)
     """
     if not events:
         return []
+    for event in events:
+        read_row(event)  # raises UnreadableEvent: nothing is written that the readers could not parse
     for attempt in range(1, APPEND_ATTEMPTS + 1):
         try:
             async with sessions.begin() as session:
@@ -174,7 +177,8 @@ async def verify_chain(session: AsyncSession, case_id: str | None = None) -> lis
     """Every case whose chain is broken (or just `case_id`), with the first bad seq and why.
 
     Detects an edited event (its hash no longer matches its content), a deleted one (a gap in
-    seq) and moved or swapped hashes (`prev_hash` not linking to the event before).
+    seq), moved or swapped hashes (`prev_hash` not linking to the event before), and an event that
+    does not parse as its step's typed model (domain/events.py), which the audit would leave out.
     """
     stmt = sa.select(LedgerEventRow).order_by(LedgerEventRow.case_id, LedgerEventRow.seq)
     if case_id is not None:
@@ -207,6 +211,10 @@ def _check(row: LedgerEventRow, expected_seq: int, prev_hash: str) -> tuple[int,
         return row.seq, "prev_hash does not link to the event before"
     if row.hash != chain_hash(row.prev_hash, _fields(row)):
         return row.seq, "hash does not match the event's content (edited)"
+    try:
+        read_row(row)
+    except UnreadableEvent as exc:
+        return row.seq, f"does not parse as its step's event: {exc}"
     return None
 
 

@@ -36,10 +36,20 @@ with workflow.unsafe.imports_passed_through():
         RectificationReply,
         ReturnVisit,
         Stage,
-        Step,
         Task,
         TaskSpec,
         Withdrawal,
+    )
+    from domain.events import (
+        Accepted,
+        Decided,
+        NotAccepted,
+        Rated,
+        Received,
+        RectificationOpened,
+        RectificationReplied,
+        ReturnVisited,
+        Withdrawn,
     )
     from domain.limits import BAD_RATING_AT_MOST, CaseLimits
     from workflows import search_attributes as sa
@@ -77,7 +87,7 @@ class CaseWorkflow:
         workflow.upsert_search_attributes(
             [sa.MATTER.value_set(self.book.matter), sa.REGION.value_set(region)]
         )
-        await steps.record(self.book, Step.RECEIVED, department=self.department, actor_role="portal")
+        await steps.record(self.book, Received(department=self.department))
         return received_at
 
     async def start_promised_clock(self, limits: CaseLimits, received_at: datetime) -> None:
@@ -132,30 +142,23 @@ class CaseWorkflow:
             workflow.upsert_search_attributes([sa.PERMIT_CLASS.value_set(book.permit_class)])
         await steps.record(
             book,
-            Step.ACCEPTED,
-            department=self.department,
-            actor_role="system",
-            outcome="受理",
-            planned_at=book.due,
-            limit_working_days=limits.promised,
-            detail={
-                "permit_class": book.permit_class,
-                "statutory_due": book.statutory_due.isoformat() if book.statutory_due else None,
-                "statutory_working_days": limits.statutory,
-                "promised_working_days": limits.promised,
-            },
+            Accepted(
+                department=self.department,
+                actor_role="system",
+                planned_at=book.due,
+                limit_working_days=limits.promised,
+                permit_class=book.permit_class,
+                statutory_due=book.statutory_due,
+                statutory_working_days=limits.statutory,
+                promised_working_days=limits.promised,
+            ),
         )
 
     async def not_accept(self, reasons: list[str]) -> None:
         """不予受理 with every reason, told to the applicant; the case closes."""
         book = self.book
         await steps.record(
-            book,
-            Step.NOT_ACCEPTED,
-            department=self.department,
-            actor_role="system",
-            outcome="不予受理",
-            detail={"reasons": reasons},
+            book, NotAccepted(department=self.department, actor_role="system", reasons=reasons)
         )
         await steps.notify(book, "not_accepted", "applicant", {"case_id": book.case_id, "reasons": reasons})
         await self.close(Outcome.NOT_ACCEPTED, self.department, reasons)
@@ -233,42 +236,42 @@ class CaseWorkflow:
 
     # --- decision (决定), issuing (制证), withdrawal (撤回) --------------------------------------------
 
-    async def decide(self, outcome: str, detail: dict[str, Any]) -> None:
-        """决定: enter the decision stage and record the outcome (准予许可 / 不予许可) with `detail`."""
+    async def decide(self, decision: Decided) -> None:
+        """决定: enter the decision stage and record it (准予许可 / 不予许可, its reasons and parts)."""
         steps.enter_stage(self.book, Stage.DECISION)
-        await steps.record(
-            self.book,
-            Step.DECIDED,
+        await steps.record(self.book, decision)
+
+    def decision(self, outcome: str, **parts: Any) -> Decided:
+        """The 决定 event of this case's lead department, due at the promised limit."""
+        return Decided(
             department=self.department,
             actor_role="system",
             outcome=outcome,
             planned_at=self.book.due,
-            detail=detail,
+            **parts,
         )
 
     async def refuse(self, reasons: list[str]) -> CaseStatus:
         """决定 不予许可 with the reasons, told to the applicant; 办结, then 好差评."""
         book = self.book
-        await self.decide("不予许可", {"reasons": reasons})
+        await self.decide(self.decision("不予许可", reasons=reasons))
         await steps.notify(book, "refused", "applicant", {"case_id": book.case_id, "reasons": reasons})
         await self.close(Outcome.REFUSED, self.department, reasons)
         return await self.after_close()
 
-    async def approve(self, licences: list[IssueLicenceInput], detail: dict[str, Any]) -> CaseStatus:
-        """决定 准予许可 (`detail` goes to the ledger), then seal and issue each licence in order, each
+    async def approve(self, licences: list[IssueLicenceInput], decision: Decided) -> CaseStatus:
+        """决定 准予许可 (`decision`, from `self.decision`), then seal and issue each licence in order, each
         with its own identifier and 制证 event; 办结 with the book's reasons, then 好差评."""
         book = self.book
-        await self.decide("准予许可", detail)
+        await self.decide(decision)
         steps.enter_stage(book, Stage.ISSUING)
         for licence in licences:
-            await steps.sign_and_issue(book, licence)
+            await steps.sign_and_issue(book, licence, self.department)
         await self.close(Outcome.APPROVED, self.department, book.reasons)
         return await self.after_close()
 
     async def close_withdrawn(self) -> None:
-        await steps.record(
-            self.book, Step.WITHDRAWN, department=self.department, actor_role="applicant", outcome="撤回"
-        )
+        await steps.record(self.book, Withdrawn(department=self.department))
         await self.close(Outcome.WITHDRAWN, self.department, ["申请人撤回申请"])
 
     async def withdrawn(self) -> CaseStatus:
@@ -319,12 +322,13 @@ class CaseWorkflow:
         )
         await steps.record(
             book,
-            Step.RECTIFICATION,
-            department=department,
-            actor_role="system",
-            planned_at=due["rectification"],
-            limit_working_days=limits.rectification,
-            detail={"score": self.rating.score if self.rating else None},
+            RectificationOpened(
+                department=department,
+                actor_role="system",
+                planned_at=due["rectification"],
+                limit_working_days=limits.rectification,
+                score=self.rating.score if self.rating else None,
+            ),
         )
         await steps.notify(
             book,
@@ -367,7 +371,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def stop_clock(self, stop: ClockStop) -> CaseStatus:
-        await self.supervision.stop(stop.reason, stop.department, "officer")
+        await self.supervision.stop(stop.reason, stop.department, "officer", stop.officer)
         return self.book.status()
 
     @stop_clock.validator
@@ -378,7 +382,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def resume_clock(self, resume: ClockResume) -> CaseStatus:
-        await self.supervision.resume(resume.department, "officer")
+        await self.supervision.resume(resume.department, "officer", resume.officer)
         return self.book.status()
 
     @resume_clock.validator
@@ -399,11 +403,7 @@ class CaseWorkflow:
         self.rating = rating
         await steps.record(
             self.book,
-            Step.RATED,
-            department="applicant",
-            actor_role="applicant",
-            outcome=str(rating.score),
-            detail={"has_comment": bool(rating.comment)},
+            Rated(department="applicant", outcome=str(rating.score), has_comment=bool(rating.comment)),
         )
         self.book.rating = rating.score
         return self.book.status()
@@ -421,10 +421,9 @@ class CaseWorkflow:
         task.answered, task.approve, task.reason = True, True, reply.reply
         await steps.record(
             self.book,
-            Step.RECTIFICATION_REPLY,
-            department=reply.department,
-            actor_role="officer",
-            planned_at=task.due,
+            RectificationReplied(
+                department=reply.department, actor_role="officer", planned_at=task.due, officer=reply.officer
+            ),
         )
         return self.book.status()
 
@@ -441,10 +440,12 @@ class CaseWorkflow:
         self.return_visit = visit
         await steps.record(
             self.book,
-            Step.RETURN_VISIT,
-            department=visit.department,
-            actor_role="officer",
-            outcome="satisfied" if visit.satisfied else "unsatisfied",
+            ReturnVisited(
+                department=visit.department,
+                actor_role="officer",
+                outcome="satisfied" if visit.satisfied else "unsatisfied",
+                officer=visit.officer,
+            ),
         )
         return self.book.status()
 

@@ -197,10 +197,10 @@ OPEN_TRANSPORT_BUSINESS: Final = Matter(
         DemoSample(
             "06-business-three-trucks.json",
             (
-                DemoAnswer("highway", "review:operating_licence"),
-                DemoAnswer("highway", "review:certificate:湘AH1001"),
-                DemoAnswer("highway", "review:certificate:湘AH1002"),
-                DemoAnswer("highway", "review:certificate:湘AH1003"),
+                DemoAnswer("road_transport", "review:operating_licence"),
+                DemoAnswer("road_transport", "review:certificate:湘AH1001"),
+                DemoAnswer("road_transport", "review:certificate:湘AH1002"),
+                DemoAnswer("road_transport", "review:certificate:湘AH1003"),
             ),
         ),
         DemoSample("07-business-waiting.json"),

@@ -23,12 +23,15 @@ with workflow.unsafe.imports_passed_through():
         DEFAULT_CERTIFICATE_VALID_YEARS,
         DEFAULT_OPERATING_LICENCE_VALID_YEARS,
         DEPARTMENT,
+        EARLIER_DEPARTMENT,
         MATTER,
+        OPERATING_LICENCE_KEY,
         OPERATING_LICENCE_TASK,
         BusinessDecision,
         OpenBusinessFacts,
         OpenBusinessSubmission,
         acceptance,
+        certificate_key,
         decide,
         open_business_limits,
         review_limit,
@@ -38,6 +41,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case_base import CaseWorkflow
 
 OPERATING_LICENCE_TYPE_NAME = "道路运输经营许可证"
+# Patch id: the road-transport authority (道路运输管理机构) answers as `road_transport`, not `highway`.
+ROAD_TRANSPORT_DEPARTMENT = "road-transport-department"
 CERTIFICATE_TYPE_NAME = "道路运输证"
 CERTIFICATE_LICENCE_TYPE = "road-transport-certificate"  # its 证照类型 (activities.config)
 
@@ -69,6 +74,8 @@ class OpenTransportBusinessCase(CaseWorkflow):
     @workflow.run
     async def run(self, submission: OpenBusinessSubmission) -> CaseStatus:
         book = self.book
+        if not workflow.patched(ROAD_TRANSPORT_DEPARTMENT):
+            self.department = EARLIER_DEPARTMENT  # started before the authority had its own department
         received_at = await self.receive(region=submission.region)
         limits = open_business_limits()
         await self.start_promised_clock(limits, received_at)
@@ -90,7 +97,7 @@ class OpenTransportBusinessCase(CaseWorkflow):
             return await self.after_close()
         await self.accept()
 
-        specs = review_tasks(accepted)
+        specs = review_tasks(accepted, self.department)
         limit_of = {spec.task_id: review_limit(spec.task_id, limits) for spec in specs}
         # Only the licence's refusal ends the review early: a refused certificate leaves the others open.
         if not await self.review_stage(Stage.REVIEW, specs, limit_of, blocking=[OPERATING_LICENCE_TASK]):
@@ -100,7 +107,9 @@ class OpenTransportBusinessCase(CaseWorkflow):
         book.reasons = decision.reasons
         if not decision.approved:
             return await self.refuse(decision.reasons)
-        return await self.approve(self._licences(submission, facts, decision), decision.ledger_detail())
+        return await self.approve(
+            self._licences(submission, facts, decision), self.decision("准予许可", **decision.ledger_parts())
+        )
 
     def _licences(
         self, sub: OpenBusinessSubmission, facts: OpenBusinessFacts, decision: BusinessDecision
@@ -111,7 +120,7 @@ class OpenTransportBusinessCase(CaseWorkflow):
         holder = facts.business.name  # 持证主体: the enterprise, a company and not a person
         licence = IssueLicenceInput(
             case_id=self.book.case_id,
-            licence_key="operating-licence",
+            licence_key=OPERATING_LICENCE_KEY,
             matter=MATTER,
             type_name=OPERATING_LICENCE_TYPE_NAME,
             holder=holder,
@@ -143,7 +152,7 @@ class OpenTransportBusinessCase(CaseWorkflow):
         assert truck is not None  # a granted certificate's truck was found at acceptance
         return IssueLicenceInput(
             case_id=self.book.case_id,
-            licence_key=f"certificate:{plate}",
+            licence_key=certificate_key(plate),
             matter=MATTER,
             licence_type=CERTIFICATE_LICENCE_TYPE,
             type_name=CERTIFICATE_TYPE_NAME,

@@ -15,7 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.licensing import CheckpointPush, IssueLicenceInput
     from activities.prefill_oversize import PrefillInput, prefill_registries
     from domain.calendar import local_date
-    from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Step, TaskSpec
+    from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, TaskSpec
+    from domain.events import MissingItem, SupplementRequested
     from domain.limits import CaseLimits
     from domain.oversize import Assessment, assess
     from domain.oversize_case import (
@@ -95,7 +96,9 @@ class OversizeTransportCase(CaseWorkflow):
                 return await self.refuse(refused)
 
         book.conditions = [c for t in book.tasks.values() for c in t.conditions]
-        return await self.approve([self._licence_input(submission)], {"conditions": book.conditions})
+        return await self.approve(
+            [self._licence_input(submission, facts)], self.decision("准予许可", conditions=book.conditions)
+        )
 
     # --- acceptance (受理) --------------------------------------------------------------------------
 
@@ -153,12 +156,13 @@ class OversizeTransportCase(CaseWorkflow):
         missing = [p.model_dump() for p in decision.missing]
         await steps.record(
             book,
-            Step.SUPPLEMENT,
-            department=HIGHWAY,
-            actor_role="system",
-            planned_at=reply_due,
-            limit_working_days=limits.supplement_reply,
-            detail={"missing": missing},
+            SupplementRequested(
+                department=HIGHWAY,
+                actor_role="system",
+                planned_at=reply_due,
+                limit_working_days=limits.supplement_reply,
+                missing=[MissingItem(field=p.field, message=p.message) for p in decision.missing],
+            ),
         )
         await self.supervision.stop("补正", HIGHWAY, "system")
         await steps.notify(
@@ -222,14 +226,15 @@ class OversizeTransportCase(CaseWorkflow):
 
     # --- the permit (电子证照) ----------------------------------------------------------------------
 
-    def _licence_input(self, submission: OversizeSubmission) -> IssueLicenceInput:
+    def _licence_input(self, submission: OversizeSubmission, facts: RegistryFacts) -> IssueLicenceInput:
         req = submission.request
+        assert facts.carrier is not None  # acceptance requires the carrier's operating licence
         return IssueLicenceInput(
             case_id=self.book.case_id,
             licence_key="permit",
             matter=MATTER,
             type_name=PERMIT_TYPE_NAME,
-            holder=submission.carrier_code,  # replaced by the carrier's registered name in the activity
+            holder=facts.carrier.name,  # 持证主体: the carrier's registered name, from its registry record
             holder_code=submission.carrier_code,
             valid_from=submission.travel_from,
             valid_to=submission.travel_to,

@@ -21,7 +21,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.licensing import IssuedLicenceRef, IssueLicenceInput, issue_licence
     from activities.notices import NoticeInput, queue_notice
     from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Step, Task
-    from domain.supervision import SupervisionEventIn
+    from domain.events import (
+        Closed,
+        Issued,
+        SupervisionEvent,
+        TaskAnswered,
+        TaskAssigned,
+        to_row,
+    )
     from workflows import search_attributes as sa
 
 P = TypeVar("P")
@@ -108,41 +115,25 @@ class CaseBook:
 # --- supervision (电子监察) -----------------------------------------------------------------------
 
 
-async def record(
-    book: CaseBook,
-    step: Step,
-    *,
-    department: str,
-    actor_role: str,
-    outcome: str | None = None,
-    planned_at: datetime | None = None,
-    limit_working_days: int | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
+async def record(book: CaseBook, event: SupervisionEvent) -> None:
     """Write one supervision event to the ledger, at the workflow's time, exactly once."""
-    event = SupervisionEventIn(
+    row = to_row(
+        event,
         case_id=book.case_id,
         matter=book.matter,
-        step=step.value,
-        department=department,
-        actor_role=actor_role,
-        planned_at=planned_at,
         actual_at=workflow.now(),
-        limit_working_days=limit_working_days,
-        outcome=outcome,
-        detail=detail or {},
-        idempotency_key=book.next_ledger_key(step),
+        idempotency_key=book.next_ledger_key(event.step),
     )
-    batch = SupervisionBatch(events=[event])
+    batch = SupervisionBatch(events=[row])
     # Steps taken concurrently (an officer's last 审核 in an update handler, the 决定 the main run takes
     # the moment that task is answered; a watcher's 催办) would otherwise race in two local activities,
     # and the ledger's order — the order auditors read — would not be the order of the steps. Cases
     # started before this change keep their concurrent writes on replay.
     if workflow.patched(LEDGER_IN_ORDER):
         async with book.ledger_turn:
-            await run_local(record_supervision, batch, f"ledger {step.value}")
+            await run_local(record_supervision, batch, f"ledger {event.step.value}")
     else:
-        await run_local(record_supervision, batch, f"ledger {step.value}")
+        await run_local(record_supervision, batch, f"ledger {event.step.value}")
 
 
 async def due_dates(start: datetime, working_days: dict[str, int]) -> dict[str, datetime]:
@@ -204,12 +195,14 @@ async def open_task(
     book.tasks[task_id] = task
     await record(
         book,
-        Step.ASSIGNED,
-        department=department,
-        actor_role="system",
-        planned_at=due,
-        limit_working_days=limit,
-        detail={"task_id": task_id, "title": title},
+        TaskAssigned(
+            department=department,
+            actor_role="system",
+            planned_at=due,
+            limit_working_days=limit,
+            task_id=task_id,
+            title=title,
+        ),
     )
     return task
 
@@ -245,12 +238,17 @@ async def answer_task(book: CaseBook, opinion: Opinion, *, by_rules: bool = Fals
     workflow.set_current_details(current_details(book))
     await record(
         book,
-        Step.COUNTERSIGNED if task.kind == "countersign" else Step.REVIEWED,
-        department=task.department,
-        actor_role="rules" if by_rules else "officer",
-        outcome="approve" if opinion.approve else "refuse",
-        planned_at=task.due,
-        detail={"task_id": task.task_id, "reason": opinion.reason, "conditions": task.conditions},
+        TaskAnswered(
+            step=Step.COUNTERSIGNED if task.kind == "countersign" else Step.REVIEWED,
+            department=task.department,
+            actor_role="rules" if by_rules else "officer",
+            outcome="approve" if opinion.approve else "refuse",
+            planned_at=task.due,
+            task_id=task.task_id,
+            reason=opinion.reason,
+            conditions=task.conditions,
+            officer=None if by_rules else opinion.officer,
+        ),
     )
     return task
 
@@ -283,16 +281,18 @@ def close_unanswered(book: CaseBook) -> None:
 # --- sign and issue (电子印章 + 电子证照) -----------------------------------------------------------
 
 
-async def sign_and_issue(book: CaseBook, inp: IssueLicenceInput) -> IssuedLicenceRef:
+async def sign_and_issue(book: CaseBook, inp: IssueLicenceInput, department: str) -> IssuedLicenceRef:
+    """制证 by the deciding department: seal and issue one licence, then its ledger event."""
     ref = await run_remote(issue_licence, inp, f"seal and issue {inp.licence_key}")
     book.licence_ids.append(ref.licence_id)
     await record(
         book,
-        Step.ISSUED,
-        department="highway",
-        actor_role="system",
-        outcome="issued",
-        detail={"licence_id": ref.licence_id, "licence_key": inp.licence_key},
+        Issued(
+            department=department,
+            actor_role="system",
+            licence_id=ref.licence_id,
+            licence_key=inp.licence_key,
+        ),
     )
     return ref
 
@@ -305,16 +305,15 @@ async def close_case(book: CaseBook, outcome: Outcome, department: str, reasons:
     enter_stage(book, Stage.CLOSED)
     await record(
         book,
-        Step.CLOSED,
-        department=department,
-        actor_role="system",
-        outcome=outcome.value,
-        planned_at=book.due,
-        detail={
-            "reasons": reasons,
-            "licence_ids": book.licence_ids,
-            "statutory_due": book.statutory_due.isoformat() if book.statutory_due else None,
-        },
+        Closed(
+            department=department,
+            actor_role="system",
+            outcome=outcome.value,
+            planned_at=book.due,
+            reasons=reasons,
+            licence_ids=book.licence_ids,
+            statutory_due=book.statutory_due,
+        ),
     )
 
 

@@ -18,7 +18,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import MoveDueDatesInput, move_due_dates
-    from domain.case import Card, Step
+    from domain.case import Card
+    from domain.events import ActorRole, CardRaised, ClockResumed, ClockStopped, Scope
     from workflows import search_attributes as sa
     from workflows import steps
     from workflows.steps import CaseBook
@@ -64,18 +65,17 @@ class Supervision:
 
     # --- 停表 / 复表 ------------------------------------------------------------------------------
 
-    async def stop(self, reason: str, department: str, actor_role: str) -> None:
+    async def stop(
+        self, reason: str, department: str, actor_role: ActorRole, officer: str | None = None
+    ) -> None:
         self.stopped_at, self.stop_reason = workflow.now(), reason
         self._publish()
         await steps.record(
             self.book,
-            Step.CLOCK_STOP,
-            department=department,
-            actor_role=actor_role,
-            detail={"reason": reason},
+            ClockStopped(department=department, actor_role=actor_role, reason=reason, officer=officer),
         )
 
-    async def resume(self, department: str, actor_role: str) -> int:
+    async def resume(self, department: str, actor_role: ActorRole, officer: str | None = None) -> int:
         """Restart the clock; every due moves by the stopped working days. Returns that number."""
         assert self.stopped_at is not None
         reason = self.stop_reason
@@ -89,19 +89,17 @@ class Supervision:
         self._publish()
         await steps.record(
             self.book,
-            Step.CLOCK_RESUME,
-            department=department,
-            actor_role=actor_role,
-            planned_at=self.book.due,
-            detail={
-                "reason": reason,
-                "stopped_working_days": moved.stopped_working_days,
-                "promised_due": self.book.due.isoformat() if self.book.due else None,
-                "statutory_due": self.book.statutory_due.isoformat() if self.book.statutory_due else None,
-                "moved": {
-                    name: when.isoformat() for name, when in moved.due.items() if not name.startswith(WARN)
-                },
-            },
+            ClockResumed(
+                department=department,
+                actor_role=actor_role,
+                planned_at=self.book.due,
+                reason=reason,
+                stopped_working_days=moved.stopped_working_days,
+                promised_due=self.book.due,
+                statutory_due=self.book.statutory_due,
+                moved={name: when for name, when in moved.due.items() if not name.startswith(WARN)},
+                officer=officer,
+            ),
         )
         return moved.stopped_working_days
 
@@ -112,7 +110,7 @@ class Supervision:
         name: str,
         *,
         department: str,
-        scope: str,
+        scope: Scope,
         done: Callable[[], bool],
         warn: bool = True,
         card: Card = Card.YELLOW,
@@ -127,7 +125,7 @@ class Supervision:
         self,
         name: str,
         department: str,
-        scope: str,
+        scope: Scope,
         done: Callable[[], bool],
         warn: bool,
         card: Card,
@@ -159,23 +157,23 @@ class Supervision:
         version = self.version
         return lambda: done() or self.version != version
 
-    async def _raise(self, card: Card, name: str, department: str, scope: str, task_id: str | None) -> None:
+    async def _raise(self, card: Card, name: str, department: str, scope: Scope, task_id: str | None) -> None:
         book = self.book
         if self.card is None or card.rank > self.card.rank:
             self.card = card
             book.card = card.value
             workflow.upsert_search_attributes([sa.CARD.value_set(card.value)])
-        detail: dict[str, object] = {"scope": scope, "limit": name}
-        if task_id is not None:
-            detail["task_id"] = task_id
         await steps.record(
             book,
-            card.step,
-            department=department,
-            actor_role="system",
-            planned_at=self.due[name],
-            limit_working_days=self.limit_days.get(name),
-            detail=detail,
+            CardRaised(
+                step=card.step,  # type: ignore[arg-type]  # a card's step is one of the four
+                department=department,
+                planned_at=self.due[name],
+                limit_working_days=self.limit_days.get(name),
+                scope=scope,
+                limit=name,
+                task_id=task_id,
+            ),
         )
         if card is Card.WARNING:
             # 催办: the responsible department hears about it, once per limit.

@@ -11,25 +11,16 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.deps import Deps
 from activities.ledger import SupervisionBatch, record_supervision
-from domain.supervision import SupervisionEventIn
+from domain.events import SupervisionEventIn
 from store.ledger import list_events, verify_chain
 from store.schema import LedgerEventRow
+from tests.ledger_events import sample_row
 
 AT = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
 
 
 def event(case_id: str, step: str, key: str | None = None) -> SupervisionEventIn:
-    return SupervisionEventIn(
-        case_id=case_id,
-        matter="oversize-transport",
-        step=step,
-        department="highway",
-        actor_role="system",
-        actual_at=AT,
-        limit_working_days=5,
-        detail={"stage": step},
-        idempotency_key=key or f"{case_id}:{step}",
-    )
+    return sample_row(step, case_id=case_id, key=key or f"{case_id}:{step}", actual_at=AT)
 
 
 async def record(*events: SupervisionEventIn) -> list[int]:

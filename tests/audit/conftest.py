@@ -10,9 +10,10 @@ import pytest
 
 from store.db import make_engine, migrate, session_factory
 from tests.audit.fixture_ledger import load_fixture
+from tests.audit.stack import stack
 from tests.store.conftest import Db, db, unmigrated_db
 
-__all__ = ["db", "unmigrated_db"]
+__all__ = ["db", "stack", "unmigrated_db"]
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +27,30 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from activities.config import issuer_from_env
 from activities.seal import SealKey, generate_key, sign
 from domain.calendar import SHANGHAI, end_of_day
+from domain.case import Step
+from domain.events import (
+    Accepted,
+    CardRaised,
+    ClockResumed,
+    ClockStopped,
+    Closed,
+    Decided,
+    Issued,
+    NotAccepted,
+    Rated,
+    Received,
+    RectificationOpened,
+    RectificationReplied,
+    ReturnVisited,
+    Scope,
+    SupervisionEvent,
+    SupervisionEventIn,
+    SupplementRequested,
+    TaskAnswered,
+    TaskAssigned,
+    Withdrawn,
+    to_row,
+)
 from domain.licence import (
     HolderCodeType,
     LicenceCatalogue,
@@ -36,7 +59,6 @@ from domain.licence import (
     make_licence_identifier,
     serial_for,
 )
-from domain.supervision import SupervisionEventIn
 from store.ledger import append_events
 from store.licences import LicenceIn, record_fetch, save_licence_once
 from store.outbox import OutboxMessageIn
@@ -46,6 +68,7 @@ from workflows.matters import MATTERS
 OVERSIZE = "oversize-transport"
 BUSINESS = "open-transport-business"
 NOW = datetime(2026, 10, 16, 12, 0, tzinfo=SHANGHAI)
+CERTIFICATE = "review:certificate:湘A12345"  # a 道路运输证 review of 开办运输企业
 
 
 def at(day: str, hour: int = 9, minute: int = 0) -> datetime:
@@ -58,7 +81,8 @@ def due(day: str) -> datetime:
 
 
 class CaseLog:
-    """The supervision events of one case, in the order the workflow would write them."""
+    """The supervision events of one case, in the order the workflow would write them, each built from
+    its typed model (domain/events.py) exactly as the workflows build it."""
 
     def __init__(self, case_id: str, matter: str) -> None:
         self.case_id, self.matter = case_id, matter
@@ -66,31 +90,14 @@ class CaseLog:
         self.events: list[SupervisionEventIn] = []
         self.licence_ids: list[str] = []
 
-    def add(
-        self,
-        step: str,
-        when: datetime,
-        *,
-        department: str | None = None,
-        actor_role: str = "system",
-        planned_at: datetime | None = None,
-        limit: int | None = None,
-        outcome: str | None = None,
-        **detail: Any,
-    ) -> CaseLog:
+    def add(self, event: SupervisionEvent, when: datetime) -> CaseLog:
         self.events.append(
-            SupervisionEventIn(
+            to_row(
+                event,
                 case_id=self.case_id,
                 matter=self.matter,
-                step=step,
-                department=department or self.home,
-                actor_role=actor_role,
-                planned_at=planned_at,
                 actual_at=when,
-                limit_working_days=limit,
-                outcome=outcome,
-                detail=detail,
-                idempotency_key=f"{self.case_id}:{len(self.events) + 1:03d}:{step}",
+                idempotency_key=f"{self.case_id}:{len(self.events) + 1:03d}:{event.step.value}",
             )
         )
         return self
@@ -98,104 +105,172 @@ class CaseLog:
     # -- the steps, in the ledger vocabulary --------------------------------------------------------
 
     def received(self, day: str, hour: int = 9, minute: int = 0) -> CaseLog:
-        return self.add("收件", at(day, hour, minute), actor_role="portal")
+        return self.add(Received(department=self.home), at(day, hour, minute))
 
     def accepted(
         self, day: str, permit_class: str | None, promised: tuple[str, int], statutory: tuple[str, int]
     ) -> CaseLog:
-        return self.add(
-            "受理",
-            at(day, 10),
+        event = Accepted(
+            department=self.home,
+            actor_role="system",
             planned_at=due(promised[0]),
-            limit=promised[1],
-            outcome="受理",
+            limit_working_days=promised[1],
             permit_class=permit_class,
-            statutory_due=due(statutory[0]).isoformat(),
+            statutory_due=due(statutory[0]),
             statutory_working_days=statutory[1],
             promised_working_days=promised[1],
         )
+        return self.add(event, at(day, 10))
 
     def not_accepted(self, day: str) -> CaseLog:
-        self.add("不予受理", at(day, 11), outcome="不予受理")
-        return self.add("办结", at(day, 11, 5), outcome="not_accepted", statutory_due=None, licence_ids=[])
+        self.add(NotAccepted(department=self.home, actor_role="system", reasons=["可分载物品"]), at(day, 11))
+        closed = Closed(
+            department=self.home, actor_role="system", outcome="not_accepted", reasons=["可分载物品"]
+        )
+        return self.add(closed, at(day, 11, 5))
 
     def supplement(self, day: str, reply_due: str, reason: str = "补正") -> CaseLog:
-        self.add("补正", at(day, 10), planned_at=due(reply_due), limit=10)
-        return self.add("停表", at(day, 10, 1), reason=reason)
+        asked = SupplementRequested(
+            department=self.home, actor_role="system", planned_at=due(reply_due), limit_working_days=10
+        )
+        self.add(asked, at(day, 10))
+        return self.add(
+            ClockStopped(department=self.home, actor_role="system", reason=reason), at(day, 10, 1)
+        )
 
     def stop(self, day: str, reason: str) -> CaseLog:
-        return self.add("停表", at(day, 14), reason=reason)
+        return self.add(ClockStopped(department=self.home, actor_role="officer", reason=reason), at(day, 14))
 
-    def resume(self, day: str, reason: str, **moved: Any) -> CaseLog:
-        """复表; `moved` = stopped_working_days, promised_due, statutory_due (omitted: not written)."""
-        detail = {k: (due(v).isoformat() if k.endswith("_due") and v else v) for k, v in moved.items()}
-        return self.add("复表", at(day, 9), actor_role="applicant", reason=reason, **detail)
+    def resume(
+        self,
+        day: str,
+        reason: str,
+        stopped_working_days: int | None = None,
+        promised_due: str | None = None,
+        statutory_due: str | None = None,
+    ) -> CaseLog:
+        """复表; what is omitted is not written (the audit then counts the stopped days itself)."""
+        event = ClockResumed(
+            department=self.home,
+            actor_role="applicant",
+            reason=reason,
+            stopped_working_days=stopped_working_days,
+            promised_due=due(promised_due) if promised_due else None,
+            statutory_due=due(statutory_due) if statutory_due else None,
+        )
+        return self.add(event, at(day, 9))
 
     def assign(self, task_id: str, department: str, day: str, task_due: str, limit: int) -> CaseLog:
-        return self.add(
-            "承办",
-            at(day, 10, 30),
+        event = TaskAssigned(
             department=department,
+            actor_role="system",
             planned_at=due(task_due),
-            limit=limit,
+            limit_working_days=limit,
             task_id=task_id,
             title=f"{task_id} 审查",
         )
+        return self.add(event, at(day, 10, 30))
 
     def answer(self, task_id: str, department: str, day: str, approve: bool = True) -> CaseLog:
-        step = "会签" if task_id.startswith("countersign") else "审核"
-        outcome = "approve" if approve else "refuse"
-        return self.add(
-            step, at(day, 15), department=department, actor_role="officer", outcome=outcome, task_id=task_id
+        event = TaskAnswered(
+            step=Step.COUNTERSIGNED if task_id.startswith("countersign") else Step.REVIEWED,
+            department=department,
+            actor_role="officer",
+            outcome="approve" if approve else "refuse",
+            task_id=task_id,
+            reason=None if approve else "不符合条件",
+            officer="测试审核员",
         )
+        return self.add(event, at(day, 15))
 
     def decided(self, day: str, approved: bool = True) -> CaseLog:
-        return self.add("决定", at(day, 16), outcome="准予许可" if approved else "不予许可")
+        outcome = "准予许可" if approved else "不予许可"
+        return self.add(Decided(department=self.home, actor_role="system", outcome=outcome), at(day, 16))
 
     def issued(self, day: str, *keys: str) -> CaseLog:
         for key in keys:
             licence_id = licence_identifier(self.case_id, key, self.matter)
             self.licence_ids.append(licence_id)
-            self.add("制证", at(day, 16, 10), outcome="issued", licence_id=licence_id, licence_key=key)
+            event = Issued(department=self.home, actor_role="system", licence_id=licence_id, licence_key=key)
+            self.add(event, at(day, 16, 10))
         return self
 
     def closed(
         self, day: str, outcome: str, promised_due: str | None, statutory_due: str | None, hour: int = 16
     ) -> CaseLog:
-        return self.add(
-            "办结",
-            at(day, hour, 30),
+        event = Closed(
+            department=self.home,
+            actor_role="system",
             planned_at=due(promised_due) if promised_due else None,
             outcome=outcome,
-            statutory_due=due(statutory_due).isoformat() if statutory_due else None,
+            statutory_due=due(statutory_due) if statutory_due else None,
             licence_ids=list(self.licence_ids),
         )
+        return self.add(event, at(day, hour, 30))
+
+    def lapsed(self, day: str) -> CaseLog:
+        """办结 when the 补正 reply limit passed without a reply: the application lapses."""
+        event = Closed(department=self.home, actor_role="system", outcome="supplement_expired")
+        return self.add(event, at(day, 0, 5))
 
     def withdrawn(self, day: str, promised_due: str | None) -> CaseLog:
-        self.add("撤回", at(day, 11), actor_role="applicant", outcome="撤回")
-        return self.add(
-            "办结",
-            at(day, 11, 5),
+        self.add(Withdrawn(department=self.home), at(day, 11))
+        event = Closed(
+            department=self.home,
+            actor_role="system",
             planned_at=due(promised_due) if promised_due else None,
             outcome="withdrawn",
+            reasons=["申请人撤回申请"],
         )
+        return self.add(event, at(day, 11, 5))
 
     def card(
-        self, kind: str, when: datetime, department: str, limit_due: str, scope: str, **where: str
+        self,
+        kind: str,
+        when: datetime,
+        department: str,
+        limit_due: str,
+        scope: Scope,
+        *,
+        task_id: str | None = None,
+        stage: str | None = None,
     ) -> CaseLog:
-        return self.add(kind, when, department=department, planned_at=due(limit_due), scope=scope, **where)
+        """A card as the watchers raise it: its limit named the way workflows/supervision.py names it."""
+        if scope == "task":
+            limit = f"task:{task_id}"
+        elif scope == "stage":
+            limit = f"stage:{stage}"
+        else:
+            limit = "statutory" if kind == Step.STATUTORY_OVERDUE else "promised"
+        event = CardRaised(
+            step=Step(kind),  # type: ignore[arg-type]  # one of the four card steps
+            department=department,
+            planned_at=due(limit_due),
+            scope=scope,
+            limit=limit,
+            task_id=task_id,
+        )
+        return self.add(event, when)
 
     def rated(self, day: str, stars: int) -> CaseLog:
-        return self.add("评价", at(day, 17), actor_role="applicant", outcome=str(stars), comment="测试评价")
+        return self.add(Rated(department="applicant", outcome=str(stars), has_comment=True), at(day, 17))
 
     def rectification(self, day: str, department: str, reply_due: str, replied: str | None) -> CaseLog:
-        self.add("整改", at(day, 17, 30), department=department, planned_at=due(reply_due), limit=5)
+        opened = RectificationOpened(
+            department=department, actor_role="system", planned_at=due(reply_due), limit_working_days=5
+        )
+        self.add(opened, at(day, 17, 30))
         if replied is not None:
-            self.add("整改答复", at(replied, 11), department=department, actor_role="officer")
+            reply = RectificationReplied(
+                department=department, actor_role="officer", planned_at=due(reply_due)
+            )
+            self.add(reply, at(replied, 11))
         return self
 
     def visited(self, day: str) -> CaseLog:
-        return self.add("回访", at(day, 14), actor_role="officer")
+        return self.add(
+            ReturnVisited(department=self.home, actor_role="officer", outcome="satisfied"), at(day, 14)
+        )
 
 
 # --- oversize-transport, class I: statutory 2, promised 2 -------------------------------------------
@@ -380,7 +455,7 @@ def ii_f() -> CaseLog:
     """补正 never answered: closes supplement_expired, no promised due (never accepted, unclassified)."""
     c = CaseLog("II-f-1", OVERSIZE).received("2026-09-21")
     c.supplement("2026-09-21", reply_due="2026-10-12")
-    return c.add("办结", at("2026-10-13", 0, 5), outcome="supplement_expired", licence_ids=[])
+    return c.lapsed("2026-10-13")
 
 
 def ii_g() -> CaseLog:
@@ -519,16 +594,16 @@ def iii_g() -> CaseLog:
 
 def b_a(n: int) -> CaseLog:
     """Mon 09-14 → Fri 09-18: elapsed 4; promised due Sun 09-20 (调休), statutory 10-16; acceleration
-    20/4 = 5.0. review 09-14 → 09-16 = 2, inspect 09-16 → 09-18 = 2."""
+    20/4 = 5.0. review 09-14 → 09-16 = 2, certificate review 09-16 → 09-18 = 2."""
     c = CaseLog(f"B-a-{n}", BUSINESS).received("2026-09-14")
     c.accepted("2026-09-14", None, ("2026-09-20", 5), ("2026-10-16", 20))
-    c.assign("review:road_transport", "road_transport", "2026-09-14", "2026-09-16", 2)
-    c.answer("review:road_transport", "road_transport", "2026-09-16")
-    c.assign("inspect:road_transport", "road_transport", "2026-09-16", "2026-09-18", 2)
-    c.answer("inspect:road_transport", "road_transport", "2026-09-18")
+    c.assign("review:operating_licence", "road_transport", "2026-09-14", "2026-09-16", 2)
+    c.answer("review:operating_licence", "road_transport", "2026-09-16")
+    c.assign(CERTIFICATE, "road_transport", "2026-09-16", "2026-09-18", 2)
+    c.answer(CERTIFICATE, "road_transport", "2026-09-18")
     c.decided("2026-09-18")
     # The first case issues two licences: 制证率 counts cases, so it stays ≤ 100 %.
-    c.issued("2026-09-18", "licence", *(["certificate:湘A12345"] if n == 1 else []))
+    c.issued("2026-09-18", "operating-licence", *(["certificate:湘A12345"] if n == 1 else []))
     c.closed("2026-09-18", "approved", "2026-09-20", "2026-10-16")
     if n in (1, 2):
         c.rated("2026-09-21", 5 if n == 1 else 4)
@@ -537,14 +612,19 @@ def b_a(n: int) -> CaseLog:
 
 def b_b(n: int) -> CaseLog:
     """Mon 09-21 → Thu 10-08: elapsed 7 (22, 23, 24, 28, 29, 30, 8); promised due 09-29 → 2 late
-    (30, 8); statutory 10-26; acceleration 20/7. review 2, inspect 09-23 → 10-08 = 5."""
+    (30, 8); statutory 10-26; acceleration 20/7. review 2, certificate review 09-23 → 10-08 = 5."""
     c = CaseLog(f"B-b-{n}", BUSINESS).received("2026-09-21")
     c.accepted("2026-09-21", None, ("2026-09-29", 5), ("2026-10-26", 20))
-    c.assign("review:road_transport", "road_transport", "2026-09-21", "2026-09-23", 2)
-    c.answer("review:road_transport", "road_transport", "2026-09-23")
-    c.assign("inspect:road_transport", "road_transport", "2026-09-23", "2026-09-28", 2)
+    c.assign("review:operating_licence", "road_transport", "2026-09-21", "2026-09-23", 2)
+    c.answer("review:operating_licence", "road_transport", "2026-09-23")
+    c.assign(CERTIFICATE, "road_transport", "2026-09-23", "2026-09-28", 2)
     c.card(
-        "催办", at("2026-09-24", 17), "road_transport", "2026-09-28", "task", task_id="inspect:road_transport"
+        "催办",
+        at("2026-09-24", 17),
+        "road_transport",
+        "2026-09-28",
+        "task",
+        task_id=CERTIFICATE,
     )
     c.card(
         "黄牌",
@@ -552,11 +632,11 @@ def b_b(n: int) -> CaseLog:
         "road_transport",
         "2026-09-28",
         "task",
-        task_id="inspect:road_transport",
+        task_id=CERTIFICATE,
     )
     c.card("红牌", at("2026-09-30", 0, 5), "road_transport", "2026-09-29", "case")
-    c.answer("inspect:road_transport", "road_transport", "2026-10-08")
-    c.decided("2026-10-08").issued("2026-10-08", "licence")
+    c.answer(CERTIFICATE, "road_transport", "2026-10-08")
+    c.decided("2026-10-08").issued("2026-10-08", "operating-licence")
     c.closed("2026-10-08", "approved", "2026-09-29", "2026-10-26")
     if n == 1:
         c.rated("2026-10-09", 2).rectification(
@@ -570,8 +650,8 @@ def b_c(n: int) -> CaseLog:
     """Refused at review the next day: Mon 09-14 → Tue 09-15, elapsed 1; acceleration 20/1 = 20."""
     c = CaseLog(f"B-c-{n}", BUSINESS).received("2026-09-14")
     c.accepted("2026-09-14", None, ("2026-09-20", 5), ("2026-10-16", 20))
-    c.assign("review:road_transport", "road_transport", "2026-09-14", "2026-09-16", 2)
-    c.answer("review:road_transport", "road_transport", "2026-09-15", approve=False)
+    c.assign("review:operating_licence", "road_transport", "2026-09-14", "2026-09-16", 2)
+    c.answer("review:operating_licence", "road_transport", "2026-09-15", approve=False)
     c.decided("2026-09-15", approved=False)
     return c.closed("2026-09-15", "refused", "2026-09-20", "2026-10-16")
 
@@ -588,7 +668,7 @@ def b_f() -> CaseLog:
     """Open: received Thu 10-08, due Wed 10-14 (9, 10, 12, 13, 14); at NOW 2 overdue (15, 16)."""
     c = CaseLog("B-f-1", BUSINESS).received("2026-10-08")
     c.accepted("2026-10-08", None, ("2026-10-14", 5), ("2026-11-04", 20))
-    c.assign("review:road_transport", "road_transport", "2026-10-08", "2026-10-12", 2)
+    c.assign("review:operating_licence", "road_transport", "2026-10-08", "2026-10-12", 2)
     return c.card("红牌", at("2026-10-15", 0, 5), "road_transport", "2026-10-14", "case")
 
 
@@ -631,13 +711,13 @@ ISSUER = issuer_from_env({}, MATTERS.licence_kinds)
 HOLDER = "湖南示例重型物流有限公司"
 HOLDER_CODE = "11430000MB0000001B"  # the sample issuer's well-formed code stands in for a carrier's
 
-NOT_DELIVERED = frozenset({("III-c-1", "permit"), ("III-g-1", "permit"), ("B-b-4", "licence")})
+NOT_DELIVERED = frozenset({("III-c-1", "permit"), ("III-g-1", "permit"), ("B-b-4", "operating-licence")})
 NOT_FETCHED = frozenset(
-    {("I-a-6", "permit"), ("I-b-3", "permit"), ("B-b-4", "licence")}
+    {("I-a-6", "permit"), ("I-b-3", "permit"), ("B-b-4", "operating-licence")}
     | {(f"III-{x}", "permit") for x in ("b-2", "b-3", "c-1", "g-1")}
 )
 TAMPERED = ("II-b-3", "permit")  # signature altered after sealing
-BAD_RECORD = ("B-b-3", "licence")  # jurisdiction code of five digits: fails check_catalogue
+BAD_RECORD = ("B-b-3", "operating-licence")  # jurisdiction code of five digits: fails check_catalogue
 GHOST = ("GHOST-1", "permit")  # a licence whose case is not in the ledger
 
 

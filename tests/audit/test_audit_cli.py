@@ -63,7 +63,9 @@ def test_json_is_one_document_with_stable_keys(ledger: str, capsys: Capture) -> 
         "overdue",
         "targets_missed",
         "licences_outside_report",
+        "unreadable_events",
     ]
+    assert doc["unreadable_events"] == 0
     assert (doc["report"], doc["version"]) == ("onething-audit", 1)
     assert doc["total"]["received"] == 57
     assert doc["bottleneck"]["task_kind"] == "review:province:湖北"
@@ -228,7 +230,7 @@ def assert_charts(page: str) -> None:
         "data-p90": "7",
         "data-max": "14",
     }
-    assert len(boxes) == 6
+    assert len(boxes) == 5
     weeks = {m["data-week"]: m for m in charts["on-time-by-week"]["marks"]}  # type: ignore[union-attr]
     assert list(weeks) == ["2026-W10", "2026-W11", "2026-W38", "2026-W39", "2026-W40"]
     assert weeks["2026-W39"] == {

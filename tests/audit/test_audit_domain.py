@@ -21,6 +21,7 @@ from domain.audit import (
     read_case,
 )
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
+from domain.events import Rated, RectificationOpened, RectificationReplied
 from domain.notices import NOTICE_2024, NOTICE_2026, official_calendar
 from tests.audit.fixture_ledger import NOW, CaseLog, at, due, fixture_cases, planned_licences
 
@@ -33,7 +34,17 @@ def records(cases: Sequence[CaseLog]) -> list[LedgerRecord]:
     """The fixture's events as the store would load them, seq numbered per case."""
     return [
         LedgerRecord(
-            e.case_id, e.matter, seq, e.step, e.department, e.planned_at, e.actual_at, e.outcome, e.detail
+            e.case_id,
+            e.matter,
+            seq,
+            e.step,
+            e.department,
+            e.actor_role,
+            e.planned_at,
+            e.actual_at,
+            e.limit_working_days,
+            e.outcome,
+            e.detail,
         )
         for case in cases
         for seq, e in enumerate(case.events, start=1)
@@ -116,11 +127,18 @@ def test_a_case_without_receipt_is_not_reported() -> None:
 
 def test_each_reply_answers_the_earliest_open_rectification() -> None:
     case = CaseLog("RECT", "oversize-transport").received("2026-03-02")
-    case.add("整改", at("2026-03-03"), planned_at=due("2026-03-05"), limit=2)
-    case.add("整改", at("2026-03-04"), planned_at=due("2026-03-09"), limit=3)
-    case.add("整改答复", at("2026-03-06"))  # answers the first, due 03-05: late
-    case.add("整改答复", at("2026-03-09"))  # answers the second, due 03-09: on time
-    case.add("整改答复", at("2026-03-10"))  # nothing left to answer: counted, never on time
+
+    def opened(due_day: str, limit: int) -> RectificationOpened:
+        return RectificationOpened(
+            department="highway", actor_role="system", planned_at=due(due_day), limit_working_days=limit
+        )
+
+    reply = RectificationReplied(department="highway", actor_role="officer")
+    case.add(opened("2026-03-05", 2), at("2026-03-03"))
+    case.add(opened("2026-03-09", 3), at("2026-03-04"))
+    case.add(reply, at("2026-03-06"))  # answers the first, due 03-05: late
+    case.add(reply, at("2026-03-09"))  # answers the second, due 03-09: on time
+    case.add(reply, at("2026-03-10"))  # nothing left to answer: counted, never on time
     facts = read_case(records([case]), COUNTER)
     assert facts is not None
     assert (facts.rectifications_opened, facts.rectifications_replied) == (2, 3)
@@ -130,7 +148,7 @@ def test_each_reply_answers_the_earliest_open_rectification() -> None:
 @pytest.mark.parametrize(("outcome", "counted"), [("1", [1]), ("5", [5]), ("0", []), ("6", []), (None, [])])
 def test_only_ratings_from_1_to_5_count(outcome: str | None, counted: list[int]) -> None:
     case = CaseLog("RATED", "oversize-transport").received("2026-03-02")
-    case.add("评价", at("2026-03-03"), outcome=outcome)
+    case.add(Rated(department="applicant", outcome=outcome), at("2026-03-03"))
     facts = read_case(records([case]), COUNTER)
     assert facts is not None
     assert facts.ratings == counted

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from cli.audit_render import CSV_COLUMNS, render_csv, report_document
 from domain.calendar import SHANGHAI
+from domain.events import Received
 from domain.notices import official_calendar
 from store.audit_queries import build_report, load_ledger_records, verify_ledger
 from store.ledger import append_events
@@ -150,9 +151,9 @@ async def test_cards_by_department_scope_and_task(audit_db: Db) -> None:
         },
         "by_scope": {"case": kinds(0, 0, 15, 7), "stage": kinds(0, 3, 0, 0), "task": kinds(12, 13, 0, 0)},
         "by_task_kind": {
-            "inspect:road_transport": kinds(4, 4, 0, 0),
             "review:highway": kinds(1, 2, 0, 0),
             "review:province:湖北": kinds(4, 4, 0, 0),
+            "review:road_transport": kinds(4, 4, 0, 0),  # B-b's certificate reviews
             "review:urban_road": kinds(3, 3, 0, 0),
         },
         "by_stage": {"review": kinds(0, 3, 0, 0)},
@@ -171,13 +172,13 @@ async def test_task_durations_and_the_bottleneck(audit_db: Db) -> None:
     assert doc["task_durations"] == [
         # police: 1×13, 2×7 → q1 rank 5, median rank 10, q3 rank 15, p90 rank 18.
         box("countersign:police", 20, 1, 1, 1, 2, 2, 2),
-        # B-a 2×6, B-b 5×4.
-        box("inspect:road_transport", 10, 2, 2, 2, 5, 5, 5),
         # 1×12, 2×11, 3×8, 4 (I-c), 6 (III-g), 9 (II-e, across its 专家评审 stop): ranks 9, 17, 26, 31.
         box("review:highway", 34, 1, 1, 2, 3, 3, 9),
         # 2 (III-d), 3 (III-g), 5×4, 7×3, 14 (III-c): ranks 3, 5, 8, 9.
         box("review:province:湖北", 10, 2, 5, 5, 7, 7, 14),
-        box("review:road_transport", 12, 1, 2, 2, 2, 2, 2),
+        # licence reviews 1×2 (B-c), 2×10; certificate reviews 2×6 (B-a), 5×4 (B-b): 1×2, 2×16, 5×4,
+        # n 22: ranks 6, 11, 17, 20.
+        box("review:road_transport", 22, 1, 2, 2, 2, 5, 5),
         # 1×3, 2×4, 3×5, 4×10: ranks 6, 11, 17, 20.
         box("review:urban_road", 22, 1, 2, 3, 4, 4, 4),
     ]
@@ -318,8 +319,9 @@ async def test_a_period_selects_cases_by_their_receipt(audit_db: Db) -> None:
 
 async def test_the_period_is_counted_in_shanghai_dates(db: Db) -> None:
     late_at = datetime(2026, 9, 30, 23, 30, tzinfo=SHANGHAI)
-    late = CaseLog("EDGE-late", OVERSIZE).add("收件", late_at)
-    early = CaseLog("EDGE-early", OVERSIZE).add("收件", datetime(2026, 10, 1, 0, 10, tzinfo=SHANGHAI))
+    late = CaseLog("EDGE-late", OVERSIZE).add(Received(department="highway"), late_at)
+    early_at = datetime(2026, 10, 1, 0, 10, tzinfo=SHANGHAI)
+    early = CaseLog("EDGE-early", OVERSIZE).add(Received(department="highway"), early_at)
     await append_events(db.sessions, [*late.events, *early.events])
     async with db.sessions() as session:
         september = await load_ledger_records(session, D("2026-09-30"), D("2026-09-30"))

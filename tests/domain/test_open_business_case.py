@@ -72,7 +72,7 @@ def test_heavy_trucks_qualify_and_the_light_one_needs_no_certificate():
         OPERATING_LICENCE_TASK,
         *(f"review:certificate:{p}" for p in PLATES[:3]),
     ]
-    assert {(s.department, s.kind) for s in specs} == {("highway", "review")}
+    assert {(s.department, s.kind) for s in specs} == {("road_transport", "review")}
 
 
 @pytest.mark.parametrize(
@@ -148,7 +148,7 @@ def test_only_light_trucks_need_no_licence_at_all():
 def answered(task_id: str, approve: bool, reason: str | None = None) -> Task:
     return Task(
         task_id=task_id,
-        department="highway",
+        department="road_transport",
         kind="review",
         title=task_id,
         opened_at="2026-09-24T09:00:00+08:00",
@@ -174,10 +174,11 @@ def test_a_refused_certificate_is_listed_and_the_others_are_granted():
     assert decision.certificates == ["湘AH1001", "湘AH1003"]
     assert decision.refused == {"湘AH1002": "车况不合格"}
     assert decision.no_certificate_needed == ["湘AH1004"]
-    assert decision.ledger_detail()["certificates"] == {
-        "湘AH1001": "准予",
-        "湘AH1003": "准予",
-        "湘AH1002": "不予：车况不合格",
+    assert decision.ledger_parts()["licences"] == {
+        "operating-licence": "准予",
+        "certificate:湘AH1001": "准予",
+        "certificate:湘AH1003": "准予",
+        "certificate:湘AH1002": "不予：车况不合格",
     }
     assert any("湘AH1002" in r for r in decision.reasons) and any("湘AH1004" in r for r in decision.reasons)
 

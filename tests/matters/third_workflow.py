@@ -69,4 +69,4 @@ class TruckCertificateRenewalCase(CaseWorkflow):
             valid_to=today + timedelta(days=4 * 365),
             particulars={"plate": submission.plate},
         )
-        return await self.approve([licence], {})
+        return await self.approve([licence], self.decision("准予许可"))

@@ -29,6 +29,7 @@ from settings import Settings
 DEV_NAMES = {
     "portal",
     "officer:highway",
+    "officer:road_transport",
     "officer:urban_road",
     "officer:police",
     "officer:province:湖北",

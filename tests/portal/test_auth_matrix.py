@@ -48,13 +48,20 @@ ROLES = (
     "applicant",
     "other applicant",
     "officer:highway",
+    "officer:road_transport",
     "officer:urban_road",
     "officer:police",
     "officer:province:湖北",
     "auditor",
 )
 NOBODY = {"anonymous": 401, "unknown token": 401, "unknown hex token": 401, "Basic credential": 401}
-OFFICERS = ("officer:highway", "officer:urban_road", "officer:police", "officer:province:湖北")
+OFFICERS = (
+    "officer:highway",
+    "officer:road_transport",
+    "officer:urban_road",
+    "officer:police",
+    "officer:province:湖北",
+)
 
 
 def only(allowed: dict[str, int], *, public: bool = False) -> dict[str, int]:

@@ -33,7 +33,7 @@ async def test_a_business_is_licensed_with_a_certificate_per_heavy_truck_over_ht
         "review",
         None,
     )
-    assert {t["department"] for t in status["open_tasks"]} == {"highway"}
+    assert {t["department"] for t in status["open_tasks"]} == {"road_transport"}
 
     # A department without a task in the case is refused before the workflow sees anything.
     response = await portal.http.post(
@@ -55,7 +55,7 @@ async def test_a_business_is_licensed_with_a_certificate_per_heavy_truck_over_ht
         response = await portal.http.post(
             f"{CASES}/{case_id}/opinions",
             json={"task_id": task_id, "approve": True},
-            headers=portal.auth("officer:highway"),
+            headers=portal.auth("officer:road_transport"),
         )
         assert response.status_code == 200, response.text
     status = await portal.wait_for(case_id, token, outcome="approved")

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 import store.ledger
+from domain.events import UnreadableEvent
 from store.ledger import (
     LedgerConflict,
     SupervisionEventIn,
@@ -19,6 +20,7 @@ from store.ledger import (
     verify_chain,
 )
 from store.schema import GENESIS_HASH, LedgerEventRow
+from tests.ledger_events import sample_row
 from tests.store.conftest import Db
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -28,22 +30,8 @@ CASE = "oversize-permit-SUB-0001"
 def event(
     key: str, step: str = "受理", *, case_id: str = CASE, minutes: int = 0, **extra: object
 ) -> SupervisionEventIn:
-    return SupervisionEventIn.model_validate(
-        {
-            "case_id": case_id,
-            "matter": "oversize-permit",
-            "step": step,
-            "department": "省交通运输厅",
-            "actor_role": "受理窗口",
-            "planned_at": T0 + timedelta(days=3),
-            "actual_at": T0 + timedelta(minutes=minutes),
-            "limit_working_days": 3,
-            "outcome": None,
-            "detail": {"说明": "一次受理", "materials": ["行驶证", "道路运输证"]},
-            "idempotency_key": key,
-            **extra,
-        }
-    )
+    row = sample_row(step, case_id=case_id, key=key, actual_at=T0 + timedelta(minutes=minutes))
+    return SupervisionEventIn.model_validate({**row.model_dump(), **extra})
 
 
 async def test_append_numbers_and_chains_a_case(db: Db):
@@ -55,7 +43,7 @@ async def test_append_numbers_and_chains_a_case(db: Db):
     assert [e.seq for e in events] == [1, 2, 3]
     assert events[0].prev_hash == GENESIS_HASH
     assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
-    assert events[0].detail == {"说明": "一次受理", "materials": ["行驶证", "道路运输证"]}
+    assert events[0].detail == sample_row("受理", case_id=CASE, key="-", actual_at=T0).detail
     assert events[0].actual_at == T0 and events[0].actual_at.tzinfo == UTC
 
 
@@ -200,7 +188,32 @@ async def test_verify_sees_swapped_hashes(db: Db):
 
 async def test_verify_reports_every_broken_case(db: Db):
     await _three_cases(db)
-    await _tamper(db, sa.update(LedgerEventRow).where(_row("A", 4)).values(outcome="准予许可"))
+    await _tamper(db, sa.update(LedgerEventRow).where(_row("A", 4)).values(outcome="不予许可"))
     await _tamper(db, sa.update(LedgerEventRow).where(_row("C", 1)).values(detail={"说明": "改过"}))
     async with db.sessions() as session:
         assert [(b.case_id, b.seq) for b in await verify_chain(session)] == [("A", 4), ("C", 1)]
+
+
+async def test_append_refuses_an_event_its_step_model_does_not_parse(db: Db):
+    card = event("k-card", "黄牌")
+    untyped = SupervisionEventIn.model_validate({**card.model_dump(), "detail": {"stage": "review"}})
+    with pytest.raises(UnreadableEvent, match="黄牌: scope: Field required"):
+        await append_events(db.sessions, [event("k-ok"), untyped])
+    async with db.sessions() as session:
+        assert await list_events(session, CASE) == []  # nothing of the batch is written
+
+
+async def test_verify_names_a_stored_event_that_does_not_parse(db: Db):
+    """A row with a valid chain but a detail its step's model refuses (written around append_events,
+    as an old or foreign writer might) is named, so the audit's silent skip is never the only trace."""
+    await _three_cases(db)
+    fields = {**event("B:4", "黄牌", case_id="B").model_dump(), "detail": {"scope": "stage"}}
+    async with db.sessions() as session:
+        last = (await list_events(session, "B"))[-1]
+    fields["seq"] = last.seq + 1
+    async with db.sessions.begin() as session:
+        session.add(LedgerEventRow(**fields, prev_hash=last.hash, hash=chain_hash(last.hash, fields)))
+    async with db.sessions() as session:
+        broken = await verify_chain(session)
+    assert [(b.case_id, b.seq) for b in broken] == [("B", 5)]
+    assert "does not parse" in broken[0].reason and "limit: Field required" in broken[0].reason

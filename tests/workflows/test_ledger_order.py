@@ -89,7 +89,7 @@ async def test_the_last_review_is_in_the_ledger_before_the_decision_it_triggers(
 
     await eventually(all_open)
     for task_id in tasks:
-        opinion = Opinion(task_id=task_id, department="highway", approve=True)
+        opinion = Opinion(task_id=task_id, department="road_transport", approve=True)
         await handle.execute_update(OpenTransportBusinessCase.submit_opinion, opinion)
     final: CaseStatus = await handle.result()
     assert final.outcome is Outcome.APPROVED

@@ -16,6 +16,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from activities.seal import verify_licence
 from domain.calendar import end_of_day
 from domain.case import CaseStatus, ClockResume, ClockStop, Opinion, Outcome, Stage, Withdrawal
+from domain.events import Decided
 from domain.licence import parse_licence_identifier
 from store.ledger import SupervisionEvent, list_events, verify_chain
 from store.licences import get_licence
@@ -59,7 +60,7 @@ async def open_tasks(handle: WorkflowHandle, count: int) -> list[str]:
 async def answer(
     handle: WorkflowHandle, task_id: str, approve: bool = True, reason: str | None = None
 ) -> None:
-    opinion = Opinion(task_id=task_id, department="highway", approve=approve, reason=reason)
+    opinion = Opinion(task_id=task_id, department="road_transport", approve=approve, reason=reason)
     await handle.execute_update(OpenTransportBusinessCase.submit_opinion, opinion)
 
 
@@ -117,16 +118,18 @@ async def test_three_trucks_and_a_light_one_get_one_licence_and_three_certificat
     written = await events(cases, handle.id)
     steps = [e.step for e in written]
     assert steps == ["收件", "受理", *["承办"] * 4, *["审核"] * 4, "决定", *["制证"] * 4, "办结"]
-    assert [e.detail["task_id"] for e in written if e.step == "承办"] == [
+    assert [e.event().task_id for e in written if e.step == "承办"] == [
         LICENCE,
         *map(certificate, BUSINESS_HEAVY),
     ]
-    [decided] = [e for e in written if e.step == "决定"]
-    assert decided.outcome == "准予许可"
-    assert decided.detail["operating_licence"] == "准予"
-    assert decided.detail["certificates"] == dict.fromkeys(BUSINESS_HEAVY, "准予")
-    assert decided.detail["no_certificate_needed"] == [BUSINESS_LIGHT]
-    assert [e.detail["licence_key"] for e in written if e.step == "制证"] == [
+    [decided] = [e.event() for e in written if e.step == "决定"]
+    assert isinstance(decided, Decided) and decided.outcome == "准予许可"
+    assert decided.licences == {
+        "operating-licence": "准予",
+        **{f"certificate:{p}": "准予" for p in BUSINESS_HEAVY},
+    }
+    assert decided.not_required == [BUSINESS_LIGHT]
+    assert [e.event().licence_key for e in written if e.step == "制证"] == [
         "operating-licence",
         *(f"certificate:{p}" for p in BUSINESS_HEAVY),
     ]
@@ -152,13 +155,15 @@ async def test_a_refused_certificate_does_not_block_the_others_and_the_decision_
     assert len(final.licence_ids) == 3  # the licence and two certificates
     assert any(refused in r and "车辆技术等级未达二级" in r for r in final.reasons)
     written = await events(cases, handle.id)
-    [decided] = [e for e in written if e.step == "决定"]
-    assert decided.detail["certificates"] == {
-        BUSINESS_HEAVY[0]: "准予",
-        BUSINESS_HEAVY[2]: "准予",
-        refused: "不予：车辆技术等级未达二级",
+    [decided] = [e.event() for e in written if e.step == "决定"]
+    assert isinstance(decided, Decided)
+    assert decided.licences == {
+        "operating-licence": "准予",
+        f"certificate:{BUSINESS_HEAVY[0]}": "准予",
+        f"certificate:{BUSINESS_HEAVY[2]}": "准予",
+        f"certificate:{refused}": "不予：车辆技术等级未达二级",
     }
-    issued = [e.detail["licence_key"] for e in written if e.step == "制证"]
+    issued = [e.event().licence_key for e in written if e.step == "制证"]
     assert issued == [
         "operating-licence",
         f"certificate:{BUSINESS_HEAVY[0]}",
@@ -228,14 +233,14 @@ async def test_an_unanswered_certificate_review_warns_then_yellow_then_the_case_
     assert len(written) == len(expected)
     seen = set()
     for event in written:
-        [(step, limit, due, raised)] = [x for x in expected if x[:2] == (event.step, event.detail["limit"])]
+        [(step, limit, due, raised)] = [x for x in expected if x[:2] == (event.step, event.event().limit)]
         assert event.planned_at == due, (step, limit)
         assert abs(event.actual_at - raised) < timedelta(seconds=1), (step, limit, event.actual_at)
         seen.add((step, limit, due, raised))
     assert seen == expected
-    task_cards = [e for e in written if e.detail["scope"] == "task"]
-    assert {e.detail["task_id"] for e in task_cards} == {certificate(late)}
-    assert {e.department for e in written} == {"highway"}
+    task_cards = [e.event() for e in written if e.event().scope == "task"]
+    assert {e.task_id for e in task_cards} == {certificate(late)}
+    assert {e.department for e in written} == {"road_transport"}
     status = await status_of(handle)
     assert status.card == "red-statutory"
     assert [t.task_id for t in status.open_tasks] == [certificate(late)]
@@ -245,10 +250,12 @@ async def test_an_unanswered_certificate_review_warns_then_yellow_then_the_case_
 async def test_an_officer_stops_the_clock_and_every_due_moves(cases: Cases):
     handle = await cases.start(business(BUSINESS))
     await open_tasks(handle, 4)
-    stop = ClockStop(department="highway", reason="专家评审")
+    stop = ClockStop(department="road_transport", reason="专家评审")
     await handle.execute_update(OpenTransportBusinessCase.stop_clock, stop)
     await cases.env.sleep(timedelta(days=14))  # Sep 24 → Oct 8: Sep 28, 29, 30, Oct 8 stopped
-    await handle.execute_update(OpenTransportBusinessCase.resume_clock, ClockResume(department="highway"))
+    await handle.execute_update(
+        OpenTransportBusinessCase.resume_clock, ClockResume(department="road_transport")
+    )
 
     status = await status_of(handle)
     assert status.clock_stopped is None
@@ -266,7 +273,7 @@ async def test_withdrawal_mid_review_and_opinions_are_validated(cases: Cases):
     wrong = Opinion(task_id=LICENCE, department="police", approve=True)
     with pytest.raises(WorkflowUpdateFailedError, match=r"."):
         await handle.execute_update(OpenTransportBusinessCase.submit_opinion, wrong)
-    light = Opinion(task_id=certificate(BUSINESS_LIGHT), department="highway", approve=True)
+    light = Opinion(task_id=certificate(BUSINESS_LIGHT), department="road_transport", approve=True)
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(OpenTransportBusinessCase.submit_opinion, light)
     await handle.execute_update(OpenTransportBusinessCase.withdraw, Withdrawal(reason="暂缓开业"))

@@ -15,7 +15,15 @@ from domain.oversize_case import OversizeSupplement
 from store.ledger import list_events, verify_chain
 from store.licences import get_licence
 from store.outbox import list_messages
-from tests.factories import CARRIER_NO_SCOPE, CLASS_I, CLASS_II_URBAN, CLASS_III, submission, with_request
+from tests.factories import (
+    CARRIER_A,
+    CARRIER_NO_SCOPE,
+    CLASS_I,
+    CLASS_II_URBAN,
+    CLASS_III,
+    submission,
+    with_request,
+)
 from tests.polling import eventually
 from tests.workflows.conftest import Cases
 from workflows.oversize_transport import OversizeTransportCase
@@ -79,6 +87,9 @@ async def test_class_i_all_checks_pass_completes_without_a_human(cases: Cases):
         licence = await get_licence(session, final.licence_ids[0])
         outbox = await list_messages(session, handle.id)
     assert licence is not None
+    # 持证主体: the carrier's registered name (sample registry), its credit code beside it.
+    assert (licence.holder_name, licence.payload["holder"]) == ("长沙示例重型物流有限公司",) * 2
+    assert licence.holder_code == CARRIER_A
     today = date(2026, 12, 5)
     assert verify_licence(licence.signed_data, licence.signature, licence.public_key, today) == []
     tampered = bytearray(licence.signed_data)

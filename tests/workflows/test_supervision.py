@@ -21,6 +21,7 @@ from domain.case import (
     ReturnVisit,
     Stage,
 )
+from domain.events import ClockResumed
 from domain.oversize_case import OversizeSupplement
 from store.ledger import SupervisionEvent, list_events
 from tests.conftest import PINNED_START
@@ -53,7 +54,7 @@ async def test_an_unanswered_review_warns_then_yellow_then_red_across_national_d
 
     written = [e for e in await events(cases, handle.id) if e.step in CARDS]
     # (step, limit, the limit's due = planned_at); a warning is raised one working day before it.
-    assert [(e.step, e.detail["limit"], e.planned_at) for e in written] == [
+    assert [(e.step, e.event().limit, e.planned_at) for e in written] == [
         ("催办", "task:review:highway", eod(9, 30)),
         ("黄牌", "task:review:highway", eod(9, 30)),
         ("黄牌", "stage:review", eod(9, 30)),
@@ -93,8 +94,10 @@ async def test_a_supplement_pause_moves_the_promised_due_by_the_stopped_working_
     assert after.due == eod(10, 15)  # Oct 12 + 3 working days
     resumed = [e for e in await events(cases, handle.id) if e.step == "复表"]
     assert len(resumed) == 1
-    assert resumed[0].detail["stopped_working_days"] == 3
-    assert resumed[0].detail["promised_due"] == eod(10, 15).isoformat()
+    [resumption] = [e.event() for e in resumed]
+    assert isinstance(resumption, ClockResumed)
+    assert resumption.stopped_working_days == 3
+    assert resumption.promised_due == eod(10, 15)
     # The statutory clock starts at 受理, after the supplement: Sep 30 + 15 working days.
     assert after.statutory_due == eod(10, 27)
     await handle.terminate("test done")
@@ -148,7 +151,7 @@ async def test_a_rating_of_one_opens_a_rectification_with_its_own_timers(cases: 
     final = await handle.result()
     assert final.rating == 1
 
-    steps = [(e.step, e.detail.get("limit")) for e in await events(cases, handle.id)]
+    steps = [(e.step, getattr(e.event(), "limit", None)) for e in await events(cases, handle.id)]
     tail = steps[steps.index(("办结", None)) :]
     assert tail == [
         ("办结", None),
