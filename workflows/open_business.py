@@ -44,7 +44,7 @@ OPERATING_LICENCE_TYPE_NAME = "道路运输经营许可证"
 # Patch id: the road-transport authority (道路运输管理机构) answers as `road_transport`, not `highway`.
 ROAD_TRANSPORT_DEPARTMENT = "road-transport-department"
 CERTIFICATE_TYPE_NAME = "道路运输证"
-CERTIFICATE_LICENCE_TYPE = "road-transport-certificate"  # its 证照类型 (activities.config)
+CERTIFICATE_LICENCE_TYPE = "road-transport-certificate"  # its licence kind (证照类型): workflows/matters.py
 
 
 @workflow.defn(name="OpenTransportBusinessCase")
