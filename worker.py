@@ -1,7 +1,9 @@
 """Builds the Temporal client and worker for onething and runs it.
 
 Everything that must be the same for every process talking to the cluster lives here: the data
-converter (pydantic), the task queue, the registered workflows and activities.
+converter (pydantic), the task queue, the registered workflows and activities. The workflows and
+pre-fill activities are the matter registry's (workflows/matters.py); the other activities every
+matter shares.
 """
 
 from __future__ import annotations
@@ -25,26 +27,30 @@ from activities.deps import Deps, configure
 from activities.ledger import record_supervision
 from activities.licensing import issue_licence
 from activities.notices import queue_notice
-from activities.prefill import prefill_business, prefill_registries
 from codec import codec_from_env, encrypted_converter
 from services.outbox_relay import run_relay, sender_from_env
 from settings import Settings
 from workflows import search_attributes
-from workflows.open_business import OpenTransportBusinessCase
-from workflows.oversize_transport import OversizeTransportCase
+from workflows.matters import MATTERS, MatterRegistry
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [OversizeTransportCase, OpenTransportBusinessCase]
-ACTIVITIES: list[Callable[..., Any]] = [
-    prefill_registries,
-    prefill_business,
+# The steps every matter's workflow takes (workflows/steps.py); each matter adds its pre-fill.
+SHARED_ACTIVITIES: list[Callable[..., Any]] = [
     compute_due_dates,
     move_due_dates,
     record_supervision,
     issue_licence,
     queue_notice,
 ]
+
+
+def activities_for(matters: MatterRegistry) -> list[Callable[..., Any]]:
+    return [*matters.prefills, *SHARED_ACTIVITIES]
+
+
+WORKFLOWS = MATTERS.workflows
+ACTIVITIES = activities_for(MATTERS)
 
 
 async def register_search_attributes(client: Client, namespace: str = "default") -> None:
@@ -74,13 +80,15 @@ async def register_search_attributes(client: Client, namespace: str = "default")
         )
 
 
-def build_worker(client: Client, task_queue: str, **options: Any) -> Worker:
-    """A worker for every matter's workflows and every activity, with the sandbox set up for pydantic."""
+def build_worker(
+    client: Client, task_queue: str, *, matters: MatterRegistry = MATTERS, **options: Any
+) -> Worker:
+    """A worker for the workflows of `matters` and their activities, with the sandbox set up for pydantic."""
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=ACTIVITIES,
+        workflows=matters.workflows,
+        activities=activities_for(matters),
         workflow_runner=workflow_runner(),
         **options,
     )

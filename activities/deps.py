@@ -1,7 +1,7 @@
 """What the activities need from the outside world, built once per worker process.
 
 Temporal activities are plain functions registered on a worker; they reach their database, seal key
-and issuer through `current()`. The worker calls `configure(await build_deps(settings))` before it
+and issuer through `current()`. The worker calls `configure(await build_deps(settings, ...))` before it
 starts polling; tests configure their own (a tmp SQLite file, a generated seal key).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from activities.config import Issuer, issuer_from_env, main_corridors_from_env
 from domain.calendar import WorkingCalendar, notice_from_dict
+from domain.licence import LicenceKind
 from domain.notices import official_calendar
 from seal.sm2 import SealKey, key_from_config, load_or_create_dev_key
 from settings import Settings
@@ -50,19 +51,22 @@ def current() -> Deps:
     if _current is None:
         raise RuntimeError(
             "activity dependencies are not configured: call activities.deps.configure("
-            "await build_deps(settings)) before starting the worker"
+            "await build_deps(settings, licence_kinds=...)) before starting the worker"
         )
     return _current
 
 
-async def build_deps(settings: Settings, env: Mapping[str, str] | None = None) -> Deps:
+async def build_deps(
+    settings: Settings, env: Mapping[str, str] | None = None, *, licence_kinds: Iterable[LicenceKind]
+) -> Deps:
     """Deps from settings and the environment: migrated database, seal key, issuer, corridors.
 
     The seal key is ONETHING_SEAL_PRIVATE_KEY when set, else the embedded stack's development key
-    under the data directory (created on first use). Issuer and corridors: see activities/config.py.
+    under the data directory (created on first use). Issuer and corridors: see activities/config.py;
+    `licence_kinds` are the matter registry's (`MATTERS.licence_kinds`, workflows/matters.py).
     """
     env = os.environ if env is None else env
-    issuer = issuer_from_env(env)  # fail on bad configuration before touching the database
+    issuer = issuer_from_env(env, licence_kinds)  # fail on bad configuration before touching the database
     corridors = main_corridors_from_env(env)
     seal_key = key_from_config(env) or load_or_create_dev_key(settings.data_dir / DEV_SEAL_KEY_FILE)
     await migrate(settings.database_url)

@@ -35,12 +35,8 @@ log = structlog.get_logger(__name__)
 LICENCE_VERSION: Final = 1
 """版本号 of a first issue; a re-issue (变更/补办) would be a new version under a new licence key."""
 
-# SAMPLE: the readable 证照编号 prefixes (湘 = Hunan); the department's numbering rule replaces them.
-NUMBER_PREFIXES: Final = {
-    "oversize-transport": "湘超限",
-    "open-transport-business": "湘交运",
-    "road-transport-certificate": "湘交运证",
-}
+# SAMPLE: the 证照编号 prefix of a licence kind the registry gives none (湘 = Hunan); each kind's own is
+# in the matter registry (workflows/matters.py), and the department's numbering rule replaces them.
 DEFAULT_NUMBER_PREFIX: Final = "湘证"
 _NUMBER_DIGITS: Final = 12
 
@@ -59,8 +55,8 @@ class IssueLicenceInput(BaseModel):
     licence_key: str  # "permit", "certificate:湘AD1234", …
     matter: str
     type_name: str  # 证照类型名称, e.g. 超限运输车辆通行证
-    # The licence type (证照类型) when a matter issues more than one kind, e.g.
-    # "road-transport-certificate" next to the operating licence; None: the matter's own type.
+    # The licence kind (证照类型) when a matter issues more than one, e.g. the 道路运输证 next to the
+    # operating licence (its key in the matter registry); None: the matter's own kind.
     licence_type: str | None = None
     holder: str  # 持证主体 (the carrier's name: a company, not a person)
     holder_code: str  # its unified social credit code
@@ -136,7 +132,7 @@ def _catalogue(deps: Deps, inp: IssueLicenceInput, *, issue_date: date) -> Licen
         identifier=identifier,
         type_name=inp.type_name,
         type_code=type_code,
-        number=f"{NUMBER_PREFIXES.get(kind, DEFAULT_NUMBER_PREFIX)}{serial[-_NUMBER_DIGITS:]}",
+        number=f"{issuer.number_prefixes.get(kind, DEFAULT_NUMBER_PREFIX)}{serial[-_NUMBER_DIGITS:]}",
         name=inp.type_name,
         version=LICENCE_VERSION,
         issue_date=issue_date,

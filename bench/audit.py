@@ -64,6 +64,7 @@ from seal.sm2 import DEFAULT_USER_ID, GX, GY, A, B, N, encode_signature, generat
 from store.db import make_engine, migrate, session_factory
 from store.ledger import chain_hash
 from store.schema import GENESIS_HASH, LedgerEventRow, LicenceRow, OutboxRow
+from workflows.matters import MATTERS
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 CACHE_VERSION = 2  # bump when the synthetic cases change (2: built from the typed events)
@@ -305,7 +306,7 @@ def synthetic_case(
     return case.rows, licence, outbox
 
 
-_ISSUER = issuer_from_env({})
+_ISSUER = issuer_from_env({}, MATTERS.licence_kinds)
 
 
 def _licence(

@@ -39,6 +39,7 @@ from portal.auth import ensure_dev_tokens
 from settings import TASK_QUEUE_DEFAULT, Settings, venv_binary
 from store.db import session_factory
 from workflows import search_attributes
+from workflows.matters import MATTERS
 
 REPO = Path(__file__).resolve().parents[1]
 TRIVIAL_QUEUE = "bench-trivial"
@@ -251,7 +252,7 @@ async def embedded_stack(data_dir: Path) -> AsyncIterator[Stack]:
             temporal_namespace=NAMESPACE,
             task_queue=TASK_QUEUE_DEFAULT,
         )
-        deps = await build_deps(settings, env={})
+        deps = await build_deps(settings, env={}, licence_kinds=MATTERS.licence_kinds)
         children: list[Child] = []
         try:
             await ensure_sample_registry(deps)

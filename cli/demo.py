@@ -1,9 +1,11 @@
 """The demo the README's first command runs: a mixed batch of sample cases, fed over HTTP.
 
 It talks to the portal exactly as the provincial portal and the officers' desks would: a portal token
-submits, officer tokens answer. Some cases are answered, some are left waiting so there is something
-to look at in the Temporal UI. Running it again submits the same submission ids and gets the same
-cases back (the portal's idempotency), and answers only tasks still open.
+submits, officer tokens answer. The samples and their answers are each matter's own, declared in the
+matter registry (workflows/matters.py) and sent in the order of their file names. Some cases are
+answered, some are left waiting so there is something to look at in the Temporal UI. Running it again
+submits the same submission ids and gets the same cases back (the portal's idempotency), and answers
+only tasks still open.
 """
 
 from __future__ import annotations
@@ -18,23 +20,9 @@ from urllib.parse import quote
 
 import httpx
 
-SUBMISSIONS = Path(__file__).resolve().parents[1] / "samples" / "submissions"
+from workflows.matters import MATTERS, DemoAnswer, MatterRegistry
 
-# What officers answer in the demo, per sample file: (department, task id, approve, reason, conditions).
-ANSWERS: dict[str, list[tuple[str, str, bool, str | None, list[str]]]] = {
-    "02-class-ii-urban.json": [
-        ("urban_road", "review:urban_road", True, None, []),
-        ("highway", "review:highway", True, None, []),
-        ("police", "countersign:police", True, None, ["夜间 22:00—次日 6:00 通行", "前后各一辆护送车"]),
-    ],
-    # 开办运输企业: the licence and each heavy truck's certificate (湘AH1004 is light: no task).
-    "06-business-three-trucks.json": [
-        ("road_transport", "review:operating_licence", True, None, []),
-        ("road_transport", "review:certificate:湘AH1001", True, None, []),
-        ("road_transport", "review:certificate:湘AH1002", True, None, []),
-        ("road_transport", "review:certificate:湘AH1003", True, None, []),
-    ],
-}
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "samples" / "submissions"
 
 
 @dataclass
@@ -94,9 +82,10 @@ async def _settled(
         await asyncio.sleep(0.1)
 
 
-async def feed_demo(portal_url: str, tokens_file: Path) -> list[DemoCase]:
+async def feed_demo(portal_url: str, tokens_file: Path, matters: MatterRegistry = MATTERS) -> list[DemoCase]:
     tokens = _tokens(tokens_file)
-    samples = sorted(SUBMISSIONS.glob("*.json"))
+    answers = {sample.file: sample.answers for matter in matters for sample in matter.demo}
+    samples = [SUBMISSIONS / name for name in sorted(answers)]
     cases: list[DemoCase] = []
     async with httpx.AsyncClient(base_url=portal_url, timeout=30.0) as http:
         for n, path in enumerate(samples, 1):
@@ -107,31 +96,30 @@ async def feed_demo(portal_url: str, tokens_file: Path) -> list[DemoCase]:
             cases.append(DemoCase(path.name, created["case_id"], created["applicant_token"]))
             print(f"[{n}/{len(samples)}] submitted {path.name} → {created['case_id']}", flush=True)
         for case in cases:
-            for department, task_id, approve, reason, conditions in ANSWERS.get(case.sample, []):
-                await _answer(http, case, tokens, department, task_id, approve, reason, conditions)
+            for answer in answers[case.sample]:
+                await _answer(http, case, tokens, answer)
         for case in cases:
             case.status = await _settled(http, case, case.applicant_token)
     return cases
 
 
 async def _answer(
-    http: httpx.AsyncClient,
-    case: DemoCase,
-    tokens: dict[str, str],
-    department: str,
-    task_id: str,
-    approve: bool,
-    reason: str | None,
-    conditions: list[str],
+    http: httpx.AsyncClient, case: DemoCase, tokens: dict[str, str], answer: DemoAnswer
 ) -> None:
     """Answer a task as its department once it is open; skip it when an earlier run already did."""
+    department, task_id = answer.department, answer.task_id
     deadline = time.monotonic() + 30.0
     while time.monotonic() < deadline:
         status = await _status(http, case, tokens[department])
         if status["outcome"]:
             return
         if any(t["task_id"] == task_id for t in status["open_tasks"]):
-            body = {"task_id": task_id, "approve": approve, "reason": reason, "conditions": conditions}
+            body = {
+                "task_id": task_id,
+                "approve": answer.approve,
+                "reason": answer.reason,
+                "conditions": list(answer.conditions),
+            }
             response = await http.post(
                 f"/api/v1/cases/{quote(case.case_id)}/opinions",
                 json=body,

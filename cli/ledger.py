@@ -15,6 +15,7 @@ from logs import configure_logging
 from services.ledger_rebuild import RebuildReport, rebuild_ledger
 from settings import Settings
 from worker import WORKFLOWS, connect
+from workflows.matters import MATTERS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,7 +39,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 async def _run(settings: Settings, query: str, apply: bool) -> RebuildReport:
     client = await connect(settings)
-    deps = await build_deps(settings)
+    deps = await build_deps(settings, licence_kinds=MATTERS.licence_kinds)
     try:
         return await rebuild_ledger(client, deps.sessions, WORKFLOWS, query=query, apply=apply)
     finally:

@@ -34,6 +34,7 @@ from settings import Settings, venv_binary
 from store.registries import RegistrySnapshot, import_snapshot, registry_is_empty
 from worker import connect, register_search_attributes, run_worker
 from workflows import search_attributes
+from workflows.matters import MATTERS
 
 log = structlog.get_logger(__name__)
 
@@ -78,7 +79,7 @@ def _worker(args: argparse.Namespace) -> int:
 async def _run_worker_alone(settings: Settings) -> None:
     client = await connect(settings)
     await register_search_attributes(client, settings.temporal_namespace)
-    deps = await build_deps(settings)
+    deps = await build_deps(settings, licence_kinds=MATTERS.licence_kinds)
     try:
         with _stop_on_signals() as stop:
             await run_worker(client, settings, deps, stop)
@@ -145,7 +146,7 @@ async def run_up(
         data_converter=encrypted_converter(codec),
         namespace=settings.temporal_namespace,
     )
-    deps = await build_deps(settings)
+    deps = await build_deps(settings, licence_kinds=MATTERS.licence_kinds)
     try:
         if await ensure_sample_registry(deps):
             print(f"Registry was empty: loaded the SAMPLE registry {SAMPLE_REGISTRY.name}", flush=True)

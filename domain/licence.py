@@ -201,6 +201,22 @@ class HolderCodeType(StrEnum):
     OTHER = "other"
 
 
+@dataclass(frozen=True)
+class LicenceKind:
+    """One licence type (证照类型) a matter issues, as the matter registry declares it.
+
+    `key` is the matter's own key for its main licence; a second licence of the same matter (e.g. one
+    道路运输证 per truck) has a key of its own, which the workflow names in `licence_type`. The type code
+    and the number prefix are SAMPLE values: the national catalogue assigns 证照类型代码 and the issuing
+    department its numbering rule, and a deployment sets them (ONETHING_LICENCE_TYPE_CODES).
+    """
+
+    key: str
+    name: str  # 证照类型名称
+    sample_type_code: str  # 证照类型代码
+    sample_number_prefix: str  # the readable 证照编号 starts with it
+
+
 class LicenceCatalogue(BaseModel):
     """The catalogue record (证照目录信息) of one e-licence, as sealed and reported.
 

@@ -33,7 +33,7 @@ from domain.case import (
     check_credit_code,
     check_plate,
 )
-from domain.limits import CaseLimits
+from domain.limits import DEFAULT_CERTIFICATE_REVIEW_WORKING_DAYS, CaseLimits
 from domain.personal_data import mask_text
 
 MATTER: Final = "open-transport-business"
@@ -181,6 +181,29 @@ class OpenBusinessFacts(BaseModel):
     business: BusinessFacts | None
     trucks: dict[str, TruckFacts | None]
     drivers: dict[str, DriverFacts | None]
+
+
+# --- time limits (时限) ------------------------------------------------------------------------------
+
+# DOMAIN.md §2, 交通运输部 and 市场监管总局 plan of 2024-04-30: the operating licence and every truck's
+# 道路运输证 in one integrated completion within 5 working days. The plan gives one number; it is both
+# the statutory limit here and the promise (a promise may only be shorter).
+OPEN_BUSINESS_WORKING_DAYS: Final = 5
+# Not found (DOMAIN.md): the split within the 5 days, modelled on Hunan's 受理/审核/办结 split.
+DEFAULT_OPEN_BUSINESS_ACCEPTANCE_WORKING_DAYS: Final = 1  # pre-fill and acceptance are automatic
+DEFAULT_OPERATING_LICENCE_REVIEW_WORKING_DAYS: Final = 3  # 道路运输经营许可 review (交通)
+
+
+def open_business_limits() -> CaseLimits:
+    """开办运输企业: 5 working days in all; each review (the licence, each truck) within it."""
+    promised = statutory = OPEN_BUSINESS_WORKING_DAYS
+    return CaseLimits(
+        statutory=statutory,
+        promised=promised,
+        acceptance_stage=min(DEFAULT_OPEN_BUSINESS_ACCEPTANCE_WORKING_DAYS, promised),
+        review_task=min(DEFAULT_OPERATING_LICENCE_REVIEW_WORKING_DAYS, promised),
+        certificate_task=min(DEFAULT_CERTIFICATE_REVIEW_WORKING_DAYS, promised),
+    )
 
 
 # --- acceptance (受理) -----------------------------------------------------------------------------

@@ -24,6 +24,12 @@ from domain.case import (
     check_credit_code,
     check_plate,
 )
+from domain.limits import (
+    DEFAULT_COUNTERSIGN_WORKING_DAYS,
+    DEFAULT_PROVINCE_REVIEW_WORKING_DAYS,
+    DEFAULT_SUPPLEMENT_REPLY_WORKING_DAYS,
+    CaseLimits,
+)
 from domain.oversize import (
     OVERSIZE_LICENCE_SCOPES,
     Article,
@@ -33,6 +39,7 @@ from domain.oversize import (
     PermitClass,
     cite,
     extra_material_names,
+    statutory_working_days,
 )
 
 MATTER: Final = "oversize-transport"
@@ -188,6 +195,30 @@ def _vehicle_problems(field: str, plate: str, facts: VehicleFacts | None, on: da
     if facts.certificate_valid_until is None or facts.certificate_valid_until < on:
         return [Problem(field=field, message=f"车辆 {plate} 无有效道路运输证")]
     return []
+
+
+# --- time limits (时限) ------------------------------------------------------------------------------
+
+# Hunan's service guide for 大件运输一件事 (实施编码 1143000000612250052000118006000): promised
+# 7 working days, split 受理 3 / 审核 3 / 办结 1 (DOMAIN.md §1.2).
+HUNAN_PROMISED_WORKING_DAYS: Final = 7
+HUNAN_STAGE_SPLIT: Final = {"acceptance": 3, "review": 3, "closing": 1}
+
+
+def oversize_limits(cls: PermitClass, cross_province: bool) -> CaseLimits:
+    """A promise can only be shorter than the law: the promised limit never exceeds the statutory one
+    (Art. 15, `domain.oversize.statutory_working_days`)."""
+    statutory = statutory_working_days(cls, cross_province)
+    promised = min(statutory, HUNAN_PROMISED_WORKING_DAYS)
+    return CaseLimits(
+        statutory=statutory,
+        promised=promised,
+        acceptance_stage=min(HUNAN_STAGE_SPLIT["acceptance"], promised),
+        review_task=min(HUNAN_STAGE_SPLIT["review"], promised),
+        countersign_task=min(DEFAULT_COUNTERSIGN_WORKING_DAYS, promised),
+        province_task=min(DEFAULT_PROVINCE_REVIEW_WORKING_DAYS, promised),
+        supplement_reply=DEFAULT_SUPPLEMENT_REPLY_WORKING_DAYS,
+    )
 
 
 # --- acceptance (受理) --------------------------------------------------------------------------------

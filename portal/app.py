@@ -2,6 +2,7 @@
 
     app = create_app(Settings.from_env())              # connects to Temporal in its lifespan
     app = create_app(settings, client=c, deps=d, task_queue=q)   # tests, embedded stack
+    app = create_app(settings, ..., matters=MATTERS.plus(entry))  # a test's own matter too
 
 OpenAPI at /docs. Every error answers `{"detail": [{"field", "message"}, …]}` (portal.errors).
 """
@@ -16,7 +17,6 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel
 from temporalio.client import Client
 
 from activities.deps import Deps, build_deps, dispose
@@ -25,10 +25,10 @@ from portal import audit, cases, errors, licences
 from portal import codec as codec_endpoint
 from portal.auth import ApplicantTokens, TokenStore, applicant_secret
 from portal.config import PortalConfig
-from portal.matters import MATTERS
 from portal.middleware import BodyLimit, RequestLog
 from portal.state import PortalState
 from settings import Settings
+from workflows.matters import MATTERS, MatterRegistry
 
 TITLE = "onething portal API"
 DESCRIPTION = (
@@ -45,8 +45,10 @@ def create_app(
     task_queue: str | None = None,
     config: PortalConfig | None = None,
     codec: EncryptionCodec | None = None,
+    matters: MatterRegistry = MATTERS,
 ) -> FastAPI:
-    """The portal app. Without `client`/`deps` its lifespan connects to Temporal and builds the store."""
+    """The portal app for `matters`. Without `client`/`deps` its lifespan connects to Temporal and
+    builds the store."""
     config = config or PortalConfig.from_env(settings)
     state = PortalState(
         settings=settings,
@@ -57,6 +59,7 @@ def create_app(
         client=client,
         deps=deps,
         codec=codec or codec_from_env(os.environ, settings.data_dir),
+        matters=matters,
     )
 
     @asynccontextmanager
@@ -69,7 +72,7 @@ def create_app(
                 data_converter=encrypted_converter(state.codec_or_503()),
             )
         if state.deps is None:
-            state.deps = built = await build_deps(settings)
+            state.deps = built = await build_deps(settings, licence_kinds=matters.licence_kinds)
         try:
             yield
         finally:
@@ -102,28 +105,9 @@ def create_app(
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=TITLE, version=app.version, description=DESCRIPTION, routes=app.routes)
-            _add_schemas(schema, _hand_parsed_models())
+            cases.document_bodies(schema, matters)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def _hand_parsed_models() -> list[type[BaseModel]]:
-    """Bodies the endpoints parse themselves (to pick the schema by matter): documented here."""
-    models: dict[str, type[BaseModel]] = {}
-    for matter in MATTERS.values():
-        for model in (matter.submission, matter.supplement):
-            if model is not None:
-                models[model.__name__] = model
-    return list(models.values())
-
-
-def _add_schemas(schema: dict[str, Any], models: list[type[BaseModel]]) -> None:
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in models:
-        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        for name, definition in model_schema.pop("$defs", {}).items():
-            components.setdefault(name, definition)
-        components.setdefault(model.__name__, model_schema)

@@ -10,19 +10,23 @@ POST /api/v1/cases/{case_id}/withdrawal     applicant   撤回
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
 from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Withdrawal
 from portal import gateway
 from portal.auth import Principal, Role
 from portal.errors import ApiError, forbidden, invalid
-from portal.matters import MATTERS, OPINION_UPDATE, SUPPLEMENT_UPDATE, WITHDRAW_UPDATE, Matter, matter_of_case
+from portal.messages import OPINION_UPDATE, SUPPLEMENT_UPDATE, WITHDRAW_UPDATE
 from portal.security import require
 from portal.state import PortalState, portal_state
+from workflows.client import start_case
+from workflows.matters import Matter, MatterRegistry
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -102,11 +106,27 @@ class OpinionIn(BaseModel):
     )
 
 
-def _body_schema(models: list[type[BaseModel]]) -> dict[str, Any]:
-    """OpenAPI request body for a body we parse ourselves (schemas added in `portal.app.openapi`)."""
-    refs = [{"$ref": f"#/components/schemas/{m.__name__}"} for m in models]
-    schema = refs[0] if len(refs) == 1 else {"oneOf": refs}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+def document_bodies(schema: dict[str, Any], matters: MatterRegistry) -> None:
+    """Document the bodies `submit` and `supplement` parse themselves, picking the model by matter:
+    the matters' models as the request bodies, and their schemas as components."""
+    bodies: dict[Callable[..., Any], list[type[BaseModel]]] = {
+        submit: [m.submission for m in matters],
+        supplement: [m.supplement for m in matters if m.supplement is not None],
+    }
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or not (models := bodies.get(route.endpoint)):
+            continue
+        refs = [{"$ref": f"#/components/schemas/{m.__name__}"} for m in dict.fromkeys(models)]
+        body = refs[0] if len(refs) == 1 else {"oneOf": refs}
+        for method in route.methods or ():
+            operation = schema["paths"][route.path_format][method.lower()]
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in dict.fromkeys(model for models in bodies.values() for model in models):
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in model_schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components.setdefault(model.__name__, model_schema)
 
 
 @router.post(
@@ -118,7 +138,6 @@ def _body_schema(models: list[type[BaseModel]]) -> dict[str, Any]:
         **ERRORS,
         200: {"model": Submitted, "description": "the same submission_id again: the same case"},
     },
-    openapi_extra=_body_schema(list(dict.fromkeys(m.submission for m in MATTERS.values()))),
 )
 async def submit(
     request: Request,
@@ -127,8 +146,8 @@ async def submit(
     principal: Annotated[Principal, Depends(require(Role.PORTAL))],
 ) -> Submitted:
     """A portal submission; `matter` selects its schema. A new case answers 202, a repeat 200."""
-    matter, submission = _parse_submission(await request.body())
-    handle, created = await matter.start(state.temporal(), submission, state.task_queue)
+    submission = _parse_submission(await request.body(), state.matters)
+    handle, created = await start_case(state.temporal(), submission, state.task_queue, state.matters)
     request.state.case_id = handle.id
     response.status_code = 202 if created else 200
     return Submitted(
@@ -144,7 +163,7 @@ async def status(
     state: State,
     principal: Annotated[Principal, Depends(require(Role.APPLICANT, Role.OFFICER, Role.AUDITOR))],
 ) -> CaseView:
-    _known_matter(case_id)
+    _known_matter(case_id, state)
     return CaseView.of(await gateway.case_status(state.temporal(), case_id))
 
 
@@ -161,7 +180,7 @@ async def submit_opinion(
     department = officer.department
     if department is None:  # the tokens file gives every officer a department; never trust a gap
         raise forbidden("authorization", "this officer token has no department")
-    _known_matter(case_id)
+    _known_matter(case_id, state)
     client = state.temporal()
     # Classify first, from the status, so a wrong department is a 403 and not the validator's 409.
     current = await gateway.case_status(client, case_id)
@@ -185,7 +204,6 @@ async def submit_opinion(
     "/{case_id}/supplements",
     response_model=CaseView,
     responses=ERRORS,
-    openapi_extra=_body_schema(list(dict.fromkeys(m.supplement for m in MATTERS.values() if m.supplement))),
 )
 async def supplement(
     case_id: CaseId,
@@ -194,9 +212,9 @@ async def supplement(
     applicant: Annotated[Principal, Depends(require(Role.APPLICANT))],
 ) -> CaseView:
     """The applicant's answer to a 补正 notice; 409 when no 补正 is open (or the matter has none)."""
-    matter = _known_matter(case_id)
+    matter = _known_matter(case_id, state)
     if matter.supplement is None:
-        raise ApiError(409, "stage", f"{matter.name} has no 补正 (supplement) round")
+        raise ApiError(409, "stage", f"{matter.key} has no 补正 (supplement) round")
     try:
         answer = matter.supplement.model_validate_json(await request.body(), strict=True)
     except ValidationError as error:
@@ -212,13 +230,13 @@ async def withdraw(
     withdrawal: Annotated[Withdrawal | None, Body()] = None,
 ) -> CaseView:
     """撤回 before the decision; 409 once decided or already withdrawn."""
-    _known_matter(case_id)
+    _known_matter(case_id, state)
     update = withdrawal or Withdrawal()
     return CaseView.of(await gateway.execute_update(state.temporal(), case_id, WITHDRAW_UPDATE, update))
 
 
-def _known_matter(case_id: str) -> Matter:
-    matter = matter_of_case(case_id)
+def _known_matter(case_id: str, state: PortalState) -> Matter:
+    matter = state.matters.of_case(case_id)
     if matter is None:
         raise gateway.unknown_case(case_id)
     return matter
@@ -234,18 +252,19 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return document
 
 
-def _parse_submission(raw: bytes) -> tuple[Matter, BaseModel]:
+def _parse_submission(raw: bytes, matters: MatterRegistry) -> Any:
+    """The submission in the model of its `matter`: any matter's model is a `CaseSubmission`."""
     document = _json_object(raw)
     name = document.get("matter")
-    known = ", ".join(sorted(MATTERS))
+    known = ", ".join(matters.keys())
     if name is None:
         raise ApiError(422, "matter", f"Field required: one of {known}")
-    matter = MATTERS.get(name) if isinstance(name, str) else None
+    matter = matters.get(name) if isinstance(name, str) else None
     if matter is None:
         shown = name[:50] if isinstance(name, str) else name
         raise ApiError(422, "matter", f"unknown matter {shown!r}; expected one of {known}")
     try:
         # Strict: no "true" for true or "5" for 5; JSON mode still reads dates from ISO strings.
-        return matter, matter.submission.model_validate_json(raw, strict=True)
+        return matter.submission.model_validate_json(raw, strict=True)
     except ValidationError as error:
         raise invalid(error) from None

@@ -1,6 +1,6 @@
 """The portal's side of a case: the status query and the updates, with Temporal's errors mapped.
 
-Messages are addressed by name (`portal.matters`), so one gateway serves every matter's workflow.
+Messages are addressed by name (`portal.messages`), so one gateway serves every matter's workflow.
 
     unknown workflow id                         → 404
     update rejected by the workflow's validator → 409, the validator's message ("task_id: …")
@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.case import CaseStatus
 from portal.errors import ApiError
-from portal.matters import STATUS_QUERY
+from portal.messages import STATUS_QUERY
 
 # An HTTP caller should not wait for ever when no worker answers: a query needs a worker to run it,
 # and an update waits until the workflow has accepted it.

@@ -17,6 +17,7 @@ from portal.auth import ApplicantTokens, TokenStore
 from portal.config import PortalConfig
 from portal.errors import ApiError
 from settings import Settings
+from workflows.matters import MATTERS, MatterRegistry
 
 
 @dataclass
@@ -29,6 +30,7 @@ class PortalState:
     client: Client | None = None
     deps: Deps | None = None
     codec: EncryptionCodec | None = None
+    matters: MatterRegistry = MATTERS  # which submissions it accepts, which cases it serves
 
     def codec_or_503(self) -> EncryptionCodec:
         if self.codec is None:

@@ -5,7 +5,7 @@ Not workflow code: nothing here runs in the sandbox.
 
 from __future__ import annotations
 
-from typing import Any, Final, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
@@ -16,11 +16,9 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from domain import open_business_case, oversize_case
 from domain.case import CaseStatus
 from workflows import search_attributes as sa
-from workflows.open_business import OpenTransportBusinessCase
-from workflows.oversize_transport import OversizeTransportCase
+from workflows.matters import MATTERS, Matter, MatterRegistry
 
 
 class CaseSubmission(Protocol):
@@ -35,34 +33,18 @@ class CaseSubmission(Protocol):
     def summary(self) -> str: ...
 
 
-class CaseType(NamedTuple):
-    workflow: type[Any]  # the matter's workflow class
-    name: str  # the matter's name for people (UI summary)
-    classed: bool  # whether its cases get a permit class (大件运输: I/II/III)
-
-
-# matter → how its cases start. A new matter adds one row.
-CASE_TYPES: Final[dict[str, CaseType]] = {
-    oversize_case.MATTER: CaseType(OversizeTransportCase, oversize_case.MATTER_NAME, classed=True),
-    open_business_case.MATTER: CaseType(
-        OpenTransportBusinessCase, open_business_case.MATTER_NAME, classed=False
-    ),
-}
-
-
 def case_id_for(matter: str, submission_id: str) -> str:
     """The workflow id: the same submission id always names the same case, never two."""
     return f"{matter}-{submission_id}"
 
 
-def summary_of(submission: CaseSubmission, permit_class: str | None = None) -> str:
+def summary_of(submission: CaseSubmission, matter: Matter, permit_class: str | None = None) -> str:
     """Static summary for the UI (≤ 200 bytes, no personal data): matter · [class ·] the submission's own.
 
     A matter with permit classes (大件运输) shows the class, "待评估" until it is known.
     """
-    case_type = CASE_TYPES[submission.matter]
-    parts = [case_type.name]
-    if case_type.classed:
+    parts = [matter.name]
+    if matter.classed:
         parts.append(f"{permit_class}类" if permit_class else "待评估")
     text = " · ".join([*parts, submission.summary()])
     return text.encode()[:200].decode(errors="ignore")
@@ -81,10 +63,12 @@ def initial_search_attributes(matter: str, region: str) -> TypedSearchAttributes
 
 
 async def start_case(
-    client: Client, submission: CaseSubmission, task_queue: str
+    client: Client, submission: CaseSubmission, task_queue: str, matters: MatterRegistry = MATTERS
 ) -> tuple[WorkflowHandle[Any, CaseStatus], bool]:
-    """Start the case for a submission of any matter, or find the one already started; (handle, created)."""
-    workflow_class = CASE_TYPES[submission.matter].workflow
+    """Start the case for a submission of any matter in `matters`, or find the one already started;
+    (handle, created)."""
+    matter = matters[submission.matter]
+    workflow_class = matter.workflow
     case_id = case_id_for(submission.matter, submission.submission_id)
     try:
         handle: WorkflowHandle[Any, CaseStatus] = await client.start_workflow(
@@ -94,7 +78,7 @@ async def start_case(
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=summary_of(submission),
+            static_summary=summary_of(submission, matter),
             search_attributes=initial_search_attributes(submission.matter, submission.region),
         )
         return handle, True

@@ -16,10 +16,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.licensing import IssueLicenceInput
-    from activities.prefill import BusinessPrefillInput, prefill_business
+    from activities.prefill_business import BusinessPrefillInput, prefill_business
     from domain.calendar import local_date
     from domain.case import CaseStatus, Stage
-    from domain.limits import open_business_limits
     from domain.open_business_case import (
         DEFAULT_CERTIFICATE_VALID_YEARS,
         DEFAULT_OPERATING_LICENCE_VALID_YEARS,
@@ -34,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         acceptance,
         certificate_key,
         decide,
+        open_business_limits,
         review_limit,
         review_tasks,
         valid_until,
@@ -44,7 +44,7 @@ OPERATING_LICENCE_TYPE_NAME = "道路运输经营许可证"
 # Patch id: the road-transport authority (道路运输管理机构) answers as `road_transport`, not `highway`.
 ROAD_TRANSPORT_DEPARTMENT = "road-transport-department"
 CERTIFICATE_TYPE_NAME = "道路运输证"
-CERTIFICATE_LICENCE_TYPE = "road-transport-certificate"  # its 证照类型 (activities.config)
+CERTIFICATE_LICENCE_TYPE = "road-transport-certificate"  # its licence kind (证照类型): workflows/matters.py
 
 
 @workflow.defn(name="OpenTransportBusinessCase")

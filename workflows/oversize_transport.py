@@ -13,11 +13,11 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.licensing import CheckpointPush, IssueLicenceInput
-    from activities.prefill import PrefillInput, prefill_registries
+    from activities.prefill_oversize import PrefillInput, prefill_registries
     from domain.calendar import local_date
     from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, TaskSpec
     from domain.events import MissingItem, SupplementRequested
-    from domain.limits import CaseLimits, oversize_limits
+    from domain.limits import CaseLimits
     from domain.oversize import Assessment, assess
     from domain.oversize_case import (
         MATTER,
@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         auto_approval,
         carrier_standing,
         countersign_task,
+        oversize_limits,
         registry_problems,
         review_tasks,
     )

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.config import SAMPLE_ISSUER_CODE, SAMPLE_MAIN_CORRIDORS, Issuer
+from activities.config import SAMPLE_MAIN_CORRIDORS, issuer_from_env
 from activities.deps import Deps, configure
 from seal.sm2 import SealKey, generate_key
 from store.db import make_engine, migrate, session_factory
 from store.registries import RegistrySnapshot, import_snapshot
 from tests.store import conftest as store_conftest
+from workflows.matters import MATTERS
 
 # The store tests' database fixtures (SQLite + PostgreSQL per-test schema), reused here.
 unmigrated_db = store_conftest.unmigrated_db
@@ -41,7 +42,7 @@ def make_deps(sessions: async_sessionmaker[AsyncSession], seal_key: SealKey) -> 
     return Deps(
         sessions=sessions,
         seal_key=seal_key,
-        issuer=Issuer(name="湖南省交通运输厅（测试）", code=SAMPLE_ISSUER_CODE, jurisdiction_code="430000"),
+        issuer=issuer_from_env({"ONETHING_ISSUER_NAME": "湖南省交通运输厅（测试）"}, MATTERS.licence_kinds),
         main_corridors=SAMPLE_MAIN_CORRIDORS,
     )
 

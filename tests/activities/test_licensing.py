@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities import deps as deps_module
-from activities.config import SAMPLE_ISSUER_CODE, SAMPLE_MAIN_CORRIDORS, Issuer
+from activities.config import SAMPLE_ISSUER_CODE, SAMPLE_MAIN_CORRIDORS, Issuer, issuer_from_env
 from activities.deps import Deps, build_deps, configure, current, dispose
 from activities.licensing import CheckpointPush, IssuedLicenceRef, IssueLicenceInput, issue_licence
 from domain.licence import LicenceCatalogue, parse_licence_identifier, serial_for
@@ -25,6 +25,7 @@ from settings import Settings
 from store.licences import IssuedLicence, get_licence
 from store.outbox import OutboxMessage, list_messages
 from store.schema import LicenceRow
+from workflows.matters import MATTERS
 
 CASE = "oversize-transport-SUB-0001"
 CARRIER = "91430100MA4L00001J"
@@ -274,7 +275,7 @@ async def test_build_deps_with_sample_defaults(tmp_path: Path):
         temporal_namespace="default",
         task_queue="test",
     )
-    built = await build_deps(settings, env={})
+    built = await build_deps(settings, env={}, licence_kinds=MATTERS.licence_kinds)
     try:
         assert (tmp_path / "data" / "seal-dev-key.json").exists()
         assert built.issuer.name == "湖南省交通运输厅（示例）"
@@ -294,7 +295,7 @@ async def test_build_deps_with_sample_defaults(tmp_path: Path):
         "ONETHING_MAIN_CORRIDORS": "g4, G60,,G4",
         "ONETHING_LICENCE_FILE_URL_BASE": "https://files.example.invalid/l/",
     }
-    configured = await build_deps(settings, env=env)
+    configured = await build_deps(settings, env=env, licence_kinds=MATTERS.licence_kinds)
     try:
         assert configured.seal_key == key
         assert configured.issuer.name == "某某厅"
@@ -324,10 +325,18 @@ async def test_bad_issuer_configuration_is_refused(tmp_path: Path, env: dict[str
         tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", "localhost:7233", "default", "t"
     )
     with pytest.raises(ValueError, match=message):
-        await build_deps(settings, env=env)
+        await build_deps(settings, env=env, licence_kinds=MATTERS.licence_kinds)
 
 
 def test_issuer_accepts_the_sample_code():
     issuer = Issuer(name="x", code=SAMPLE_ISSUER_CODE, jurisdiction_code="430000")
+    assert issuer.type_code("oversize-transport") is None  # the codes come with the licence kinds
+
+
+def test_the_issuer_codes_and_numbers_every_licence_kind_of_the_registry():
+    issuer = issuer_from_env({}, MATTERS.licence_kinds)
+    for kind in MATTERS.licence_kinds:
+        assert issuer.type_code(kind.key) == kind.sample_type_code
+        assert issuer.number_prefixes[kind.key] == kind.sample_number_prefix
     assert issuer.type_code("oversize-transport") == "DJYSXK01"
     assert issuer.type_code("unknown") is None

@@ -63,6 +63,7 @@ from store.ledger import append_events
 from store.licences import LicenceIn, record_fetch, save_licence_once
 from store.outbox import OutboxMessageIn
 from store.schema import OutboxRow
+from workflows.matters import MATTERS
 
 OVERSIZE = "oversize-transport"
 BUSINESS = "open-transport-business"
@@ -706,7 +707,7 @@ def fixture_cases() -> list[CaseLog]:
 
 # --- licences: sealed with a real SM2 key ---------------------------------------------------------
 
-ISSUER = issuer_from_env({})
+ISSUER = issuer_from_env({}, MATTERS.licence_kinds)
 HOLDER = "湖南示例重型物流有限公司"
 HOLDER_CODE = "11430000MB0000001B"  # the sample issuer's well-formed code stands in for a carrier's
 

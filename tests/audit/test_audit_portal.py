@@ -24,6 +24,7 @@ from portal.config import DEFAULT_MAX_BODY_BYTES, PortalConfig
 from seal.sm2 import generate_key
 from settings import Settings
 from tests.store.conftest import Db
+from workflows.matters import MATTERS
 
 
 def calendar_with_later_years() -> WorkingCalendar:
@@ -50,7 +51,7 @@ async def portal(audit_db: Db, tmp_path: Path, calendar: WorkingCalendar) -> Asy
     deps = Deps(
         sessions=audit_db.sessions,
         seal_key=generate_key(),
-        issuer=issuer_from_env({}),
+        issuer=issuer_from_env({}, MATTERS.licence_kinds),
         main_corridors=(),
         calendar=calendar,
     )

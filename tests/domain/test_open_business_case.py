@@ -8,7 +8,6 @@ import pytest
 from pydantic import ValidationError
 
 from domain.case import Task
-from domain.limits import open_business_limits
 from domain.open_business_case import (
     LIGHT_TRUCK_MAX_TOTAL_MASS_KG,
     OPERATING_LICENCE_TASK,
@@ -22,6 +21,7 @@ from domain.open_business_case import (
     certificate_task_id,
     decide,
     is_light,
+    open_business_limits,
     review_tasks,
     valid_until,
 )

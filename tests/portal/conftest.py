@@ -10,6 +10,7 @@ import copy
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from settings import Settings
 from tests.polling import eventually
 from tests.workflows.conftest import sample_deps
 from worker import build_worker
+from workflows.matters import MATTERS, MatterRegistry
 
 
 def application(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -134,26 +136,36 @@ def _no_portal_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@asynccontextmanager
+async def running_portal(
+    env: WorkflowEnvironment, data_dir: Path, task_queue: str, matters: MatterRegistry = MATTERS
+) -> AsyncIterator[Portal]:
+    """The portal and a worker built from `matters` (a test may add a matter of its own)."""
+    deps = await sample_deps(data_dir, matters=matters)
+    configure(deps)
+    tokens = dev_tokens(data_dir)
+    app = create_app(
+        portal_settings(data_dir, task_queue),
+        client=env.client,
+        deps=deps,
+        task_queue=task_queue,
+        config=portal_config(data_dir),
+        matters=matters,
+    )
+    try:
+        async with (
+            build_worker(env.client, task_queue, matters=matters),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as http,
+        ):
+            yield Portal(app=app, http=http, env=env, deps=deps, tokens=tokens)
+    finally:
+        configure(None)
+        await dispose(deps)
+
+
 @pytest_asyncio.fixture
 async def portal(
     time_skipping_env: WorkflowEnvironment, tmp_path: Path, task_queue: str
 ) -> AsyncIterator[Portal]:
-    deps = await sample_deps(tmp_path)
-    configure(deps)
-    tokens = dev_tokens(tmp_path)
-    app = create_app(
-        portal_settings(tmp_path, task_queue),
-        client=time_skipping_env.client,
-        deps=deps,
-        task_queue=task_queue,
-        config=portal_config(tmp_path),
-    )
-    try:
-        async with (
-            build_worker(time_skipping_env.client, task_queue),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as http,
-        ):
-            yield Portal(app=app, http=http, env=time_skipping_env, deps=deps, tokens=tokens)
-    finally:
-        configure(None)
-        await dispose(deps)
+    async with running_portal(time_skipping_env, tmp_path, task_queue) as running:
+        yield running

@@ -17,7 +17,6 @@ from gmssl import sm3 as gmssl_sm3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seal import sm2 as seal
 from domain.licence import (
     HolderCodeType,
     LicenceCatalogue,
@@ -26,6 +25,7 @@ from domain.licence import (
     make_licence_identifier,
     serial_for,
 )
+from seal import sm2 as seal
 
 # -- an independent SM2 (GB/T 32918), python ints only; gmssl's SM3 is the only thing shared ---------------
 

@@ -12,12 +12,12 @@ from urllib.parse import quote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.matters import MATTERS
 from tests.factories import CLASS_I, CLASS_III
 from tests.polling import eventually
 from tests.portal.conftest import Portal, application, bearer
 from tests.security.conftest import Live
 from tests.security.fuzz import FUZZ, INJECTIONS, Call, Fuzzer, in_thread, input_names
+from workflows.matters import MATTERS
 
 CASES = "/api/v1/cases"
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from services import outbox_relay as relay
 from activities.deps import Deps
 from activities.notices import NoticeInput, queue_notice
+from services import outbox_relay as relay
 from services.outbox_relay import (
     NoPushUrl,
     drain,

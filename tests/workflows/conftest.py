@@ -23,11 +23,14 @@ from settings import Settings
 from store.registries import RegistrySnapshot, import_snapshot
 from worker import build_worker
 from workflows.client import start_case
+from workflows.matters import MATTERS, MatterRegistry
 
 SAMPLE_REGISTRY = Path(__file__).resolve().parents[2] / "samples" / "registry.sample.json"
 
 
-async def sample_deps(data_dir: Path, database_url: str | None = None) -> Deps:
+async def sample_deps(
+    data_dir: Path, database_url: str | None = None, matters: MatterRegistry = MATTERS
+) -> Deps:
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url or f"sqlite+aiosqlite:///{data_dir / 'onething.db'}",
@@ -35,7 +38,9 @@ async def sample_deps(data_dir: Path, database_url: str | None = None) -> Deps:
         temporal_namespace="default",
         task_queue="unused",
     )
-    deps = replace(await build_deps(settings, env={}), calendar=calendar_for_tests())
+    deps = replace(
+        await build_deps(settings, env={}, licence_kinds=matters.licence_kinds), calendar=calendar_for_tests()
+    )
     await import_snapshot(deps.sessions, RegistrySnapshot.model_validate_json(SAMPLE_REGISTRY.read_text()))
     return deps
 

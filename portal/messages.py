@@ -1,0 +1,15 @@
+"""The messages every matter's workflow answers, by name (workflows/case_base.py).
+
+Every matter's workflow takes the same query and updates — `status`, `submit_opinion`, `withdraw`, and
+`supplement` where the matter has a 补正 round — so the case endpoints serve every matter of the
+registry (workflows/matters.py) without knowing any of them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+STATUS_QUERY: Final = "status"
+OPINION_UPDATE: Final = "submit_opinion"
+SUPPLEMENT_UPDATE: Final = "supplement"
+WITHDRAW_UPDATE: Final = "withdraw"
