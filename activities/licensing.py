@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Final
 
 import structlog
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -20,6 +20,7 @@ from domain.calendar import SHANGHAI
 from domain.licence import (
     HolderCodeType,
     LicenceCatalogue,
+    LicenceGrant,
     LicenceStatus,
     canonical_bytes,
     check_catalogue,
@@ -41,32 +42,6 @@ DEFAULT_NUMBER_PREFIX: Final = "湘证"
 _NUMBER_DIGITS: Final = 12
 
 
-class CheckpointPush(BaseModel):
-    """One route segment's enforcement point (治超检测站/卡口) to tell about the permit."""
-
-    road: str
-    from_: str
-    to: str
-    province: str
-
-
-class IssueLicenceInput(BaseModel):
-    case_id: str
-    licence_key: str  # "permit", "certificate:湘AD1234", …
-    matter: str
-    type_name: str  # 证照类型名称, e.g. 超限运输车辆通行证
-    # The licence kind (证照类型) when a matter issues more than one, e.g. the 道路运输证 next to the
-    # operating licence (its key in the matter registry); None: the matter's own kind.
-    licence_type: str | None = None
-    holder: str  # 持证主体 (the carrier's name: a company, not a person)
-    holder_code: str  # its unified social credit code
-    valid_from: date
-    valid_to: date
-    particulars: dict[str, str | list[str]]
-    checkpoints: list[CheckpointPush] = Field(default_factory=list)
-    notice: dict[str, Any] | None = None  # payload for the applicant notice, if any
-
-
 class IssuedLicenceRef(BaseModel):
     licence_id: str
     number: str
@@ -74,7 +49,7 @@ class IssuedLicenceRef(BaseModel):
 
 
 @activity.defn
-async def issue_licence(inp: IssueLicenceInput) -> IssuedLicenceRef:
+async def issue_licence(inp: LicenceGrant) -> IssuedLicenceRef:
     """Build the catalogue record, seal its canonical bytes (SM2), store it with its outbox messages.
 
     The identifier is derived from (case, licence key), so every attempt computes the same one; the
@@ -116,7 +91,7 @@ async def issue_licence(inp: IssueLicenceInput) -> IssuedLicenceRef:
     return IssuedLicenceRef(licence_id=stored.licence_id, number=stored.number, created=created)
 
 
-def _catalogue(deps: Deps, inp: IssueLicenceInput, *, issue_date: date) -> LicenceCatalogue:
+def _catalogue(deps: Deps, inp: LicenceGrant, *, issue_date: date) -> LicenceCatalogue:
     issuer = deps.issuer
     kind = inp.licence_type or inp.matter
     type_code = issuer.type_code(kind)
@@ -160,7 +135,7 @@ def _catalogue(deps: Deps, inp: IssueLicenceInput, *, issue_date: date) -> Licen
 
 
 def outbox_messages(
-    inp: IssueLicenceInput, catalogue: LicenceCatalogue, signature: bytes, public_key_hex: str
+    inp: LicenceGrant, catalogue: LicenceCatalogue, signature: bytes, public_key_hex: str
 ) -> list[OutboxMessageIn]:
     """归集 to the licence repository, one push per checkpoint, and the notice if there is one."""
     prefix = f"{inp.case_id}:{inp.licence_key}"

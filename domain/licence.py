@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -319,3 +320,35 @@ def _holder_code_problems(code: str, kind: HolderCodeType) -> list[str]:
     if kind is HolderCodeType.RESIDENT_IDENTITY_CARD and not is_resident_identity_number(code):
         return ["holder_code is not a valid resident identity number"]
     return []
+
+
+# --- what a decision grants (准予许可 → 制证) ---------------------------------------------------
+
+
+class CheckpointPush(BaseModel):
+    """One route segment's enforcement point (治超检测站/卡口) to tell about the permit."""
+
+    road: str
+    from_: str
+    to: str
+    province: str
+
+
+class LicenceGrant(BaseModel):
+    """One licence a decision grants (准予许可), as the licensing activity seals and issues it: each
+    matter's domain module says what goes on it."""
+
+    case_id: str
+    licence_key: str  # "permit", "certificate:湘AD1234", …
+    matter: str
+    type_name: str  # 证照类型名称, e.g. 超限运输车辆通行证
+    # The licence kind (证照类型) when a matter issues more than one, e.g. the 道路运输证 next to the
+    # operating licence (its key in the matter registry); None: the matter's own kind.
+    licence_type: str | None = None
+    holder: str  # 持证主体 (the carrier's name: a company, not a person)
+    holder_code: str  # its unified social credit code
+    valid_from: date
+    valid_to: date
+    particulars: dict[str, str | list[str]]
+    checkpoints: list[CheckpointPush] = Field(default_factory=list)
+    notice: dict[str, Any] | None = None  # payload for the applicant notice, if any

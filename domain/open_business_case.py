@@ -33,6 +33,7 @@ from domain.case import (
     check_credit_code,
     check_plate,
 )
+from domain.licence import LicenceGrant
 from domain.limits import DEFAULT_CERTIFICATE_REVIEW_WORKING_DAYS, CaseLimits
 from domain.personal_data import mask_text
 
@@ -334,9 +335,9 @@ def review_tasks(accepted: Acceptance, department: str = DEPARTMENT) -> list[Tas
     ]
 
 
-def review_limit(task_id: str, limits: CaseLimits) -> int:
+def task_limit(spec: TaskSpec, limits: CaseLimits) -> int:
     """Working days for a review: the licence review's limit, or each certificate review's."""
-    return limits.review_task if task_id == OPERATING_LICENCE_TASK else limits.certificate_task
+    return limits.review_task if spec.task_id == OPERATING_LICENCE_TASK else limits.certificate_task
 
 
 # --- decision (决定) --------------------------------------------------------------------------------
@@ -405,3 +406,83 @@ def valid_until(start: date, years: int) -> date:
     except ValueError:
         anniversary = start.replace(year=start.year + years, day=28)
     return anniversary - timedelta(days=1)
+
+
+# --- the licences (道路运输经营许可证, 道路运输证) -----------------------------------------------------
+
+OPERATING_LICENCE_TYPE_NAME: Final = "道路运输经营许可证"
+CERTIFICATE_TYPE_NAME: Final = "道路运输证"
+CERTIFICATE_LICENCE_TYPE: Final = "road-transport-certificate"
+"""The 道路运输证's licence kind (证照类型), beside the matter's own (workflows/matters.py)."""
+
+
+def licence_grants(
+    case_id: str,
+    sub: OpenBusinessSubmission,
+    facts: OpenBusinessFacts,
+    decision: BusinessDecision,
+    today: date,
+) -> list[LicenceGrant]:
+    """What a 准予许可 grants: the operating licence, then one 道路运输证 per truck granted, in the
+    submission's order; 持证主体 the enterprise by its registered name (a company, not a person)."""
+    assert facts.business is not None  # acceptance requires the 营业执照
+    holder = facts.business.name
+
+    def grant(
+        key: str, kind: str | None, type_name: str, years: int, particulars: dict[str, Any]
+    ) -> LicenceGrant:
+        return LicenceGrant(
+            case_id=case_id,
+            licence_key=key,
+            matter=MATTER,
+            licence_type=kind,
+            type_name=type_name,
+            holder=holder,
+            holder_code=sub.credit_code,
+            valid_from=today,
+            valid_to=valid_until(today, years),
+            particulars=particulars,
+        )
+
+    licence = grant(
+        OPERATING_LICENCE_KEY,
+        None,
+        OPERATING_LICENCE_TYPE_NAME,
+        DEFAULT_OPERATING_LICENCE_VALID_YEARS,
+        {
+            "scope": list(sub.scope),
+            "premises": sub.premises.address,
+            "vehicles": decision.certificates,
+            "no_certificate_needed": decision.no_certificate_needed,
+        },
+    ).model_copy(
+        update={
+            "notice": {
+                "case_id": case_id,
+                "outcome": "approved",
+                "certificates": decision.certificates,
+                "certificates_refused": list(decision.refused),
+            }
+        }
+    )
+    certificates = []
+    for plate in decision.certificates:
+        truck = facts.trucks[plate]
+        assert truck is not None  # a granted certificate's truck was found at acceptance
+        particulars = {
+            "plate": plate,
+            "vehicle_type": truck.vehicle_type,
+            "axles": str(truck.axles),
+            "total_mass_kg": "" if truck.total_mass_kg is None else str(truck.total_mass_kg),
+            "scope": list(sub.scope),
+        }
+        certificates.append(
+            grant(
+                certificate_key(plate),
+                CERTIFICATE_LICENCE_TYPE,
+                CERTIFICATE_TYPE_NAME,
+                DEFAULT_CERTIFICATE_VALID_YEARS,
+                particulars,
+            )
+        )
+    return [licence, *certificates]

@@ -24,6 +24,7 @@ from domain.case import (
     check_credit_code,
     check_plate,
 )
+from domain.licence import CheckpointPush, LicenceGrant
 from domain.limits import (
     DEFAULT_COUNTERSIGN_WORKING_DAYS,
     DEFAULT_PROVINCE_REVIEW_WORKING_DAYS,
@@ -203,6 +204,11 @@ def _vehicle_problems(field: str, plate: str, facts: VehicleFacts | None, on: da
 # 7 working days, split 受理 3 / 审核 3 / 办结 1 (DOMAIN.md §1.2).
 HUNAN_PROMISED_WORKING_DAYS: Final = 7
 HUNAN_STAGE_SPLIT: Final = {"acceptance": 3, "review": 3, "closing": 1}
+
+
+def task_limit(spec: TaskSpec, limits: CaseLimits) -> int:
+    """Working days for a review task: another province's review has its own limit (Art. 16)."""
+    return limits.province_task if spec.department.startswith("province:") else limits.review_task
 
 
 def oversize_limits(cls: PermitClass, cross_province: bool) -> CaseLimits:
@@ -424,3 +430,47 @@ def apply_supplement(sub: OversizeSubmission, sup: OversizeSupplement) -> Oversi
     if sup.request is not None:
         data["request"] = sup.request.model_dump()
     return OversizeSubmission.model_validate(data)
+
+
+# --- the permit (超限运输车辆通行证) ------------------------------------------------------------------
+
+PERMIT_TYPE_NAME: Final = "超限运输车辆通行证"
+PERMIT_KEY: Final = "permit"  # one permit per case
+
+
+def permit_grant(
+    case_id: str,
+    sub: OversizeSubmission,
+    facts: RegistryFacts,
+    permit_class: PermitClass,
+    conditions: list[str],
+) -> LicenceGrant:
+    """The permit a 准予许可 grants: 持证主体 the carrier by its registered name, the loaded vehicle, the
+    route (each segment also pushed to its enforcement point), the departments' conditions."""
+    req = sub.request
+    assert facts.carrier is not None  # acceptance requires the carrier's operating licence
+    return LicenceGrant(
+        case_id=case_id,
+        licence_key=PERMIT_KEY,
+        matter=MATTER,
+        type_name=PERMIT_TYPE_NAME,
+        holder=facts.carrier.name,
+        holder_code=sub.carrier_code,
+        valid_from=sub.travel_from,
+        valid_to=sub.travel_to,
+        particulars={
+            "permit_class": permit_class.value,
+            "tractor_plate": sub.tractor_plate,
+            "trailer_plate": sub.trailer_plate or "",
+            "cargo": req.cargo.name,
+            "dimensions": f"{req.loaded.length_m}×{req.loaded.width_m}×{req.loaded.height_m} m",
+            "total_mass_kg": f"{req.loaded.total_mass_kg:g}",
+            "axles": str(req.vehicle.axles),
+            "route": [f"{s.road} {s.from_}—{s.to}（{s.province}）" for s in sub.route],
+            "conditions": list(conditions),
+        },
+        checkpoints=[
+            CheckpointPush(road=s.road, from_=s.from_, to=s.to, province=s.province) for s in sub.route
+        ],
+        notice={"case_id": case_id, "outcome": "approved"},
+    )

@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.licensing import IssueLicenceInput
     from domain.case import (
         OFFICER_CLOCK_REASONS,
         Card,
@@ -52,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         ReturnVisited,
         Withdrawn,
     )
+    from domain.licence import LicenceGrant
     from domain.limits import BAD_RATING_AT_MOST, CaseLimits
     from workflows import search_attributes as sa
     from workflows import steps
@@ -259,7 +259,7 @@ class CaseWorkflow:
         await self.close(Outcome.REFUSED, self.department, reasons)
         return await self.after_close()
 
-    async def approve(self, licences: list[IssueLicenceInput], decision: Decided) -> CaseStatus:
+    async def approve(self, licences: list[LicenceGrant], decision: Decided) -> CaseStatus:
         """决定 准予许可 (`decision`, from `self.decision`), then seal and issue each licence in order, each
         with its own identifier and 制证 event; 办结 with the book's reasons, then 好差评."""
         book = self.book

@@ -32,13 +32,8 @@ from domain import open_business_case, oversize_case
 from domain.licence import LicenceKind
 from domain.open_business_case import OpenBusinessSubmission
 from domain.oversize_case import OversizeSubmission, OversizeSupplement
-from workflows.open_business import (
-    CERTIFICATE_LICENCE_TYPE,
-    CERTIFICATE_TYPE_NAME,
-    OPERATING_LICENCE_TYPE_NAME,
-    OpenTransportBusinessCase,
-)
-from workflows.oversize_transport import PERMIT_TYPE_NAME, OversizeTransportCase
+from workflows.open_business import OpenTransportBusinessCase
+from workflows.oversize_transport import OversizeTransportCase
 
 
 @dataclass(frozen=True)
@@ -158,7 +153,7 @@ OVERSIZE_TRANSPORT: Final = Matter(
     submission=OversizeSubmission,
     supplement=OversizeSupplement,
     prefill=prefill_registries,
-    licence_kinds=(LicenceKind(oversize_case.MATTER, PERMIT_TYPE_NAME, "DJYSXK01", "湘超限"),),
+    licence_kinds=(LicenceKind(oversize_case.MATTER, oversize_case.PERMIT_TYPE_NAME, "DJYSXK01", "湘超限"),),
     classed=True,
     demo=(
         DemoSample("01-class-i-auto.json"),
@@ -188,9 +183,16 @@ OPEN_TRANSPORT_BUSINESS: Final = Matter(
     supplement=None,
     prefill=prefill_business,
     licence_kinds=(
-        LicenceKind(open_business_case.MATTER, OPERATING_LICENCE_TYPE_NAME, "DLYSXK01", "湘交运"),
+        LicenceKind(
+            open_business_case.MATTER, open_business_case.OPERATING_LICENCE_TYPE_NAME, "DLYSXK01", "湘交运"
+        ),
         # One 道路运输证 per truck over 4,500 kg, in the same case.
-        LicenceKind(CERTIFICATE_LICENCE_TYPE, CERTIFICATE_TYPE_NAME, "DLYSZ01", "湘交运证"),
+        LicenceKind(
+            open_business_case.CERTIFICATE_LICENCE_TYPE,
+            open_business_case.CERTIFICATE_TYPE_NAME,
+            "DLYSZ01",
+            "湘交运证",
+        ),
     ),
     demo=(
         # The licence and each heavy truck's certificate are answered (湘AH1004 is light: no task).

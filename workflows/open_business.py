@@ -10,41 +10,29 @@ Everything but the matter's rules (domain.open_business_case) is a shared step (
 
 from __future__ import annotations
 
-from datetime import date
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.licensing import IssueLicenceInput
     from activities.prefill_business import BusinessPrefillInput, prefill_business
     from domain.calendar import local_date
     from domain.case import CaseStatus, Stage
     from domain.open_business_case import (
-        DEFAULT_CERTIFICATE_VALID_YEARS,
-        DEFAULT_OPERATING_LICENCE_VALID_YEARS,
         DEPARTMENT,
         EARLIER_DEPARTMENT,
         MATTER,
-        OPERATING_LICENCE_KEY,
         OPERATING_LICENCE_TASK,
-        BusinessDecision,
-        OpenBusinessFacts,
         OpenBusinessSubmission,
         acceptance,
-        certificate_key,
         decide,
+        licence_grants,
         open_business_limits,
-        review_limit,
         review_tasks,
-        valid_until,
+        task_limit,
     )
     from workflows.case_base import CaseWorkflow
 
-OPERATING_LICENCE_TYPE_NAME = "道路运输经营许可证"
 # Patch id: the road-transport authority (道路运输管理机构) answers as `road_transport`, not `highway`.
 ROAD_TRANSPORT_DEPARTMENT = "road-transport-department"
-CERTIFICATE_TYPE_NAME = "道路运输证"
-CERTIFICATE_LICENCE_TYPE = "road-transport-certificate"  # its licence kind (证照类型): workflows/matters.py
 
 
 @workflow.defn(name="OpenTransportBusinessCase")
@@ -98,7 +86,7 @@ class OpenTransportBusinessCase(CaseWorkflow):
         await self.accept()
 
         specs = review_tasks(accepted, self.department)
-        limit_of = {spec.task_id: review_limit(spec.task_id, limits) for spec in specs}
+        limit_of = {spec.task_id: task_limit(spec, limits) for spec in specs}
         # Only the licence's refusal ends the review early: a refused certificate leaves the others open.
         if not await self.review_stage(Stage.REVIEW, specs, limit_of, blocking=[OPERATING_LICENCE_TASK]):
             return await self.withdrawn()
@@ -108,63 +96,6 @@ class OpenTransportBusinessCase(CaseWorkflow):
         if not decision.approved:
             return await self.refuse(decision.reasons)
         return await self.approve(
-            self._licences(submission, facts, decision), self.decision("准予许可", **decision.ledger_parts())
-        )
-
-    def _licences(
-        self, sub: OpenBusinessSubmission, facts: OpenBusinessFacts, decision: BusinessDecision
-    ) -> list[IssueLicenceInput]:
-        """The operating licence, then one 道路运输证 per truck granted, in the submission's order."""
-        assert facts.business is not None  # acceptance requires the 营业执照
-        today = local_date(workflow.now())
-        holder = facts.business.name  # 持证主体: the enterprise, a company and not a person
-        licence = IssueLicenceInput(
-            case_id=self.book.case_id,
-            licence_key=OPERATING_LICENCE_KEY,
-            matter=MATTER,
-            type_name=OPERATING_LICENCE_TYPE_NAME,
-            holder=holder,
-            holder_code=sub.credit_code,
-            valid_from=today,
-            valid_to=valid_until(today, DEFAULT_OPERATING_LICENCE_VALID_YEARS),
-            particulars={
-                "scope": list(sub.scope),
-                "premises": sub.premises.address,
-                "vehicles": decision.certificates,
-                "no_certificate_needed": decision.no_certificate_needed,
-            },
-            notice={
-                "case_id": self.book.case_id,
-                "outcome": "approved",
-                "certificates": decision.certificates,
-                "certificates_refused": list(decision.refused),
-            },
-        )
-        return [
-            licence,
-            *(self._certificate(sub, facts, plate, today, holder) for plate in decision.certificates),
-        ]
-
-    def _certificate(
-        self, sub: OpenBusinessSubmission, facts: OpenBusinessFacts, plate: str, today: date, holder: str
-    ) -> IssueLicenceInput:
-        truck = facts.trucks[plate]
-        assert truck is not None  # a granted certificate's truck was found at acceptance
-        return IssueLicenceInput(
-            case_id=self.book.case_id,
-            licence_key=certificate_key(plate),
-            matter=MATTER,
-            licence_type=CERTIFICATE_LICENCE_TYPE,
-            type_name=CERTIFICATE_TYPE_NAME,
-            holder=holder,
-            holder_code=sub.credit_code,
-            valid_from=today,
-            valid_to=valid_until(today, DEFAULT_CERTIFICATE_VALID_YEARS),
-            particulars={
-                "plate": plate,
-                "vehicle_type": truck.vehicle_type,
-                "axles": str(truck.axles),
-                "total_mass_kg": "" if truck.total_mass_kg is None else str(truck.total_mass_kg),
-                "scope": list(sub.scope),
-            },
+            licence_grants(book.case_id, submission, facts, decision, local_date(workflow.now())),
+            self.decision("准予许可", **decision.ledger_parts()),
         )

@@ -12,10 +12,9 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.licensing import CheckpointPush, IssueLicenceInput
     from activities.prefill_oversize import PrefillInput, prefill_registries
     from domain.calendar import local_date
-    from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, TaskSpec
+    from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage
     from domain.events import MissingItem, SupplementRequested
     from domain.limits import CaseLimits
     from domain.oversize import Assessment, assess
@@ -34,13 +33,14 @@ with workflow.unsafe.imports_passed_through():
         carrier_standing,
         countersign_task,
         oversize_limits,
+        permit_grant,
         registry_problems,
         review_tasks,
+        task_limit,
     )
     from workflows import steps
     from workflows.case_base import CaseWorkflow
 
-PERMIT_TYPE_NAME = "超限运输车辆通行证"
 HIGHWAY = Department.HIGHWAY.value
 
 
@@ -98,7 +98,8 @@ class OversizeTransportCase(CaseWorkflow):
 
         book.conditions = [c for t in book.tasks.values() for c in t.conditions]
         return await self.approve(
-            [self._licence_input(submission, facts)], self.decision("准予许可", conditions=book.conditions)
+            [permit_grant(book.case_id, submission, facts, assessment.permit_class, book.conditions)],
+            self.decision("准予许可", conditions=book.conditions),
         )
 
     # --- acceptance (受理) --------------------------------------------------------------------------
@@ -213,46 +214,8 @@ class OversizeTransportCase(CaseWorkflow):
             if approved
             else []
         )
-        limit_of = {spec.task_id: self._limit_for(spec, limits) for spec in specs}
+        limit_of = {spec.task_id: task_limit(spec, limits) for spec in specs}
         return await self.review_stage(Stage.REVIEW, specs, limit_of, by_rules=by_rules)
-
-    @staticmethod
-    def _limit_for(spec: TaskSpec, limits: CaseLimits) -> int:
-        if spec.department.startswith("province:"):
-            return limits.province_task
-        return limits.review_task
-
-    # --- the permit (电子证照) ----------------------------------------------------------------------
-
-    def _licence_input(self, submission: OversizeSubmission, facts: RegistryFacts) -> IssueLicenceInput:
-        req = submission.request
-        assert facts.carrier is not None  # acceptance requires the carrier's operating licence
-        return IssueLicenceInput(
-            case_id=self.book.case_id,
-            licence_key="permit",
-            matter=MATTER,
-            type_name=PERMIT_TYPE_NAME,
-            holder=facts.carrier.name,  # 持证主体: the carrier's registered name, from its registry record
-            holder_code=submission.carrier_code,
-            valid_from=submission.travel_from,
-            valid_to=submission.travel_to,
-            particulars={
-                "permit_class": self.book.permit_class or "",
-                "tractor_plate": submission.tractor_plate,
-                "trailer_plate": submission.trailer_plate or "",
-                "cargo": req.cargo.name,
-                "dimensions": f"{req.loaded.length_m}×{req.loaded.width_m}×{req.loaded.height_m} m",
-                "total_mass_kg": f"{req.loaded.total_mass_kg:g}",
-                "axles": str(req.vehicle.axles),
-                "route": [f"{s.road} {s.from_}—{s.to}（{s.province}）" for s in submission.route],
-                "conditions": self.book.conditions,
-            },
-            checkpoints=[
-                CheckpointPush(road=s.road, from_=s.from_, to=s.to, province=s.province)
-                for s in submission.route
-            ],
-            notice={"case_id": self.book.case_id, "outcome": "approved"},
-        )
 
     # --- the 补正 message (this matter's own) ------------------------------------------------------
 

@@ -18,7 +18,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DueDatesInput, compute_due_dates
     from activities.ledger import SupervisionBatch, record_supervision
-    from activities.licensing import IssuedLicenceRef, IssueLicenceInput, issue_licence
+    from activities.licensing import IssuedLicenceRef, issue_licence
     from activities.notices import NoticeInput, queue_notice
     from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Step, Task
     from domain.case import check_opinion as check_task_opinion
@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         TaskAssigned,
         to_row,
     )
+    from domain.licence import LicenceGrant
     from workflows import search_attributes as sa
 
 P = TypeVar("P")
@@ -271,7 +272,7 @@ def close_unanswered(book: CaseBook) -> None:
 # --- sign and issue (电子印章 + 电子证照) -----------------------------------------------------------
 
 
-async def sign_and_issue(book: CaseBook, inp: IssueLicenceInput, department: str) -> IssuedLicenceRef:
+async def sign_and_issue(book: CaseBook, inp: LicenceGrant, department: str) -> IssuedLicenceRef:
     """制证 by the deciding department: seal and issue one licence, then its ledger event."""
     ref = await run_remote(issue_licence, inp, f"seal and issue {inp.licence_key}")
     book.licence_ids.append(ref.licence_id)

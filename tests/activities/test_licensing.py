@@ -18,8 +18,14 @@ from temporalio.testing import ActivityEnvironment
 from activities import deps as deps_module
 from activities.config import SAMPLE_ISSUER_CODE, SAMPLE_MAIN_CORRIDORS, Issuer, issuer_from_env
 from activities.deps import Deps, build_deps, configure, current, dispose
-from activities.licensing import CheckpointPush, IssuedLicenceRef, IssueLicenceInput, issue_licence
-from domain.licence import LicenceCatalogue, parse_licence_identifier, serial_for
+from activities.licensing import IssuedLicenceRef, issue_licence
+from domain.licence import (
+    CheckpointPush,
+    LicenceCatalogue,
+    LicenceGrant,
+    parse_licence_identifier,
+    serial_for,
+)
 from seal.sm2 import PRIVATE_KEY_ENV, generate_key, verify_licence
 from settings import Settings
 from store.licences import IssuedLicence, get_licence
@@ -33,7 +39,7 @@ CARRIER = "91430100MA4L00001J"
 
 def request(
     *, case_id: str = CASE, key: str = "permit", notice: dict[str, Any] | None = None, **changes: Any
-) -> IssueLicenceInput:
+) -> LicenceGrant:
     fields: dict[str, Any] = {
         "case_id": case_id,
         "licence_key": key,
@@ -50,10 +56,10 @@ def request(
         ],
         "notice": {"template": "licence_issued"} if notice is None else notice,
     }
-    return IssueLicenceInput(**(fields | changes))
+    return LicenceGrant(**(fields | changes))
 
 
-async def issue(inp: IssueLicenceInput) -> IssuedLicenceRef:
+async def issue(inp: LicenceGrant) -> IssuedLicenceRef:
     ref: IssuedLicenceRef = await ActivityEnvironment().run(issue_licence, inp)
     return ref
 

@@ -10,9 +10,9 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.licensing import IssueLicenceInput
     from domain.calendar import local_date
     from domain.case import CaseStatus, Stage
+    from domain.licence import LicenceGrant
     from tests.matters.third_case import (
         DEPARTMENT,
         LICENCE_NAME,
@@ -58,7 +58,7 @@ class TruckCertificateRenewalCase(CaseWorkflow):
             return await self.refuse(refused)
         assert facts.business_name is not None  # accepted: the enterprise was found
         today = local_date(workflow.now())
-        licence = IssueLicenceInput(
+        licence = LicenceGrant(
             case_id=self.book.case_id,
             licence_key=f"certificate:{submission.plate}",
             matter=MATTER,

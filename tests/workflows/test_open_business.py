@@ -235,7 +235,10 @@ async def test_an_unanswered_certificate_review_warns_then_yellow_then_the_case_
     for event in written:
         [(step, limit, due, raised)] = [x for x in expected if x[:2] == (event.step, event.event().limit)]
         assert event.planned_at == due, (step, limit)
-        assert abs(event.actual_at - raised) < timedelta(seconds=1), (step, limit, event.actual_at)
+        # Raised at that instant (timer resolution aside), give or take the worker's reaction time under
+        # load, as in test_supervision: the day and the hour are what is asserted.
+        lag = event.actual_at - raised
+        assert timedelta(seconds=-1) < lag < timedelta(minutes=1), (step, limit, event.actual_at)
         seen.add((step, limit, due, raised))
     assert seen == expected
     task_cards = [e.event() for e in written if e.event().scope == "task"]
