@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sysconfig
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,49 @@ class Settings:
             temporal_namespace=_env("TEMPORAL_NAMESPACE", "default"),
             task_queue=_env("ONETHING_TASK_QUEUE", TASK_QUEUE_DEFAULT),
             workflow_cache=_positive_int("ONETHING_WORKFLOW_CACHE", WORKFLOW_CACHE_DEFAULT),
+        )
+
+
+ENV_VARIABLE = "ONETHING_ENV"
+PRODUCTION = "production"
+DEVELOPMENT = "development"
+
+PRODUCTION_SECRETS: dict[str, tuple[str, ...]] = {
+    # The codec keys decrypt what any other process encrypted; the seal key signs the licences.
+    "worker": ("ONETHING_CODEC_KEYS", "ONETHING_SEAL_PRIVATE_KEY"),
+    # The portal encrypts submissions, issues applicant tokens and checks staff tokens.
+    "portal": ("ONETHING_CODEC_KEYS", "ONETHING_APPLICANT_SECRET", "ONETHING_TOKENS_FILE"),
+}
+"""What a process needs from the environment in production; in development each is generated once
+in its data directory, which is right for one machine and wrong for a cluster (every container
+would seal and encrypt with keys of its own)."""
+
+
+def is_production(env: Mapping[str, str] | None = None) -> bool:
+    """Whether ONETHING_ENV says production; anything but production, development or unset is refused."""
+    value = (os.environ if env is None else env).get(ENV_VARIABLE, "").strip()
+    if value not in ("", DEVELOPMENT, PRODUCTION):
+        raise SettingsError(f"{ENV_VARIABLE} must be {PRODUCTION!r} or {DEVELOPMENT!r}, not {value!r}")
+    return value == PRODUCTION
+
+
+def require_production_secrets(role: str, env: Mapping[str, str] | None = None) -> None:
+    """In production, refuse to start `role` ("worker", "portal") without its shared secrets.
+
+    Called before the process connects to anything or writes a file, so a missing secret never leads
+    to a development key generated in a container's data directory.
+    """
+    env = os.environ if env is None else env
+    if not is_production(env):
+        return
+    missing = [name for name in PRODUCTION_SECRETS[role] if not env.get(name, "").strip()]
+    tokens = env.get("ONETHING_TOKENS_FILE", "").strip()
+    if role == "portal" and tokens and not Path(tokens).is_file():
+        missing.append(f"ONETHING_TOKENS_FILE (no file at {tokens})")
+    if missing:
+        raise SettingsError(
+            f"{ENV_VARIABLE}={PRODUCTION} needs " + ", ".join(missing) + "; development secrets are "
+            "refused in production (`onething secrets new` prints a fresh set)"
         )
 
 

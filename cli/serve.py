@@ -19,7 +19,7 @@ from cli.errors import BadInput
 from logs import configure_logging
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
-from settings import Settings
+from settings import Settings, is_production, require_production_secrets
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     port = _parse_port(args.port)
+    require_production_secrets("portal")
+    if args.dev_tokens and is_production():
+        raise BadInput("--dev-tokens: development tokens are refused in production (ONETHING_ENV)")
     configure_logging()  # JSON lines with personal data masked, as the worker's
     settings = Settings.from_env()
     if args.dev_tokens:

@@ -25,12 +25,13 @@ import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
 from activities.deps import Deps, build_deps, dispose
+from cli.errors import BadInput
 from codec import codec_from_env, encrypted_converter
 from logs import configure_logging
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
 from portal.codec import TRUST_UI_ENV, UI_ORIGINS_ENV
-from settings import Settings, venv_binary
+from settings import Settings, is_production, require_production_secrets, venv_binary
 from store.registries import RegistrySnapshot, import_snapshot, registry_is_empty
 from worker import connect, register_search_attributes, run_worker
 from workflows import search_attributes
@@ -56,6 +57,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
+    if is_production():
+        raise BadInput("the embedded stack (onething up) is for development: unset ONETHING_ENV=production")
     configure_logging()
     asyncio.run(
         run_up(
@@ -71,6 +74,7 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    require_production_secrets("worker")
     configure_logging()
     asyncio.run(_run_worker_alone(Settings.from_env()))
     return 0

@@ -1,0 +1,94 @@
+"""ONETHING_ENV=production refuses development secrets: `onething worker` and `onething portal`, run as
+installed, exit 2 within seconds naming every missing variable, before connecting to anything, and
+leave no key file behind. compose.yaml passes the same secrets to every worker and portal."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from settings import PRODUCTION_SECRETS, SettingsError, require_production_secrets, venv_binary
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_onething(*argv: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(venv_binary("onething")), *argv],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], **env},
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "role"), [(["worker"], "worker"), (["portal", "--port", "8999"], "portal")]
+)
+def test_without_its_secrets_a_production_process_exits_2_naming_them(
+    command: list[str], role: str, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    env = {
+        "ONETHING_ENV": "production",
+        "ONETHING_DATA_DIR": str(data_dir),
+        # Nothing listens here: had the process tried to connect first, it would hang or fail otherwise.
+        "TEMPORAL_ADDRESS": "127.0.0.1:9",
+    }
+    result = run_onething(*command, env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    for name in PRODUCTION_SECRETS[role]:
+        assert name in result.stderr
+    assert "production" in result.stderr
+    assert not data_dir.exists() or not any(data_dir.iterdir())  # no development key written
+
+
+def test_a_tokens_file_that_is_not_there_is_named(tmp_path: Path) -> None:
+    env = {
+        "ONETHING_ENV": "production",
+        "ONETHING_CODEC_KEYS": "k1:" + "A" * 43 + "=",
+        "ONETHING_APPLICANT_SECRET": "s" * 40,
+        "ONETHING_TOKENS_FILE": str(tmp_path / "missing.json"),
+    }
+    with pytest.raises(SettingsError, match=r"ONETHING_TOKENS_FILE \(no file at"):
+        require_production_secrets("portal", env)
+    require_production_secrets("portal", {})  # development: generated secrets are fine
+    with pytest.raises(SettingsError, match="ONETHING_ENV must be"):
+        require_production_secrets("portal", {"ONETHING_ENV": "prod"})
+
+
+def test_secrets_new_prints_a_set_production_accepts(tmp_path: Path) -> None:
+    result = run_onething("secrets", "new", env={}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    values = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text('{"tokens": []}')
+    for role in PRODUCTION_SECRETS:
+        require_production_secrets(role, {**values, "ONETHING_TOKENS_FILE": str(tokens)})
+    assert values["ONETHING_ENV"] == "production"
+    key_id = values["ONETHING_CODEC_KEY_ID"]
+    assert values["ONETHING_CODEC_KEYS"].startswith(f"{key_id}:")
+
+    rotated = run_onething(
+        "secrets", "new", "--keep-codec-keys", values["ONETHING_CODEC_KEYS"], env={}, cwd=tmp_path
+    )
+    keys = dict(line.split("=", 1) for line in rotated.stdout.splitlines())["ONETHING_CODEC_KEYS"]
+    assert keys.endswith("," + values["ONETHING_CODEC_KEYS"])  # the old key stays, after the new one
+    bad = run_onething("secrets", "new", "--keep-codec-keys", "k1:notbase64", env={}, cwd=tmp_path)
+    assert bad.returncode == 2 and "--keep-codec-keys" in bad.stderr
+
+
+def test_compose_passes_every_production_secret_to_every_worker_and_portal() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    env = compose["x-onething"]["environment"]
+    assert env["ONETHING_ENV"] == "production"
+    for name in {n for names in PRODUCTION_SECRETS.values() for n in names}:
+        assert name in env, name
+    for service in ("worker", "portal"):
+        assert compose["services"][service]["environment"] == env
