@@ -16,7 +16,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import DueDatesInput, compute_due_dates
+    from activities.deadlines import DueDates, DueDatesInput, compute_due_dates
     from activities.ledger import SupervisionBatch, record_supervision
     from activities.licensing import IssuedLicenceRef, IssueLicenceInput, issue_licence
     from activities.notices import NoticeInput, queue_notice
@@ -70,6 +70,7 @@ class CaseBook:
         self.clock_stopped: str | None = None
         self.rating: int | None = None
         self.rectification: Task | None = None
+        self.dues_provisional = False
         self._ledger_count = 0
         # Held while one ledger event is written; waiters queue first come, first served (asyncio.Lock).
         self.ledger_turn = asyncio.Lock()
@@ -93,6 +94,7 @@ class CaseBook:
             clock_stopped=self.clock_stopped,
             rating=self.rating,
             rectification=self.rectification,
+            dues_provisional=self.dues_provisional,
         )
 
     @property
@@ -119,7 +121,13 @@ async def record(
     limit_working_days: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Write one supervision event to the ledger, at the workflow's time, exactly once."""
+    """Write one supervision event to the ledger, at the workflow's time, exactly once.
+
+    An event that carries a due (`planned_at`) while some due of the case was counted through a
+    provisional calendar year says so: `"dues_provisional": true` in its detail.
+    """
+    if planned_at is not None and book.dues_provisional:
+        detail = {**(detail or {}), "dues_provisional": True}
     event = SupervisionEventIn(
         case_id=book.case_id,
         matter=book.matter,
@@ -147,10 +155,14 @@ async def record(
 
 async def due_dates(start: datetime, working_days: dict[str, int]) -> dict[str, datetime]:
     """Working-day limits → due times, through the calendar activity (its data may change later)."""
-    result = await run_local(
+    return (await count_due_dates(start, working_days)).due
+
+
+async def count_due_dates(start: datetime, working_days: dict[str, int]) -> DueDates:
+    """The due times, and which of them were counted through a provisional calendar year."""
+    return await run_local(
         compute_due_dates, DueDatesInput(start=start, working_days=working_days), "working-day due dates"
     )
-    return result.due
 
 
 def enter_stage(book: CaseBook, stage: Stage) -> None:

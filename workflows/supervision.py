@@ -6,6 +6,9 @@ limit sleeps on a durable timer until the warning, then until the due time, and 
 to the ledger unless its work was done first. Stopping the clock (补正, 加固改造, 专家评审) freezes
 every watcher; resuming moves every due time by the stopped working days, through the calendar
 activity, and the watchers wake up to the new times.
+
+A due counted through a year without a State Council notice is provisional (`provisional`): the
+case's status, the `OnethingDuesProvisional` search attribute and its ledger events say so.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ class Supervision:
         self.version = 0  # bumped on every change of the clock, so watchers re-read their times
         self.card: Card | None = None
         self.watchers: list[asyncio.Task[None]] = []
+        # name -> the years its due was counted through provisionally (only such names).
+        self.provisional: dict[str, list[int]] = {}
 
     @property
     def stopped(self) -> bool:
@@ -47,11 +52,27 @@ class Supervision:
         """Due and warning times for limits counted from `start` (the start day is not counted)."""
         ask = dict(working_days)
         ask.update({WARN + name: max(n - 1, 0) for name, n in working_days.items()})
-        due = await steps.due_dates(start, ask)
+        counted = await steps.count_due_dates(start, ask)
+        due = counted.due
         self.due.update(due)
         self.limit_days.update(working_days)
+        for name in ask:
+            self.provisional.pop(name, None)
+        self.provisional.update(counted.provisional_years)
         self._publish()
+        self._mark_provisional()
         return {name: due[name] for name in working_days}
+
+    def _mark_provisional(self) -> None:
+        """Show in the status and the search attribute whether any due is provisional.
+
+        Only a change is upserted: histories recorded before provisional years existed never carry a
+        provisional due, so they replay without a new command.
+        """
+        provisional = bool(self.provisional)
+        if provisional != self.book.dues_provisional:
+            self.book.dues_provisional = provisional
+            workflow.upsert_search_attributes([sa.DUES_PROVISIONAL.value_set(provisional)])
 
     def _publish(self) -> None:
         book = self.book
@@ -85,8 +106,11 @@ class Supervision:
             "move due dates (复表)",
         )
         self.due = moved.due
+        for name, years in moved.provisional_years.items():
+            self.provisional[name] = sorted({*self.provisional.get(name, []), *years})
         self.stopped_at, self.stop_reason = None, None
         self._publish()
+        self._mark_provisional()
         await steps.record(
             self.book,
             Step.CLOCK_RESUME,
