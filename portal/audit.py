@@ -24,6 +24,7 @@ from portal.errors import ApiError
 from portal.security import require
 from portal.state import PortalState, portal_state
 from store.audit_queries import build_report
+from store.holiday_notices import load_calendar
 
 router = APIRouter(tags=["audit"])
 
@@ -52,9 +53,11 @@ async def _report(state: PortalState, received_from: date | None, received_to: d
         raise ApiError(422, "to", f"{received_to} is before from {received_from}")
     deps = state.store()
     try:
+        # The store's notices over the built-in ones, read per report: a notice added counts at once.
+        calendar = await load_calendar(deps.sessions, deps.calendar)
         return await build_report(
             deps.sessions,
-            deps.calendar,
+            calendar,
             now=datetime.now(UTC),
             received_from=received_from,
             received_to=received_to,
