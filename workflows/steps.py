@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.deadlines import DueDates, DueDatesInput, compute_due_dates
@@ -28,11 +29,31 @@ P = TypeVar("P")
 R = TypeVar("R")
 
 # Downstream systems may be down for a while; keep retrying with a bounded interval rather than fail
-# a case that is otherwise decided.
+# a case that is otherwise decided. A regular activity's retries are the server's: they add no event
+# to the history (it records the schedule, and the start and outcome of the last attempt only), so a
+# case that waits on them for weeks keeps a short history.
 REMOTE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
+# A local activity retries inside the worker; past a minute of backoff each retry costs the history a
+# timer and a marker (about 6 events every 100 s: the 51,200-event limit in some ten days). So a few
+# quick tries locally, then the same activity as a regular one, whose retries the history does not see.
+LOCAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=4),
+    maximum_attempts=3,
+)
+# The fallback's backoff doubles from 5 s to at most an hour: a store back after a short outage is used
+# again within minutes, one back after a long one within the hour, and a case stuck for a month costs
+# the worker about 24 attempts a day, none of them in the history.
+FALLBACK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(hours=1)
+)
 
 # Patch id: ledger writes one at a time, in the order the workflow took its steps (see `record`).
 LEDGER_IN_ORDER = "ledger-in-step-order"
+# Patch id: local activities retry a bounded number of times, then continue as a regular activity.
+BOUNDED_RETRIES = "bounded-local-retries"
 
 
 async def run_remote(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R:
@@ -43,9 +64,32 @@ async def run_remote(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R
 
 
 async def run_local(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R:
-    """A local activity: one marker event; for quick, idempotent database writes and computations."""
-    return await workflow.execute_local_activity(
-        fn, arg, start_to_close_timeout=timedelta(seconds=30), summary=summary
+    """A local activity: one marker event; for quick, idempotent database writes and computations.
+
+    It is tried a few times in the worker (`LOCAL_RETRY`); if it still fails, and not for good, it runs
+    again as a regular activity (`FALLBACK_RETRY`), whose retries do not grow the history, until it
+    succeeds. Cases started before this change keep the unbounded local retries on replay.
+    """
+    if not workflow.patched(BOUNDED_RETRIES):
+        return await workflow.execute_local_activity(
+            fn, arg, start_to_close_timeout=timedelta(seconds=30), summary=summary
+        )
+    try:
+        return await workflow.execute_local_activity(
+            fn, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=LOCAL_RETRY, summary=summary
+        )
+    except (ActivityError, ApplicationError) as exc:
+        # A local activity's failure may arrive as the activity's own ApplicationError. Failed for
+        # good (bad input, a conflict no retry fixes): the workflow sees it as before.
+        cause = exc.cause if isinstance(exc, ActivityError) else exc
+        if isinstance(cause, ApplicationError) and cause.non_retryable:
+            raise
+    return await workflow.execute_activity(
+        fn,
+        arg,
+        start_to_close_timeout=timedelta(seconds=60),
+        retry_policy=FALLBACK_RETRY,
+        summary=f"{summary} (retrying)",
     )
 
 
