@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -28,8 +29,11 @@ from activities.notices import queue_notice
 from activities.prefill import prefill_business, prefill_registries
 from activities.relay import run_relay, sender_from_env
 from codec import codec_from_env, encrypted_converter
+from domain.calendar import SHANGHAI
 from settings import Settings
+from store.holiday_notices import load_calendar
 from workflows import search_attributes
+from workflows.client import calendar_warnings
 from workflows.open_business import OpenTransportBusinessCase
 from workflows.oversize_transport import OversizeTransportCase
 
@@ -108,12 +112,20 @@ async def connect(settings: Settings) -> Client:
     )
 
 
+async def calendar_warnings_now(client: Client | None, deps: Deps) -> list[str]:
+    """This year's and (from 1 November) next year's notice, if missing: said at every start-up."""
+    calendar = await load_calendar(deps.sessions, deps.calendar)
+    return await calendar_warnings(client, calendar, datetime.now(SHANGHAI).date())
+
+
 async def run_worker(client: Client, settings: Settings, deps: Deps, stop: asyncio.Event) -> None:
     """Poll the task queue and relay the outbox until `stop` is set; then drain in-flight work."""
     configure(deps)
     relay = asyncio.create_task(run_relay(deps.sessions, sender_from_env(), stop=stop))
     worker = build_worker(client, settings.task_queue, max_cached_workflows=settings.workflow_cache)
     log.info("worker started", task_queue=settings.task_queue, address=settings.temporal_address)
+    for warning in await calendar_warnings_now(client, deps):
+        log.warning("holiday notice missing", detail=warning)
     async with worker:
         await stop.wait()
     await relay

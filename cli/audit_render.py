@@ -413,6 +413,7 @@ def _period_line(report: AuditReport) -> str:
 
 def render_table(report: AuditReport) -> str:
     lines = ["onething audit — 效能监察报告 (auditors' report)", _period_line(report)]
+    lines += [f"WARNING {note.message}" for note in report.calendar]
     for section in sections(report):
         lines += ["", f"{section.chinese} {section.english}"]
         lines += _text_table(section.headers, [cells for _, cells in section.rows])
@@ -616,6 +617,7 @@ def render_html(report: AuditReport) -> str:
         f"<style>{_CSS}</style></head><body>",
         "<h1>“高效办成一件事”效能监察报告<small>Auditors' report from the supervision ledger</small></h1>",
         f"<p>{_E(_period_line(report))}</p>",
+        *(f'<p class="miss">{_E(note.message)}</p>' for note in report.calendar),
     ]
     for section in sections(report):
         parts.append(

@@ -52,7 +52,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
+from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar, YearStatus, calendar_outlook
 from domain.case import Outcome, Step
 from domain.licence import LicenceCatalogue, canonical_bytes, check_catalogue
 from domain.limits import BAD_RATING_AT_MOST
@@ -549,6 +549,16 @@ class Period(_Model):
     now: datetime
 
 
+class CalendarNote(_Model):
+    """A year the report's working days lean on without an official notice (this year, or next year
+    from 1 November), and how many open cases of the report have a due in or after it."""
+
+    year: int
+    status: YearStatus
+    open_cases: int
+    message: str
+
+
 class AuditReport(_Model):
     period: Period
     definitions: dict[str, str]
@@ -562,6 +572,7 @@ class AuditReport(_Model):
     overdue: list[OverdueCase]
     targets_missed: list[TargetMiss]
     licences_outside_report: int
+    calendar: list[CalendarNote] = []
 
 
 ALL = "*"
@@ -626,7 +637,34 @@ def compute_report(
         overdue=overdue_cases(cases, now, workdays),
         targets_missed=targets_missed([*groups, *matters, total]),
         licences_outside_report=outside,
+        calendar=calendar_notes(cases, calendar, now),
     )
+
+
+def calendar_notes(
+    cases: Sequence[CaseFacts], calendar: WorkingCalendar, now: datetime
+) -> list[CalendarNote]:
+    """Said before it bites: each year near `now` without a notice, with the open cases counting into it."""
+    notes = []
+    for outlook in calendar_outlook(calendar, now.astimezone(SHANGHAI).date()):
+        open_cases = sum(
+            1
+            for case in cases
+            if case.closed_at is None
+            and any(
+                due is not None and due.astimezone(SHANGHAI).year >= outlook.year
+                for due in (case.promised_due, case.statutory_due)
+            )
+        )
+        notes.append(
+            CalendarNote(
+                year=outlook.year,
+                status=outlook.status,
+                open_cases=open_cases,
+                message=outlook.message(open_cases),
+            )
+        )
+    return notes
 
 
 def _seq(event: LedgerRecord) -> int:

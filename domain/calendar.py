@@ -289,3 +289,34 @@ def notice_from_dict(data: Mapping[str, object]) -> YearNotice:
         holidays=_parse_dates(data, "holidays"),
         make_up_workdays=_parse_dates(data, "make_up_workdays"),
     )
+
+
+# From this month on, next year's notice is due (it usually appears in November: the 2026 one on
+# 2025-11-04, DOMAIN.md §4), so a next year still without one is said at start-up and in the audit.
+WARN_FROM_MONTH = 11
+
+
+@dataclass(frozen=True)
+class YearOutlook:
+    """A year that matters now and is not counted on an official notice."""
+
+    year: int
+    status: YearStatus  # "provisional" or "missing"
+
+    def message(self, open_cases: int | None = None) -> str:
+        counted = "counted provisionally (statutory holidays only, no 调休)"
+        how = counted if self.status == "provisional" else "not counted at all: dues into it wait"
+        text = (
+            f"calendar: no State Council holiday notice for {self.year} yet; {self.year} is {how}; "
+            "add it with `onething calendar add NOTICE.json` once published"
+        )
+        if open_cases is not None:
+            text += f"; {open_cases} open case(s) already count through it"
+        return text
+
+
+def calendar_outlook(calendar: WorkingCalendar, today: date) -> list[YearOutlook]:
+    """This year, and from 1 November next year, where either has no official notice."""
+    years = [today.year] + ([today.year + 1] if today.month >= WARN_FROM_MONTH else [])
+    statuses = [(year, calendar.year_status(year)) for year in years]
+    return [YearOutlook(year, status) for year, status in statuses if status != "official"]

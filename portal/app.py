@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -29,6 +30,9 @@ from portal.matters import MATTERS
 from portal.middleware import BodyLimit, RequestLog
 from portal.state import PortalState
 from settings import Settings
+from worker import calendar_warnings_now
+
+log = structlog.get_logger(__name__)
 
 TITLE = "onething portal API"
 DESCRIPTION = (
@@ -70,6 +74,8 @@ def create_app(
             )
         if state.deps is None:
             state.deps = built = await build_deps(settings)
+        for warning in await calendar_warnings_now(state.client, state.deps):
+            log.warning("holiday notice missing", detail=warning)
         try:
             yield
         finally:

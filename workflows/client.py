@@ -5,6 +5,7 @@ Not workflow code: nothing here runs in the sandbox.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Final, NamedTuple, Protocol
 
 from temporalio.client import Client, WorkflowHandle
@@ -15,8 +16,10 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from domain import open_business_case, oversize_case
+from domain.calendar import WorkingCalendar, calendar_outlook
 from domain.case import CaseStatus
 from workflows import search_attributes as sa
 from workflows.open_business import OpenTransportBusinessCase
@@ -100,3 +103,25 @@ async def start_case(
         return handle, True
     except WorkflowAlreadyStartedError:
         return client.get_workflow_handle_for(workflow_class.run, case_id), False
+
+
+# --- the calendar: warnings before a year runs out of notices, recounts when one arrives ---------------
+
+OPEN_PROVISIONAL_QUERY: Final = f'{sa.DUES_PROVISIONAL.name} = true AND ExecutionStatus = "Running"'
+
+
+async def open_provisional_cases(client: Client) -> int | None:
+    """Open cases whose dues go through a provisional year (visibility); None where it cannot be asked."""
+    try:
+        return (await client.count_workflows(OPEN_PROVISIONAL_QUERY)).count
+    except RPCError:  # the time-skipping test server has no visibility; a cluster may be unreachable
+        return None
+
+
+async def calendar_warnings(client: Client | None, calendar: WorkingCalendar, today: date) -> list[str]:
+    """What start-up logs and banners say about this year's and (from 1 November) next year's notice."""
+    outlook = calendar_outlook(calendar, today)
+    if not outlook:
+        return []
+    open_cases = await open_provisional_cases(client) if client is not None else None
+    return [year.message(open_cases) for year in outlook]

@@ -139,3 +139,20 @@ def test_a_new_years_notice_is_added_as_data(tmp_path):
     assert 2027 in calendar.years and 2026 in calendar.years
     assert not calendar.is_working_day(date(2027, 1, 1))
     assert calendar.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
+
+
+async def test_start_up_says_next_year_has_no_notice_until_one_is_stored(deps: Deps):
+    from store.holiday_notices import load_calendar
+    from workflows.client import calendar_warnings
+
+    december = date(2026, 12, 1)
+    (warning,) = await calendar_warnings(None, await load_calendar(deps.sessions, deps.calendar), december)
+    assert "no State Council holiday notice for 2027" in warning and "provisional" in warning
+    notice = YearNotice(
+        year=2027,
+        source="TEST DATA — not the real 2027 notice",
+        holidays=frozenset({date(2027, 1, 1)}),
+        make_up_workdays=frozenset(),
+    )
+    await add_notice(deps.sessions, notice, datetime.now(UTC))
+    assert await calendar_warnings(None, await load_calendar(deps.sessions, deps.calendar), december) == []

@@ -12,7 +12,7 @@ import cnlunar
 import lunardate
 import pytest
 
-from domain.calendar import MissingCalendarYear, WorkingCalendar
+from domain.calendar import MissingCalendarYear, WorkingCalendar, calendar_outlook
 from domain.notices import (
     NOTICE_2026,
     official_calendar,
@@ -114,3 +114,15 @@ def test_a_notice_replaces_the_provisional_year():
     assert cal.provisional_years(D("2026-12-20"), D("2027-02-01")) == ()
     assert cal.is_working_day(D("2027-01-09")) and not cal.is_working_day(D("2027-01-04"))
     assert isinstance(cal, WorkingCalendar)
+
+
+def test_from_1_november_a_next_year_without_a_notice_is_said():
+    cal = provisional_calendar()
+    assert calendar_outlook(cal, D("2026-10-31")) == []
+    (outlook,) = calendar_outlook(cal, D("2026-11-01"))
+    assert (outlook.year, outlook.status) == (2027, "provisional")
+    assert "2027" in outlook.message(3) and "3 open case(s)" in outlook.message(3)
+    assert "onething calendar add" in outlook.message()
+    # In 2027 itself, without a notice, it is said all year; the strict calendar calls it missing.
+    assert [o.year for o in calendar_outlook(cal, D("2027-03-01"))] == [2027]
+    assert calendar_outlook(official_calendar(), D("2026-12-01"))[0].status == "missing"
