@@ -21,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.deadlines import compute_due_dates, move_due_dates
+from activities.deadlines import compute_due_dates, move_due_dates, recount_due_dates
 from activities.deps import Deps, configure
 from activities.ledger import record_supervision
 from activities.licensing import issue_licence
@@ -45,6 +45,7 @@ ACTIVITIES: list[Callable[..., Any]] = [
     prefill_business,
     compute_due_dates,
     move_due_dates,
+    recount_due_dates,
     record_supervision,
     issue_licence,
     queue_notice,

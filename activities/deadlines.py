@@ -110,3 +110,54 @@ async def move_due_dates(inp: MoveDueDatesInput) -> MovedDueDates:
     except ValueError as exc:
         raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
     return MovedDueDates(stopped_working_days=stopped, due=due, provisional_years=provisional)
+
+
+class StopPeriod(BaseModel):
+    """One 停表 … 复表 that moved a due (the working days between, start day not counted)."""
+
+    stopped_at: datetime
+    resumed_at: datetime
+
+
+class LimitBasis(BaseModel):
+    """How a due was counted: from `start`, `working_days`, then moved by each stop in order."""
+
+    start: datetime
+    working_days: int
+    stops: list[StopPeriod] = []
+
+
+class RecountInput(BaseModel):
+    limits: dict[str, LimitBasis]
+
+
+@activity.defn
+async def recount_due_dates(inp: RecountInput) -> DueDates:
+    """时限重算: every due counted again from its basis on today's calendar (a notice that arrived).
+
+    The same counting as `compute_due_dates` followed by `move_due_dates` for each stop, so a due
+    whose years did not change comes out as it was.
+    """
+    cal = await working_calendar()
+    due: dict[str, datetime] = {}
+    provisional: dict[str, list[int]] = {}
+    try:
+        for name, basis in inp.limits.items():
+            first = local_date(basis.start)
+            day = cal.add_working_days(first, basis.working_days)
+            for stop in basis.stops:
+                stopped = cal.working_days_between(local_date(stop.stopped_at), local_date(stop.resumed_at))
+                if stopped:
+                    day = cal.add_working_days(day, stopped)
+            due[name] = end_of_day(day)
+            if years := cal.provisional_years(first, day):
+                provisional[name] = list(years)
+    except MissingCalendarYear as exc:
+        raise ApplicationError(
+            f"no holiday notice for {exc.year} in the calendar data: {exc}",
+            exc.year,
+            type="MissingCalendarYear",
+        ) from exc
+    except ValueError as exc:
+        raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
+    return DueDates(due=due, provisional_years=provisional)

@@ -1,6 +1,6 @@
 """`onething calendar`: the State Council holiday notices as data the running system reads.
 
-    onething calendar add notice-2027.json     # validate strictly, store
+    onething calendar add notice-2027.json     # validate strictly, store, recount the open cases
     {"year": 2027, "stored": "added", "status": "official", "source": "国办发明电〔2026〕…", …}
     onething calendar show 2027                # {"year", "status", "source", "holidays", "make_up_workdays"}
     onething calendar show                     # every year known, and next year
@@ -10,6 +10,9 @@ validated completely before the database is touched: every date in its year, mak
 a Saturday or Sunday, no day both a holiday and a make-up day, the source named; an error names the
 field, exits 2 and stores nothing. A stored notice replaces the built-in one or an earlier stored one
 of its year (a correction) and counts at the next computation of every worker, the portal and the CLI.
+Then every open case with provisional dues (`OnethingDuesProvisional = true`, TEMPORAL_ADDRESS) gets
+the `recount_dues` signal and counts its dues again (时限重算); `--no-recount` stores only, and
+`onething calendar recount YEAR` sends the signals again (say, after Temporal was unreachable).
 
 `status`: `official` (a notice: built-in, ONETHING_CALENDAR_FILES or stored), `provisional` (no
 notice: the statutory holidays of 《全国年节及纪念日放假办法》 with 补假, no 调休) or `missing` (the
@@ -48,10 +51,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions = parser.add_subparsers(dest="calendar_command", required=True, metavar="ACTION")
     add = actions.add_parser(
         "add",
-        help="validate a year's notice and store it where every process reads it",
-        description="Validate NOTICE.json strictly and store it (replacing an earlier notice of its year).",
+        help="validate a year's notice and store it; open cases with provisional dues recount them",
+        description="Validate NOTICE.json strictly, store it (replacing an earlier notice of its year), "
+        "then signal every open case with provisional dues to count them again (时限重算).",
     )
     add.add_argument("file", metavar="NOTICE.json", help='{"year", "source", "holidays", "make_up_workdays"}')
+    add.add_argument(
+        "--no-recount", action="store_true", help="store only: do not message the open cases (no Temporal)"
+    )
+    recount = actions.add_parser(
+        "recount",
+        help="signal every open case with provisional dues to count them again (时限重算)",
+        description="What `calendar add` does after storing: for when Temporal was unreachable then.",
+    )
+    recount.add_argument("year", metavar="YEAR", help="the year whose notice arrived, e.g. 2027")
+    recount.set_defaults(handler=run_recount)
     add.set_defaults(handler=run_add)
     show = actions.add_parser("show", help="the calendar of one year, or of every year known, as JSON")
     show.add_argument("year", nargs="?", metavar="YEAR", help="e.g. 2027; default: every year known")
@@ -117,8 +131,39 @@ def run_add(args: argparse.Namespace) -> int:
         return 1
     result: dict[str, Any] = {"year": notice.year, "stored": stored, "status": "official"}
     result["source"] = notice.source
+    code = 0
+    if not args.no_recount:
+        result["recount"], code = _recount(settings, notice.year, notice.source)
     print(json.dumps(result, ensure_ascii=False))
-    return 0
+    return code
+
+
+def run_recount(args: argparse.Namespace) -> int:
+    year = _parse_year(args.year)
+    settings = Settings.from_env()
+    recount, code = _recount(settings, year, None)
+    print(json.dumps({"year": year, "recount": recount}, ensure_ascii=False))
+    return code
+
+
+def _recount(settings: Settings, year: int, source: str | None) -> tuple[dict[str, Any], int]:
+    """Signal the open cases with provisional dues; on failure say so (exit 1) — the notice stays stored."""
+    from worker import connect  # the encrypted client, as the workers and the portal build it
+    from workflows.client import recount_open_cases
+
+    async def fan_out() -> dict[str, int]:
+        client = await connect(settings)
+        return await recount_open_cases(client, year, source)
+
+    try:
+        return dict(asyncio.run(fan_out())), 0
+    except Exception as exc:  # any failure to reach Temporal: the notice is stored all the same
+        message = f"could not message the open cases at {settings.temporal_address}: {exc}"
+        print(
+            f"onething calendar: {message}; the notice is stored: run `onething calendar recount {year}`",
+            file=sys.stderr,
+        )
+        return {"error": message}, 1
 
 
 async def _store(database_url: str, notice: YearNotice) -> Stored:

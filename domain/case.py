@@ -250,6 +250,15 @@ class ClockResume(BaseModel):
     department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
+class RecountDues(BaseModel):
+    """A State Council holiday notice arrived (or was corrected): count every due again (时限重算)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2000, le=2100)  # the notice's year
+    source: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
 class Rating(BaseModel):
     """好差评: the applicant rates the service after 办结 (国办发〔2019〕51号)."""
 

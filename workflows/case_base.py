@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         Opinion,
         Outcome,
         Rating,
+        RecountDues,
         RectificationReply,
         ReturnVisit,
         Stage,
@@ -455,6 +456,11 @@ class CaseWorkflow:
             raise ValueError("stage: no return visit (回访) is due")
         if task.department != visit.department:
             raise ValueError(f"department: the return visit belongs to {task.department}")
+
+    @workflow.signal
+    async def recount_dues(self, recount: RecountDues) -> None:
+        """A holiday notice arrived: count every due again (时限重算); `onething calendar add` sends it."""
+        await self.supervision.recount(self.department, recount.year, recount.source)
 
     @workflow.query
     def status(self) -> CaseStatus:

@@ -5,6 +5,7 @@ Not workflow code: nothing here runs in the sandbox.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any, Final, NamedTuple, Protocol
 
@@ -16,12 +17,13 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain import open_business_case, oversize_case
 from domain.calendar import WorkingCalendar, calendar_outlook
-from domain.case import CaseStatus
+from domain.case import CaseStatus, RecountDues
 from workflows import search_attributes as sa
+from workflows.case_base import CaseWorkflow
 from workflows.open_business import OpenTransportBusinessCase
 from workflows.oversize_transport import OversizeTransportCase
 
@@ -125,3 +127,34 @@ async def calendar_warnings(client: Client | None, calendar: WorkingCalendar, to
         return []
     open_cases = await open_provisional_cases(client) if client is not None else None
     return [year.message(open_cases) for year in outlook]
+
+
+SIGNAL_BATCH: Final = 50  # signals in flight at once while fanning out a recount
+
+
+async def recount_open_cases(
+    client: Client, year: int, source: str | None, case_ids: list[str] | None = None
+) -> dict[str, int]:
+    """Ask every open case with provisional dues (or `case_ids`) to count its dues again (时限重算).
+
+    The cases are found through visibility (`OPEN_PROVISIONAL_QUERY`); a case that ended meanwhile is
+    counted as `not_running`. Idempotent: a case whose dues do not change writes nothing.
+    """
+    if case_ids is None:
+        case_ids = [execution.id async for execution in client.list_workflows(OPEN_PROVISIONAL_QUERY)]
+    message = RecountDues(year=year, source=source)
+
+    async def signal(case_id: str) -> bool:
+        try:
+            await client.get_workflow_handle(case_id).signal(CaseWorkflow.recount_dues, message)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    signalled = 0
+    for i in range(0, len(case_ids), SIGNAL_BATCH):
+        sent = await asyncio.gather(*(signal(c) for c in case_ids[i : i + SIGNAL_BATCH]))
+        signalled += sum(sent)
+    return {"signalled": signalled, "not_running": len(case_ids) - signalled}

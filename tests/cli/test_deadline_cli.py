@@ -198,7 +198,7 @@ def test_after_calendar_add_the_official_due_day_without_the_option(capsys: Capt
         ),
         encoding="utf-8",
     )
-    assert main(["calendar", "add", str(notice)]) == 0
+    assert main(["calendar", "add", "--no-recount", str(notice)]) == 0
     capsys.readouterr()
     # Dec 21–31 (9), Jan 1–4 off, Jan 5–8 (13), Mon Jan 11 (14), Tue Jan 12 (15): not the provisional Jan 11.
     code, out, err = run(capsys, "--start", "2026-12-20", "--working-days", "15")
