@@ -266,11 +266,10 @@ class Supervision:
             was_provisional = dict(self.provisional)
             self.due.update(counted.due)
             self.provisional = dict(counted.provisional_years)
-            changed = sorted(
-                n for n in counted.due if old.get(n) != counted.due[n] and not n.startswith(WARN)
-            )
-            if not changed and was_provisional == self.provisional:
+            moved = sorted(n for n in counted.due if old.get(n) != counted.due[n])
+            if not moved and was_provisional == self.provisional:
                 return False
+            changed = [n for n in moved if not n.startswith(WARN)]  # the ledger shows the limits
             self._publish()
             self._mark_provisional()
             await steps.record(

@@ -53,7 +53,7 @@ def eod(y: int, m: int, d: int) -> datetime:
 
 @pytest_asyncio.fixture
 async def december(
-    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, task_queue: str
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, task_queue: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[Cases]:
     """A worker on a server pinned to 2026-12-20, counting on the real calendar data only."""
     async for env in time_skipping_env_at(tmp_path_factory, DECEMBER_20):
@@ -61,7 +61,10 @@ async def december(
         configure(deps)
         try:
             async with build_worker(env.client, task_queue):
-                yield Cases(env, env.client, task_queue, deps)
+                book = Cases(env, env.client, task_queue, deps)
+                yield book
+                if version := request.config.getoption("--record-histories"):
+                    await book.save_histories(version, request.node.name)
         finally:
             configure(None)
             await dispose(deps)
