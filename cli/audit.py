@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"onething audit: cannot read the ledger at DATABASE_URL: {reason}", file=sys.stderr)
         return 1
     except MissingCalendarYear as exc:
-        print(f"onething audit: {exc} (set ONETHING_CALENDAR_FILES)", file=sys.stderr)
+        print(f"onething audit: {exc}", file=sys.stderr)
         return 1
     _write(text, output)
     return code

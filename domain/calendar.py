@@ -268,7 +268,8 @@ def notice_from_dict(data: Mapping[str, object]) -> YearNotice:
     """A `YearNotice` from its JSON shape, so a new year's notice is a data file, not a code change.
 
     `{"year": 2027, "source": "国办发明电〔2026〕N号 …", "holidays": ["2027-01-01", …],
-    "make_up_workdays": ["2027-…", …]}` — all four fields required; errors name the field.
+    "make_up_workdays": ["2027-…", …]}` — all four fields required; errors name the field. What
+    `onething calendar add` reads (README "Holiday notices").
     """
     unknown = sorted(set(data) - set(_NOTICE_FIELDS))
     if unknown:

@@ -63,7 +63,7 @@ async def _report(state: PortalState, received_from: date | None, received_to: d
             received_to=received_to,
         )
     except MissingCalendarYear as exc:
-        # Not the caller's fault: the calendar data lacks a year (ONETHING_CALENDAR_FILES adds it).
+        # Not the caller's fault: a year no notice and no provisional rule covers (`onething calendar add`).
         raise ApiError(503, "calendar", str(exc)) from exc
 
 
