@@ -196,7 +196,7 @@ class Supervision:
             pending = [c for c in cards if c not in self.raised.get(name, [])]
             if not pending:
                 break
-            moved_or_done = self._moved_or_done(done)
+            moved_or_done = self.moved_or_done(done)
             fire_at = self.due[WARN + name if pending[0] is Card.WARNING else name]
             if self.stopped:
                 # The clock stands still: no limit runs out until it resumes.
@@ -215,7 +215,7 @@ class Supervision:
                     pass
             await self._raise(pending[0], name, department, scope, task_id)
 
-    def _moved_or_done(self, done: Callable[[], bool]) -> Callable[[], bool]:
+    def moved_or_done(self, done: Callable[[], bool]) -> Callable[[], bool]:
         """A wake-up condition: the work is done, or the clock changed since now."""
         version = self.version
         return lambda: done() or self.version != version

@@ -16,15 +16,16 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from temporalio.client import WorkflowExecutionStatus
 
 from activities.deps import configure, dispose
 from domain.calendar import SHANGHAI, YearNotice, end_of_day
-from domain.case import Stage
+from domain.case import Outcome, Stage
 from domain.notices import official_calendar
 from store.holiday_notices import add_notice
 from store.ledger import SupervisionEvent, list_events
 from tests.conftest import time_skipping_env_at
-from tests.factories import CLASS_III, submission
+from tests.factories import CLASS_I, CLASS_III, submission
 from tests.polling import eventually
 from tests.workflows.conftest import Cases, sample_deps
 from worker import build_worker
@@ -189,3 +190,30 @@ async def test_a_card_the_official_calendar_would_not_have_raised_is_withdrawn(d
     assert raised(events, "超法定时限") == [eod(2027, 1, 18), eod(2027, 1, 20)]
     assert (await handle.query(OversizeTransportCase.status)).card == "red-statutory"
     await handle.terminate("test done")
+
+
+async def test_the_rating_window_of_a_closed_case_follows_the_notice(december: Cases):
+    # Class I, approved by rules at once on Sun Dec 20; the 好差评 window is 10 working days: Dec 21–31 (9)
+    # and provisionally Mon Jan 4 (10); on the test notice (Jan 1–6 off) Thu Jan 7.
+    case = {**CLASS_I, "travel_from": "2027-01-20", "travel_to": "2027-02-20"}
+    handle = await december.start(submission(case))
+
+    async def approved():
+        status = await handle.query(OversizeTransportCase.status)
+        return status if status.outcome is Outcome.APPROVED else None
+
+    assert (await eventually(approved)).dues_provisional
+    await add_2027_notice(december, handle.id)
+
+    async def recounted():
+        found = [e for e in await ledger(december, handle.id) if e.step == "时限重算"]
+        return found or None
+
+    (recount,) = await eventually(recounted)
+    assert recount.detail["old_due"]["evaluation"] == eod(2027, 1, 4).isoformat()
+    assert recount.detail["new_due"]["evaluation"] == eod(2027, 1, 7).isoformat()
+
+    await sleep_until(december, datetime(2027, 1, 5, 12, 0, tzinfo=SHANGHAI))
+    assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING  # still open for a rating
+    await sleep_until(december, datetime(2027, 1, 8, 9, 0, tzinfo=SHANGHAI))
+    assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
