@@ -53,6 +53,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar, YearStatus, calendar_outlook
+from domain.case import Card as CaseCard
 from domain.case import Outcome, Step
 from domain.licence import LicenceCatalogue, canonical_bytes, check_catalogue
 from domain.limits import BAD_RATING_AT_MOST
@@ -96,10 +97,12 @@ _RATED = EvaluationStep.RATED.value
 _RECTIFICATION = EvaluationStep.RECTIFICATION.value
 _RECTIFICATION_REPLY = EvaluationStep.RECTIFICATION_REPLY.value
 _RETURN_VISIT = EvaluationStep.RETURN_VISIT.value
+_RECOUNTED = Step.RECOUNTED.value  # 时限重算: a holiday notice moved the dues
+_CARD_WITHDRAWN = Step.CARD_WITHDRAWN.value  # 撤销监察: a card raised before the recounted due
 
 READS: dict[str, frozenset[str]] = {
     "matter": frozenset({_RECEIVED}),
-    "department": frozenset({_ASSIGNED, *_CARDS}),
+    "department": frozenset({_ASSIGNED, *_CARDS, _CARD_WITHDRAWN}),
     "planned_at": frozenset({_ACCEPTED, _CLOSED, _RECTIFICATION}),
     "outcome": frozenset({_CLOSED, _RATED}),
 }
@@ -108,11 +111,12 @@ READS: dict[str, frozenset[str]] = {
 STEPS_READ = frozenset(
     {_RECEIVED, _ACCEPTED, _CLOCK_STOP, _CLOCK_RESUME, _ASSIGNED, *_ANSWERS, _CLOSED, *_CARDS}
     | {step.value for step in EvaluationStep}
+    | {_RECOUNTED, _CARD_WITHDRAWN}
 )
 """The steps the report reads; a loader may leave the others (决定, 制证, 补正, 撤回 …) out."""
 TASK_STEPS = frozenset({_ASSIGNED, *_ANSWERS})
 """Steps of which the report reads only detail["task_id"]."""
-DETAIL_STEPS = frozenset({_ACCEPTED, _CLOCK_RESUME, _CLOSED, *_CARDS})
+DETAIL_STEPS = frozenset({_ACCEPTED, _CLOCK_RESUME, _CLOSED, *_CARDS, _RECOUNTED, _CARD_WITHDRAWN})
 """Steps whose whole detail the report reads; of the other steps it reads none."""
 
 ISSUANCE_TARGET = 0.80  # 制证率
@@ -388,6 +392,13 @@ def read_case(events: Sequence[LedgerRecord], workdays: WorkdayCounter) -> CaseF
                     facts.rectifications_replied_on_time += 1
         elif step == _RETURN_VISIT:
             facts.return_visits += 1
+        elif step == _RECOUNTED:
+            new_due = detail.get("new_due")
+            if isinstance(new_due, dict):
+                facts.promised_due = _instant(new_due.get("promised")) or facts.promised_due
+                facts.statutory_due = _instant(new_due.get("statutory")) or facts.statutory_due
+        elif step == _CARD_WITHDRAWN:
+            _withdraw_card(facts, event)
     if statutory_due_closed is not None:
         facts.statutory_due = statutory_due_closed
     if facts.decided and facts.closed_at is not None:
@@ -405,6 +416,18 @@ def _judge_decided(facts: CaseFacts, workdays: WorkdayCounter) -> None:
         facts.on_time_statutory = facts.closed_at <= facts.statutory_due
     if facts.statutory_working_days is not None:
         facts.acceleration = facts.statutory_working_days / max(facts.elapsed_working_days, 1)
+
+
+def _withdraw_card(facts: CaseFacts, event: LedgerRecord) -> None:
+    """A 撤销监察 takes back the latest card of its kind and department: it is not counted."""
+    try:
+        kind = CaseCard(str(event.detail.get("card"))).step.value
+    except ValueError:
+        return
+    for i in range(len(facts.cards) - 1, -1, -1):
+        if facts.cards[i].kind == kind and facts.cards[i].department == event.department:
+            del facts.cards[i]
+            return
 
 
 def _card(event: LedgerRecord) -> Card:

@@ -186,3 +186,27 @@ def test_an_unqualified_record_is_refused_before_the_costly_signature_check(spoi
     verifier = Verifier(True)
     assert not licence_is_qualified(payload, signed, b"sig", "04ab", verifier)
     assert verifier.calls == 0
+
+
+def test_a_recount_moves_the_dues_and_a_withdrawn_card_is_not_counted() -> None:
+    """时限重算 and 撤销监察 (issue 13): judged on the recounted dues, without the card taken back."""
+    t0 = datetime(2026, 12, 20, 9, 0, tzinfo=SHANGHAI)
+    provisional = datetime(2027, 1, 18, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    official = datetime(2027, 1, 20, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    card = {"scope": "case", "limit": "statutory"}
+    events: list[tuple[str, str, datetime | None, datetime, dict[str, Any]]] = [
+        ("收件", "highway", None, t0, {}),
+        ("受理", "highway", None, t0, {"permit_class": "III", "statutory_due": provisional.isoformat()}),
+        ("超法定时限", "highway", provisional, provisional, card),
+        ("时限重算", "highway", None, provisional, {"old_due": {"statutory": provisional.isoformat()},
+                                                  "new_due": {"statutory": official.isoformat()}}),
+        ("撤销监察", "highway", official, provisional, {"card": "red-statutory", "limit": "statutory"}),
+    ]  # fmt: skip
+    recs = [
+        LedgerRecord("c1", "oversize-transport", seq, step, dept, planned, actual, None, detail)
+        for seq, (step, dept, planned, actual, detail) in enumerate(events, start=1)
+    ]
+    facts = read_case(recs, COUNTER)
+    assert facts is not None
+    assert facts.statutory_due == official
+    assert facts.cards == []
