@@ -217,3 +217,30 @@ async def test_the_rating_window_of_a_closed_case_follows_the_notice(december: C
     assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING  # still open for a rating
     await sleep_until(december, datetime(2027, 1, 8, 9, 0, tzinfo=SHANGHAI))
     assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
+
+
+async def test_the_supplement_reply_limit_is_provisional_and_follows_the_notice(december: Cases):
+    # No escort plan: 补正 at once on Sun Dec 20, reply within 10 working days: Dec 21–31 (9) and
+    # provisionally Mon Jan 4 (10); on the test notice (Jan 1–6 off) Thu Jan 7.
+    handle = await december.start(submission(CROSS_PROVINCE, materials=["车货外廓尺寸图"]))
+
+    async def in_supplement():
+        status = await handle.query(OversizeTransportCase.status)
+        return status if status.stage is Stage.SUPPLEMENT else None
+
+    assert (await eventually(in_supplement)).dues_provisional
+    await add_2027_notice(december, handle.id)
+
+    async def recounted():
+        found = [e for e in await ledger(december, handle.id) if e.step == "时限重算"]
+        return found or None
+
+    (recount,) = await eventually(recounted)
+    assert recount.detail["old_due"]["supplement"] == eod(2027, 1, 4).isoformat()
+    assert recount.detail["new_due"]["supplement"] == eod(2027, 1, 7).isoformat()
+
+    await sleep_until(december, datetime(2027, 1, 5, 12, 0, tzinfo=SHANGHAI))
+    status = await handle.query(OversizeTransportCase.status)
+    assert (status.stage, status.outcome) == (Stage.SUPPLEMENT, None)  # the applicant may still answer
+    await sleep_until(december, datetime(2027, 1, 8, 9, 0, tzinfo=SHANGHAI))
+    assert (await handle.query(OversizeTransportCase.status)).outcome is Outcome.SUPPLEMENT_EXPIRED
