@@ -22,12 +22,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.deadlines import compute_due_dates, move_due_dates
+from activities.deadlines import compute_due_dates, move_due_dates, recount_due_dates
 from activities.deps import Deps, configure
 from activities.ledger import record_supervision
 from activities.licensing import issue_licence
 from activities.notices import queue_notice
 from codec import codec_from_env, encrypted_converter
+from services.calendar_outlook import calendar_warnings_now
 from services.outbox_relay import run_relay, sender_from_env
 from settings import Settings
 from workflows import search_attributes
@@ -39,6 +40,7 @@ log = structlog.get_logger(__name__)
 SHARED_ACTIVITIES: list[Callable[..., Any]] = [
     compute_due_dates,
     move_due_dates,
+    recount_due_dates,
     record_supervision,
     issue_licence,
     queue_notice,
@@ -122,6 +124,8 @@ async def run_worker(client: Client, settings: Settings, deps: Deps, stop: async
     relay = asyncio.create_task(run_relay(deps.sessions, sender_from_env(), stop=stop))
     worker = build_worker(client, settings.task_queue, max_cached_workflows=settings.workflow_cache)
     log.info("worker started", task_queue=settings.task_queue, address=settings.temporal_address)
+    for warning in await calendar_warnings_now(client, deps):
+        log.warning("holiday notice missing", detail=warning)
     async with worker:
         await stop.wait()
     await relay

@@ -2,6 +2,11 @@
 
 Calendar data can change (next year's notice), so it enters the workflow only through here and is
 recorded in the history: replay never recomputes a due date with newer data.
+
+The calendar is read at every computation (`working_calendar`): the notices in the store
+(`onething calendar add`) over the transcribed ones, so a notice added while the workers run counts
+at once. A year without a notice is counted provisionally (statutory holidays, no 调休): every due
+counted through it is named in `provisional_years`, and the case recounts when the notice arrives.
 """
 
 from __future__ import annotations
@@ -13,7 +18,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.deps import current
-from domain.calendar import MissingCalendarYear, end_of_day, local_date
+from domain.calendar import MissingCalendarYear, WorkingCalendar, end_of_day, local_date
+from store.holiday_notices import load_calendar
+
+
+async def working_calendar() -> WorkingCalendar:
+    """The calendar every worker counts on now: built-in + ONETHING_CALENDAR_FILES + the store's."""
+    deps = current()
+    return await load_calendar(deps.sessions, deps.calendar)
 
 
 class DueDatesInput(BaseModel):
@@ -23,21 +35,33 @@ class DueDatesInput(BaseModel):
 
 class DueDates(BaseModel):
     due: dict[str, datetime]  # name -> end of the due day, Asia/Shanghai
+    # name -> the years its count went through without a State Council notice (only those names).
+    provisional_years: dict[str, list[int]] = {}
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.provisional_years)
+
+
+def _provisional(cal: WorkingCalendar, start: datetime, due: dict[str, datetime]) -> dict[str, list[int]]:
+    first = local_date(start)
+    years = {name: list(cal.provisional_years(first, local_date(when))) for name, when in due.items()}
+    return {name: ys for name, ys in years.items() if ys}
 
 
 @activity.defn
 async def compute_due_dates(inp: DueDatesInput) -> DueDates:
     """The end of the n-th working day after `start` for each named limit.
 
-    A year without a State Council notice in the calendar data (`MissingCalendarYear`) is retried:
-    the case waits, visibly, until an operator adds the year's notice (ONETHING_CALENDAR_FILES) and
-    restarts the workers; a case must never fail because next year's holidays were not loaded yet.
-    Bad input is non-retryable.
+    A year without a State Council notice is counted provisionally and named in the result. A year
+    that cannot be counted even so (before the 2024 rules, or beyond the lunar library's range:
+    `MissingCalendarYear`) is retried, never failed; bad input is non-retryable.
     """
-    cal = current().calendar
+    cal = await working_calendar()
     try:
         start = local_date(inp.start)
         due = {name: end_of_day(cal.add_working_days(start, n)) for name, n in inp.working_days.items()}
+        provisional = _provisional(cal, inp.start, due)
     except MissingCalendarYear as exc:
         raise ApplicationError(
             f"no holiday notice for {exc.year} in the calendar data: {exc}",
@@ -46,7 +70,7 @@ async def compute_due_dates(inp: DueDatesInput) -> DueDates:
         ) from exc
     except ValueError as exc:  # a naive start or a negative number of days
         raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
-    return DueDates(due=due)
+    return DueDates(due=due, provisional_years=provisional)
 
 
 class MoveDueDatesInput(BaseModel):
@@ -58,6 +82,8 @@ class MoveDueDatesInput(BaseModel):
 class MovedDueDates(BaseModel):
     stopped_working_days: int
     due: dict[str, datetime]
+    # name -> years a moved due was counted through provisionally (the stop and the move).
+    provisional_years: dict[str, list[int]] = {}
 
 
 @activity.defn
@@ -67,13 +93,14 @@ async def move_due_dates(inp: MoveDueDatesInput) -> MovedDueDates:
     The stopped working days are those after the day the clock stopped, up to the day it resumed
     (the same counting as every other period: the start day is not counted).
     """
-    cal = current().calendar
+    cal = await working_calendar()
     try:
         stopped = cal.working_days_between(local_date(inp.stopped_at), local_date(inp.resumed_at))
         due = {
             name: end_of_day(cal.add_working_days(local_date(when), stopped)) if stopped else when
             for name, when in inp.due.items()
         }
+        provisional = _provisional(cal, inp.stopped_at, due) if stopped else {}
     except MissingCalendarYear as exc:
         raise ApplicationError(
             f"no holiday notice for {exc.year} in the calendar data: {exc}",
@@ -82,4 +109,55 @@ async def move_due_dates(inp: MoveDueDatesInput) -> MovedDueDates:
         ) from exc
     except ValueError as exc:
         raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
-    return MovedDueDates(stopped_working_days=stopped, due=due)
+    return MovedDueDates(stopped_working_days=stopped, due=due, provisional_years=provisional)
+
+
+class StopPeriod(BaseModel):
+    """One 停表 … 复表 that moved a due (the working days between, start day not counted)."""
+
+    stopped_at: datetime
+    resumed_at: datetime
+
+
+class LimitBasis(BaseModel):
+    """How a due was counted: from `start`, `working_days`, then moved by each stop in order."""
+
+    start: datetime
+    working_days: int
+    stops: list[StopPeriod] = []
+
+
+class RecountInput(BaseModel):
+    limits: dict[str, LimitBasis]
+
+
+@activity.defn
+async def recount_due_dates(inp: RecountInput) -> DueDates:
+    """时限重算: every due counted again from its basis on today's calendar (a notice that arrived).
+
+    The same counting as `compute_due_dates` followed by `move_due_dates` for each stop, so a due
+    whose years did not change comes out as it was.
+    """
+    cal = await working_calendar()
+    due: dict[str, datetime] = {}
+    provisional: dict[str, list[int]] = {}
+    try:
+        for name, basis in inp.limits.items():
+            first = local_date(basis.start)
+            day = cal.add_working_days(first, basis.working_days)
+            for stop in basis.stops:
+                stopped = cal.working_days_between(local_date(stop.stopped_at), local_date(stop.resumed_at))
+                if stopped:
+                    day = cal.add_working_days(day, stopped)
+            due[name] = end_of_day(day)
+            if years := cal.provisional_years(first, day):
+                provisional[name] = list(years)
+    except MissingCalendarYear as exc:
+        raise ApplicationError(
+            f"no holiday notice for {exc.year} in the calendar data: {exc}",
+            exc.year,
+            type="MissingCalendarYear",
+        ) from exc
+    except ValueError as exc:
+        raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
+    return DueDates(due=due, provisional_years=provisional)

@@ -34,7 +34,8 @@ class Deps:
     seal_key: SealKey
     issuer: Issuer
     main_corridors: tuple[str, ...]
-    # Working days: the official notices plus any added as data (ONETHING_CALENDAR_FILES).
+    # The base of the working calendar: the transcribed notices plus ONETHING_CALENDAR_FILES (read at
+    # start-up). Every computation puts the store's notices over it (store.holiday_notices.load_calendar).
     calendar: WorkingCalendar = field(default_factory=official_calendar)
 
 
@@ -83,7 +84,8 @@ async def build_deps(
 def calendar_from_env(env: Mapping[str, str]) -> WorkingCalendar:
     """The official notices plus the JSON notice files listed in ONETHING_CALENDAR_FILES (os.pathsep).
 
-    How a year's notice is added the day the State Council publishes it, before a release ships it.
+    The older way to add a year's notice, kept as a fallback: it needs a restart of every process.
+    `onething calendar add` stores the notice where every process reads it at once, over these.
     """
     notices = list(official_calendar().notices)
     for name in filter(None, env.get("ONETHING_CALENDAR_FILES", "").split(os.pathsep)):

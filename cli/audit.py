@@ -8,7 +8,8 @@ Cases are selected by the date of their 收件 (receipt) in Asia/Shanghai, both 
 definitions of every figure are in `domain.audit` and printed with each report. `--now` (ISO 8601,
 default the current time; a bare date means its start in Shanghai) is the instant open cases are
 judged overdue against. The database is DATABASE_URL (Settings); it is migrated before reading.
-Working days: the official notices plus ONETHING_CALENDAR_FILES, as the worker counts them.
+Working days: as the workers count them: the transcribed notices, ONETHING_CALENDAR_FILES and the
+notices stored by `onething calendar add`; a year without a notice counts provisionally.
 
 Exit codes: 0 report written (or every chain intact), 1 a chain is broken or the system failed
 (database, calendar data), 2 bad input (the message names the option).
@@ -34,6 +35,7 @@ from reports.verification import render_verification
 from services.audit_report import build_report, verify_ledger
 from settings import Settings
 from store.db import make_engine, migrate, session_factory
+from store.holiday_notices import load_calendar
 from store.ledger import BrokenChain
 
 
@@ -93,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"onething audit: cannot read the ledger at DATABASE_URL: {reason}", file=sys.stderr)
         return 1
     except MissingCalendarYear as exc:
-        print(f"onething audit: {exc} (set ONETHING_CALENDAR_FILES)", file=sys.stderr)
+        print(f"onething audit: {exc}", file=sys.stderr)
         return 1
     _write(text, output)
     return code
@@ -105,8 +107,10 @@ async def _report(
     await migrate(url)
     engine = make_engine(url)
     try:
+        sessions = session_factory(engine)
+        calendar = await load_calendar(sessions, calendar)
         return await build_report(
-            session_factory(engine), calendar, now=now, received_from=received_from, received_to=received_to
+            sessions, calendar, now=now, received_from=received_from, received_to=received_to
         )
     finally:
         await engine.dispose()

@@ -1,23 +1,35 @@
 """`onething deadline`: the due date of a period counted in working days (工作日).
 
     onething deadline --start 2026-09-28 --working-days 5
-    {"start": "2026-09-28", "working_days": 5, "due": "2026-10-10"}
+    {"start": "2026-09-28", "working_days": 5, "due": "2026-10-10", "provisional": false}
+    onething deadline --start 2026-12-20 --working-days 15 --provisional
+    {"start": "2026-12-20", "working_days": 15, "due": "2027-01-11", "provisional": true,
+     "provisional_years": [2027]}
 
-The start day is not counted (《民法典》Art. 201). `--calendar-file` adds a year's State Council notice
-as JSON (the shape `domain.calendar.notice_from_dict` reads) to the official ones, for a year not yet
-transcribed into `domain.notices`.
+The start day is not counted (《民法典》Art. 201). It counts on the calendar the workers use: the
+transcribed notices, ONETHING_CALENDAR_FILES and the notices stored by `onething calendar add`
+(DATABASE_URL). A year without a notice is refused (exit 2, naming the year and `--provisional`);
+with `--provisional` it is counted on the statutory holidays alone and the answer says so.
+`--calendar-file` adds a year's notice as JSON (the shape `domain.calendar.notice_from_dict` reads)
+for this one computation, over the stored ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import sys
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from cli.errors import BadInput
+from cli.holidays import current_calendar
 from domain.calendar import MissingCalendarYear, WorkingCalendar, YearNotice, notice_from_dict
-from domain.notices import official_calendar
+from domain.notices import official_calendar, provisional_notice
+from settings import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,18 +50,52 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="PATH",
         help="JSON holiday notice (one object or a list) for a year the official data lacks; repeatable",
     )
+    parser.add_argument(
+        "--provisional",
+        action="store_true",
+        help="count a year without a State Council notice on its statutory holidays alone (no 调休); "
+        'the answer says "provisional": true',
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     start = _parse_start(args.start)
     working_days = _parse_working_days(args.working_days)
-    calendar = _calendar([Path(p) for p in args.calendar_file])
+    extra = [notice for path in args.calendar_file for notice in _read_notices(Path(path))]
+    try:
+        stored = asyncio.run(current_calendar(Settings.from_env().database_url, provisional=False))
+    except (SQLAlchemyError, OSError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        print(f"onething deadline: cannot read the calendar store at DATABASE_URL: {reason}", file=sys.stderr)
+        return 1
+    calendar = _calendar(stored, extra)
     try:
         due = calendar.add_working_days(start, working_days)
+        years: tuple[int, ...] = ()
     except MissingCalendarYear as exc:
-        raise BadInput(str(exc)) from exc
-    print(json.dumps({"start": start.isoformat(), "working_days": working_days, "due": due.isoformat()}))
+        counted = calendar.with_provisional(provisional_notice)
+        if counted.year_status(exc.year) != "provisional":
+            raise BadInput(str(exc)) from exc
+        if not args.provisional:
+            raise BadInput(
+                f"{exc}; or pass --provisional to count {exc.year} on its statutory holidays alone "
+                "(no 调休: the due date may move when the notice arrives)"
+            ) from exc
+        try:
+            due = counted.add_working_days(start, working_days)
+        except MissingCalendarYear as beyond:
+            raise BadInput(str(beyond)) from beyond
+        years = counted.provisional_years(start, due)
+    doc: dict[str, object] = {
+        "start": start.isoformat(),
+        "working_days": working_days,
+        "due": due.isoformat(),
+        "provisional": bool(years),
+    }
+    if years:
+        doc["provisional_years"] = list(years)
+    print(json.dumps(doc))
     return 0
 
 
@@ -73,15 +119,15 @@ def _parse_working_days(text: str) -> int:
     return n
 
 
-def _calendar(paths: list[Path]) -> WorkingCalendar:
-    official = official_calendar()
-    if not paths:
-        return official
-    extra = [notice for path in paths for notice in _read_notices(path)]
+def _calendar(stored: WorkingCalendar, extra: list[YearNotice]) -> WorkingCalendar:
+    """The store's calendar with the --calendar-file notices over it (never over a transcribed year)."""
+    if not extra:
+        return stored
     try:
-        return WorkingCalendar([*official.notices, *extra])
+        WorkingCalendar([*official_calendar().notices, *extra])  # a year twice, or a built-in year
     except ValueError as exc:
         raise BadInput(f"--calendar-file: {exc}") from exc
+    return stored.replaced(extra)
 
 
 def _read_notices(path: Path) -> list[YearNotice]:

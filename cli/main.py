@@ -11,11 +11,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import assess, audit, deadline, ledger, portal_client, registry, secrets, serve, up
+from cli import assess, audit, deadline, holidays, ledger, portal_client, registry, secrets, serve, up
 from cli.errors import BadInput
 from settings import SettingsError
 
-COMMANDS = (up, serve, portal_client, assess, deadline, audit, ledger, registry, secrets)
+COMMANDS = (up, serve, portal_client, assess, deadline, holidays, audit, ledger, registry, secrets)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,6 +31,7 @@ from logs import configure_logging
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
 from portal.codec import TRUST_UI_ENV, UI_ORIGINS_ENV
+from services.calendar_outlook import calendar_warnings_now
 from settings import Settings, is_production, require_production_secrets, venv_binary
 from store.registries import RegistrySnapshot, import_snapshot, registry_is_empty
 from worker import connect, register_search_attributes, run_worker
@@ -168,6 +169,8 @@ async def run_up(
             await wait_until_up(portal_url, portal)
             print(f"Up: Temporal UI http://127.0.0.1:{ui_port}, portal {portal_url}/docs", flush=True)
             print(f"Development tokens (officers, portal, auditor): {tokens_file}", flush=True)
+            for warning in await calendar_warnings_now(env.client, deps):
+                print(f"WARNING {warning}", flush=True)
             cases = await feed_demo(portal_url, tokens_file) if demo else []
             print_where_to_look(cases, ui_port=ui_port, portal_url=portal_url, tokens_file=tokens_file)
             if exit_after_demo:

@@ -3,8 +3,11 @@
 《行政许可法》Art. 82 counts deadlines in working days, excluding statutory holidays. Which days those
 are is announced every year by a State Council notice (国务院办公厅关于某年部分节假日安排的通知), which
 also moves some weekend days into working days (调休上班日). The notices are data (`YearNotice`), so a
-new year is added without a code change; a date in a year with no notice raises `MissingCalendarYear`,
-because guessing would silently move a legal deadline.
+new year is added without a code change. A date in a year with no notice raises `MissingCalendarYear`,
+unless the calendar was given a way to count that year provisionally (`provisional=`): the statutory
+holidays of 《全国年节及纪念日放假办法》 with its 补假 rule and no guessed 调休 (`domain.notices`). Every
+date counted through such a year is provisional (`provisional_years`) and is recounted once the
+year's notice arrives.
 
 Counting follows 《民法典》: the start day is not counted (Art. 201) and a period whose last day is not
 a working day ends on the next working day (Art. 203).
@@ -15,9 +18,10 @@ Pure: no I/O, no clock, no randomness — imported inside Temporal workflow sand
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Literal
 
 # A fixed offset rather than zoneinfo: China has had no daylight saving time since 1991, and a fixed
 # offset needs no tzdata inside the workflow sandbox.
@@ -57,6 +61,8 @@ class YearNotice:
     source: str
     holidays: frozenset[date]
     make_up_workdays: frozenset[date]
+    # True for a year counted on the statutory holidays alone, before its notice is published.
+    provisional: bool = False
 
     def __post_init__(self) -> None:
         if not self.source.strip():
@@ -85,8 +91,11 @@ class MissingCalendarYear(ValueError):
         self.year = year
         super().__init__(
             f"no State Council holiday notice for {year} in the calendar data; "
-            "add the year's notice before counting working days in it"
+            "add the year's notice (`onething calendar add NOTICE.json`) before counting working days in it"
         )
+
+
+YearStatus = Literal["official", "provisional", "missing"]
 
 
 class WorkingCalendar:
@@ -94,15 +103,65 @@ class WorkingCalendar:
 
     Every method refuses a date in a year it holds no notice for — the start date included, even
     where the start is not counted, because a deadline anchored in an unknown year is a caller error.
+    With `provisional`, a year without a notice is counted on the `YearNotice` that function gives
+    (or refused, if it raises `MissingCalendarYear`); `provisional_years` tells which years a count
+    went through that way.
     """
 
-    def __init__(self, notices: Iterable[YearNotice]) -> None:
+    def __init__(
+        self,
+        notices: Iterable[YearNotice],
+        *,
+        provisional: Callable[[int], YearNotice] | None = None,
+    ) -> None:
         by_year: dict[int, YearNotice] = {}
         for notice in notices:
             if notice.year in by_year:
                 raise ValueError(f"year: {notice.year} has two notices in the calendar data")
             by_year[notice.year] = notice
         self._by_year = dict(sorted(by_year.items()))
+        self._provisional = provisional
+        self._provisional_by_year: dict[int, YearNotice] = {}
+
+    def replaced(self, notices: Iterable[YearNotice]) -> WorkingCalendar:
+        """This calendar with `notices` added, each replacing the one of its year (a newer source)."""
+        by_year = dict(self._by_year)
+        by_year.update({n.year: n for n in notices})
+        return WorkingCalendar(by_year.values(), provisional=self._provisional)
+
+    def with_provisional(self, provisional: Callable[[int], YearNotice] | None) -> WorkingCalendar:
+        """The same notices; a year without one counted by `provisional` (None: refused)."""
+        return WorkingCalendar(self._by_year.values(), provisional=provisional)
+
+    def year_status(self, year: int) -> YearStatus:
+        """`official` with a notice, `provisional` when it can be counted without one, else `missing`."""
+        if year in self._by_year:
+            return "official"
+        try:
+            self._provisional_notice(year)
+        except MissingCalendarYear:
+            return "missing"
+        return "provisional"
+
+    def notice_for(self, year: int) -> YearNotice:
+        """The notice a date in `year` is counted on: the year's own, or the provisional one."""
+        return self._notice(date(year, 1, 1))
+
+    def provisional_years(self, a: date, b: date) -> tuple[int, ...]:
+        """The years from `a` to `b` (either order) that a count between them takes provisionally."""
+        first, last = sorted((a.year, b.year))
+        return tuple(y for y in range(first, last + 1) if self.notice_for(y).provisional)
+
+    def _provisional_notice(self, year: int) -> YearNotice:
+        if self._provisional is None:
+            raise MissingCalendarYear(year)
+        notice = self._provisional_by_year.get(year)
+        if notice is None:
+            notice = self._provisional(year)
+            if notice.year != year or not notice.provisional:
+                raise ValueError(f"year: the provisional calendar gave {notice.year} for {year}")
+            self._provisional_by_year[year] = notice
+        return notice
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -111,14 +170,14 @@ class WorkingCalendar:
 
     @property
     def notices(self) -> tuple[YearNotice, ...]:
-        """The notices this calendar was built from, by year — to extend it with another year."""
+        """The notices this calendar was built from (never the provisional ones), by year."""
         return tuple(self._by_year.values())
 
     def _notice(self, d: date) -> YearNotice:
-        try:
-            return self._by_year[d.year]
-        except KeyError:
-            raise MissingCalendarYear(d.year) from None
+        notice = self._by_year.get(d.year)
+        if notice is not None:
+            return notice
+        return self._provisional_notice(d.year)
 
     def _require_year_of(self, start: date) -> None:
         """Refuse a start date in an unknown year, even where the start day itself is not counted."""
@@ -209,7 +268,8 @@ def notice_from_dict(data: Mapping[str, object]) -> YearNotice:
     """A `YearNotice` from its JSON shape, so a new year's notice is a data file, not a code change.
 
     `{"year": 2027, "source": "国办发明电〔2026〕N号 …", "holidays": ["2027-01-01", …],
-    "make_up_workdays": ["2027-…", …]}` — all four fields required; errors name the field.
+    "make_up_workdays": ["2027-…", …]}` — all four fields required; errors name the field. What
+    `onething calendar add` reads (README "Holiday notices").
     """
     unknown = sorted(set(data) - set(_NOTICE_FIELDS))
     if unknown:
@@ -230,3 +290,34 @@ def notice_from_dict(data: Mapping[str, object]) -> YearNotice:
         holidays=_parse_dates(data, "holidays"),
         make_up_workdays=_parse_dates(data, "make_up_workdays"),
     )
+
+
+# From this month on, next year's notice is due (it usually appears in November: the 2026 one on
+# 2025-11-04, DOMAIN.md §4), so a next year still without one is said at start-up and in the audit.
+WARN_FROM_MONTH = 11
+
+
+@dataclass(frozen=True)
+class YearOutlook:
+    """A year that matters now and is not counted on an official notice."""
+
+    year: int
+    status: YearStatus  # "provisional" or "missing"
+
+    def message(self, open_cases: int | None = None) -> str:
+        counted = "counted provisionally (statutory holidays only, no 调休)"
+        how = counted if self.status == "provisional" else "not counted at all: dues into it wait"
+        text = (
+            f"calendar: no State Council holiday notice for {self.year} yet; {self.year} is {how}; "
+            "add it with `onething calendar add NOTICE.json` once published"
+        )
+        if open_cases is not None:
+            text += f"; {open_cases} open case(s) already count through it"
+        return text
+
+
+def calendar_outlook(calendar: WorkingCalendar, today: date) -> list[YearOutlook]:
+    """This year, and from 1 November next year, where either has no official notice."""
+    years = [today.year] + ([today.year + 1] if today.month >= WARN_FROM_MONTH else [])
+    statuses = [(year, calendar.year_status(year)) for year in years]
+    return [YearOutlook(year, status) for year, status in statuses if status != "official"]

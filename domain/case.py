@@ -65,6 +65,8 @@ class Step(StrEnum):
     RECTIFICATION = "整改"
     RECTIFICATION_REPLY = "整改答复"
     RETURN_VISIT = "回访"
+    RECOUNTED = "时限重算"  # dues counted again on a State Council notice that arrived meanwhile
+    CARD_WITHDRAWN = "撤销监察"  # a card or 催办 the official calendar would not have raised yet
 
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -198,6 +200,9 @@ class CaseStatus(BaseModel):
     licence_ids: list[str]
     conditions: list[str]
     clock_stopped: str | None = None  # the reason while the clock stands still (停表)
+    # Some due was counted through a year without a State Council notice (statutory holidays only):
+    # it may move when the notice arrives.
+    dues_provisional: bool = False
     rating: int | None = None
     rectification: Task | None = None
 
@@ -252,6 +257,15 @@ class ClockResume(BaseModel):
     officer: Annotated[str, StringConstraints(max_length=100)] | None = (
         None  # set by the portal from the token
     )
+
+
+class RecountDues(BaseModel):
+    """A State Council holiday notice arrived (or was corrected): count every due again (时限重算)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2000, le=2100)  # the notice's year
+    source: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
 class Rating(BaseModel):

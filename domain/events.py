@@ -51,6 +51,9 @@ class LedgerEvent(BaseModel):
     planned_at: AwareDatetime | None = None
     limit_working_days: int | None = Field(default=None, ge=0)
     outcome: str | None = Field(default=None, max_length=200)
+    # A due on this event was counted through a year without a State Council notice (statutory
+    # holidays only): it may move when the notice arrives (时限重算). Stored only when true.
+    dues_provisional: bool = False
 
 
 # --- intake (收件, 受理, 补正, 不予受理) ------------------------------------------------------------
@@ -216,6 +219,28 @@ class CardRaised(LedgerEvent):
         return self.limit.removeprefix("stage:") if self.scope == "stage" else None
 
 
+class DuesRecounted(LedgerEvent):
+    """时限重算: a State Council holiday notice arrived (or was corrected) and the case's dues were
+    counted again; `old_due` and `new_due` by limit name, the years still counted provisionally."""
+
+    step: Literal[Step.RECOUNTED] = Step.RECOUNTED
+    year: int
+    source: str | None = None
+    old_due: dict[str, AwareDatetime] = {}
+    new_due: dict[str, AwareDatetime] = {}
+    still_provisional: list[int] = []
+
+
+class CardWithdrawn(LedgerEvent):
+    """撤销监察: a card or 催办 (`card`: warning, yellow, red, red-statutory) raised before the time the
+    recounted due sets is taken back; the watcher raises it again then if the work is still open."""
+
+    step: Literal[Step.CARD_WITHDRAWN] = Step.CARD_WITHDRAWN
+    card: str
+    limit: str
+    reason: str
+
+
 # --- evaluation (好差评, 整改, 回访) ----------------------------------------------------------------
 
 
@@ -262,6 +287,8 @@ SupervisionEvent: TypeAlias = Annotated[
     | Withdrawn
     | Closed
     | CardRaised
+    | DuesRecounted
+    | CardWithdrawn
     | Rated
     | RectificationOpened
     | RectificationReplied
@@ -271,7 +298,7 @@ SupervisionEvent: TypeAlias = Annotated[
 """Any ledger step, told apart by `step`."""
 
 _ADAPTER: TypeAdapter[SupervisionEvent] = TypeAdapter(SupervisionEvent)
-COLUMNS = frozenset(LedgerEvent.model_fields) | {"step"}
+COLUMNS = frozenset({"step", "department", "actor_role", "planned_at", "limit_working_days", "outcome"})
 """The fields stored in columns of their own; every other field of an event is its `detail`."""
 
 _STEPS = frozenset(s.value for s in Step)
@@ -337,9 +364,16 @@ def to_row(
         actual_at=actual_at,
         limit_working_days=event.limit_working_days,
         outcome=event.outcome,
-        detail=event.model_dump(mode="json", exclude=set(COLUMNS)),
+        detail=_detail(event),
         idempotency_key=idempotency_key,
     )
+
+
+def _detail(event: SupervisionEvent) -> dict[str, Any]:
+    detail = event.model_dump(mode="json", exclude=set(COLUMNS))
+    if not detail["dues_provisional"]:
+        del detail["dues_provisional"]  # rows stay as they were unless a due is provisional
+    return detail
 
 
 def parse_event(

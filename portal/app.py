@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -27,8 +28,11 @@ from portal.auth import ApplicantTokens, TokenStore, applicant_secret
 from portal.config import PortalConfig
 from portal.middleware import BodyLimit, RequestLog
 from portal.state import PortalState
+from services.calendar_outlook import calendar_warnings_now
 from settings import Settings
 from workflows.matters import MATTERS, MatterRegistry
+
+log = structlog.get_logger(__name__)
 
 TITLE = "onething portal API"
 DESCRIPTION = (
@@ -73,6 +77,8 @@ def create_app(
             )
         if state.deps is None:
             state.deps = built = await build_deps(settings, licence_kinds=matters.licence_kinds)
+        for warning in await calendar_warnings_now(state.client, state.deps):
+            log.warning("holiday notice missing", detail=warning)
         try:
             yield
         finally:

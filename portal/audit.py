@@ -25,6 +25,7 @@ from portal.state import PortalState, portal_state
 from reports.as_html import render_html
 from reports.as_json import report_document
 from services.audit_report import build_report
+from store.holiday_notices import load_calendar
 
 router = APIRouter(tags=["audit"])
 
@@ -53,15 +54,17 @@ async def _report(state: PortalState, received_from: date | None, received_to: d
         raise ApiError(422, "to", f"{received_to} is before from {received_from}")
     deps = state.store()
     try:
+        # The store's notices over the built-in ones, read per report: a notice added counts at once.
+        calendar = await load_calendar(deps.sessions, deps.calendar)
         return await build_report(
             deps.sessions,
-            deps.calendar,
+            calendar,
             now=datetime.now(UTC),
             received_from=received_from,
             received_to=received_to,
         )
     except MissingCalendarYear as exc:
-        # Not the caller's fault: the calendar data lacks a year (ONETHING_CALENDAR_FILES adds it).
+        # Not the caller's fault: a year no notice and no provisional rule covers (`onething calendar add`).
         raise ApiError(503, "calendar", str(exc)) from exc
 
 

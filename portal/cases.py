@@ -71,6 +71,11 @@ class CaseView(BaseModel):
     problems: list[Problem] = Field(description="What a 补正 asks the applicant to fix, by field.")
     reasons: list[str]
     conditions: list[str]
+    dues_provisional: bool = Field(
+        False,
+        description="A due was counted through a year without a State Council holiday notice (statutory "
+        "holidays only): it may move when the notice arrives.",
+    )
 
     @classmethod
     def of(cls, status: CaseStatus) -> CaseView:
@@ -90,6 +95,7 @@ class CaseView(BaseModel):
             problems=status.problems,
             reasons=status.reasons,
             conditions=status.conditions,
+            dues_provisional=status.dues_provisional,
         )
 
 

@@ -218,6 +218,7 @@ def render_html(report: AuditReport) -> str:
     ]
     if (warning := unreadable_line(report)) is not None:
         parts.append(f'<p class="warning">{esc(warning)}</p>')
+    parts += [f'<p class="miss">{esc(note.message)}</p>' for note in report.calendar]
     for section in sections(report):
         parts.append(
             f'<section id="{section.key}">'

@@ -48,6 +48,7 @@ def render_table(report: AuditReport) -> str:
     lines = ["onething audit — 效能监察报告 (auditors' report)", period_line(report)]
     if (warning := unreadable_line(report)) is not None:
         lines.append(warning)
+    lines += [f"WARNING {note.message}" for note in report.calendar]
     for section in sections(report):
         lines += ["", f"{section.chinese} {section.english}"]
         lines += _text_table(section.headers, [cells for _, cells in section.rows])

@@ -222,3 +222,24 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(sa.Integer)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# --- holiday notices (国务院办公厅关于部分节假日安排的通知), added at run time ---------------------
+
+
+class HolidayNoticeRow(Base):
+    """One year's State Council holiday notice, as `onething calendar add` stored it.
+
+    Every worker, the portal and the CLI count working days on these (over the notices transcribed in
+    domain.notices), read at each computation, so a notice takes effect without a restart. One row
+    per year: a corrected notice replaces the row and bumps `revision`.
+    """
+
+    __tablename__ = "holiday_notices"
+
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(sa.String(500))
+    holidays: Mapped[list[str]] = mapped_column(sa.JSON)  # ISO dates, sorted
+    make_up_workdays: Mapped[list[str]] = mapped_column(sa.JSON)  # ISO dates, sorted
+    revision: Mapped[int] = mapped_column(sa.Integer)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)

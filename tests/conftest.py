@@ -37,8 +37,8 @@ FAKETIME_LIBS = [
 ]
 
 
-def pinned_test_server(folder: Path) -> Path | None:
-    """A wrapper that starts the test server with its clock moved to `PINNED_START` (libfaketime).
+def pinned_test_server(folder: Path, start: datetime = PINNED_START) -> Path | None:
+    """A wrapper that starts the test server with its clock moved to `start` (libfaketime).
 
     The server's clock is what workflow.now() and every timer follow; None where libfaketime is
     missing (Debian package `faketime`, installed by `make system-deps`).
@@ -46,7 +46,7 @@ def pinned_test_server(folder: Path) -> Path | None:
     lib = next((p for p in FAKETIME_LIBS if p.exists()), None)
     if lib is None:
         return None
-    offset = int((PINNED_START - datetime.now(UTC)).total_seconds())
+    offset = int((start - datetime.now(UTC)).total_seconds())
     script = folder / "temporal-test-server-pinned"
     script.write_text(
         "#!/bin/sh\n"
@@ -64,7 +64,15 @@ async def time_skipping_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIt
     One per test: while a test waits on a result the server skips to its next pending timer, and
     it may skip years past leftover activity timeouts, so a shared server's clock drifts between tests.
     """
-    pinned = pinned_test_server(tmp_path_factory.mktemp("test-server"))
+    async for env in time_skipping_env_at(tmp_path_factory, PINNED_START):
+        yield env
+
+
+async def time_skipping_env_at(
+    tmp_path_factory: pytest.TempPathFactory, start: datetime
+) -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server whose clock starts at `start`: for a fixture pinned elsewhere."""
+    pinned = pinned_test_server(tmp_path_factory.mktemp("test-server"), start)
     if pinned is None:
         pytest.skip("libfaketime is not installed (make system-deps): the test server cannot be pinned")
     env = await WorkflowEnvironment.start_time_skipping(

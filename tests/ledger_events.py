@@ -9,10 +9,12 @@ from domain.case import Step
 from domain.events import (
     Accepted,
     CardRaised,
+    CardWithdrawn,
     ClockResumed,
     ClockStopped,
     Closed,
     Decided,
+    DuesRecounted,
     Issued,
     NotAccepted,
     Rated,
@@ -75,6 +77,12 @@ def sample_event(step: str, department: str = HIGHWAY) -> SupervisionEvent:
         Step.RECTIFICATION: RectificationOpened(department=d, actor_role="system", score=1),
         Step.RECTIFICATION_REPLY: RectificationReplied(department=d, actor_role="officer"),
         Step.RETURN_VISIT: ReturnVisited(department=d, actor_role="officer", outcome="satisfied"),
+        Step.RECOUNTED: DuesRecounted(
+            department=d, actor_role="system", year=2027, old_due={"promised": DUE}, new_due={"promised": DUE}
+        ),
+        Step.CARD_WITHDRAWN: CardWithdrawn(
+            department=d, actor_role="system", card="red", limit="promised", reason="时限重算"
+        ),
     }
     for card in (Step.WARNING, Step.YELLOW_CARD, Step.RED_CARD, Step.STATUTORY_OVERDUE):
         samples[card] = CardRaised(step=card, department=d, planned_at=DUE, scope="case", limit="promised")  # type: ignore[arg-type]

@@ -16,7 +16,6 @@ from receipt), `prefill` (免提交), `enter_acceptance`, `accept` (受理, the 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -33,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         Opinion,
         Outcome,
         Rating,
+        RecountDues,
         RectificationReply,
         ReturnVisit,
         Stage,
@@ -295,14 +295,24 @@ class CaseWorkflow:
         """好差评 after 办结: take a rating within the window; a bad one opens 整改 with its own limit."""
         book = self.book
         if book.outcome in RATED_OUTCOMES:
-            due = await self.supervision.set_limits(workflow.now(), {"evaluation": limits.evaluation_window})
+            sup = self.supervision
+            await sup.set_limits(workflow.now(), {"evaluation": limits.evaluation_window})
             self.rating_open = True
-            with contextlib.suppress(TimeoutError):  # the window closing without a rating is normal
-                await workflow.wait_condition(
-                    lambda: self.rating is not None,
-                    timeout=due["evaluation"] - workflow.now(),
-                    timeout_summary="好差评 window",
-                )
+            # The window closes at the evaluation due as it stands: a recount (时限重算) may move it,
+            # and then the wait starts again towards the new time. Nothing else moves it after 办结, so
+            # a case without a recount waits on the one timer it always did.
+            while self.rating is None:
+                left = sup.due["evaluation"] - workflow.now()
+                if left.total_seconds() <= 0:  # a recount moved the close into the past
+                    break
+                try:
+                    await workflow.wait_condition(
+                        sup.moved_or_done(lambda: self.rating is not None),
+                        timeout=left,
+                        timeout_summary="好差评 window",
+                    )
+                except TimeoutError:  # the window closing without a rating is normal
+                    break
             self.rating_open = False
             if self.rating is not None and self.rating.score <= BAD_RATING_AT_MOST:
                 await self._rectify(limits, department)
@@ -456,6 +466,11 @@ class CaseWorkflow:
             raise ValueError("stage: no return visit (回访) is due")
         if task.department != visit.department:
             raise ValueError(f"department: the return visit belongs to {task.department}")
+
+    @workflow.signal
+    async def recount_dues(self, recount: RecountDues) -> None:
+        """A holiday notice arrived: count every due again (时限重算); `onething calendar add` sends it."""
+        await self.supervision.recount(self.department, recount.year, recount.source)
 
     @workflow.query
     def status(self) -> CaseStatus:

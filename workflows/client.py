@@ -5,7 +5,9 @@ Not workflow code: nothing here runs in the sandbox.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import asyncio
+from datetime import date
+from typing import Any, Final, Protocol
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
@@ -15,8 +17,10 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
-from domain.case import CaseStatus
+from domain.calendar import WorkingCalendar, calendar_outlook
+from domain.case import CaseStatus, RecountDues
 from workflows import search_attributes as sa
 from workflows.matters import MATTERS, Matter, MatterRegistry
 
@@ -84,3 +88,57 @@ async def start_case(
         return handle, True
     except WorkflowAlreadyStartedError:
         return client.get_workflow_handle_for(workflow_class.run, case_id), False
+
+
+# --- the calendar: warnings before a year runs out of notices, recounts when one arrives ---------------
+
+OPEN_PROVISIONAL_QUERY: Final = f'{sa.DUES_PROVISIONAL.name} = true AND ExecutionStatus = "Running"'
+
+
+async def open_provisional_cases(client: Client) -> int | None:
+    """Open cases whose dues go through a provisional year (visibility); None where it cannot be asked."""
+    try:
+        return (await client.count_workflows(OPEN_PROVISIONAL_QUERY)).count
+    except RPCError:  # the time-skipping test server has no visibility; a cluster may be unreachable
+        return None
+
+
+async def calendar_warnings(client: Client | None, calendar: WorkingCalendar, today: date) -> list[str]:
+    """What start-up logs and banners say about this year's and (from 1 November) next year's notice."""
+    outlook = calendar_outlook(calendar, today)
+    if not outlook:
+        return []
+    open_cases = await open_provisional_cases(client) if client is not None else None
+    return [year.message(open_cases) for year in outlook]
+
+
+RECOUNT_SIGNAL: Final = "recount_dues"  # CaseWorkflow.recount_dues, every matter's
+SIGNAL_BATCH: Final = 50  # signals in flight at once while fanning out a recount
+
+
+async def recount_open_cases(
+    client: Client, year: int, source: str | None, case_ids: list[str] | None = None
+) -> dict[str, int]:
+    """Ask every open case with provisional dues (or `case_ids`) to count its dues again (时限重算).
+
+    The cases are found through visibility (`OPEN_PROVISIONAL_QUERY`); a case that ended meanwhile is
+    counted as `not_running`. Idempotent: a case whose dues do not change writes nothing.
+    """
+    if case_ids is None:
+        case_ids = [execution.id async for execution in client.list_workflows(OPEN_PROVISIONAL_QUERY)]
+    message = RecountDues(year=year, source=source)
+
+    async def signal(case_id: str) -> bool:
+        try:
+            await client.get_workflow_handle(case_id).signal(RECOUNT_SIGNAL, message)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    signalled = 0
+    for i in range(0, len(case_ids), SIGNAL_BATCH):
+        sent = await asyncio.gather(*(signal(c) for c in case_ids[i : i + SIGNAL_BATCH]))
+        signalled += sum(sent)
+    return {"signalled": signalled, "not_running": len(case_ids) - signalled}

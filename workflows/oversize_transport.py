@@ -41,6 +41,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import steps
     from workflows.case_base import CaseWorkflow
 
+# Patch id: the 补正 reply limit is counted by the supervision (provisional mark, recounts).
+SUPPLEMENT_DUE_IS_A_LIMIT = "supplement-due-is-a-limit"
 HIGHWAY = Department.HIGHWAY.value
 
 
@@ -154,9 +156,16 @@ class OversizeTransportCase(CaseWorkflow):
         assert limits is not None
         book.problems = decision.missing
         book.reasons = decision.reasons
-        reply_due = (await steps.due_dates(workflow.now(), {"supplement": limits.supplement_reply}))[
-            "supplement"
-        ]
+        # The reply limit is one of the case's limits: marked provisional like the others and moved by
+        # a recount (时限重算) when a holiday notice arrives. Cases started before keep a plain due.
+        follows = workflow.patched(SUPPLEMENT_DUE_IS_A_LIMIT)
+        if follows:
+            limit = {"supplement": limits.supplement_reply}
+            reply_due = (await self.supervision.set_limits(workflow.now(), limit))["supplement"]
+        else:
+            reply_due = (await steps.due_dates(workflow.now(), {"supplement": limits.supplement_reply}))[
+                "supplement"
+            ]
         steps.enter_stage(book, Stage.SUPPLEMENT)
         missing = [p.model_dump() for p in decision.missing]
         await steps.record(
@@ -178,11 +187,14 @@ class OversizeTransportCase(CaseWorkflow):
         )
         self.awaiting_supplement = True
         try:
-            await workflow.wait_condition(
-                lambda: self.pending_supplement is not None or book.withdrawn,
-                timeout=reply_due - workflow.now(),
-                timeout_summary="补正 reply limit",
-            )
+            if follows:
+                await self._wait_for_supplement()
+            else:
+                await workflow.wait_condition(
+                    lambda: self.pending_supplement is not None or book.withdrawn,
+                    timeout=reply_due - workflow.now(),
+                    timeout_summary="补正 reply limit",
+                )
         except TimeoutError:
             self.awaiting_supplement = False
             await self.close(Outcome.SUPPLEMENT_EXPIRED, HIGHWAY, ["申请人未在补正期限内补正，申请终止"])
@@ -194,6 +206,19 @@ class OversizeTransportCase(CaseWorkflow):
         await self.supervision.resume(HIGHWAY, "applicant")
         supplement, self.pending_supplement = self.pending_supplement, None
         return supplement
+
+    async def _wait_for_supplement(self) -> None:
+        """Until the applicant answers or withdraws; TimeoutError at the reply due as it stands now."""
+        sup, book = self.supervision, self.book
+        while self.pending_supplement is None and not book.withdrawn:
+            left = sup.due["supplement"] - workflow.now()
+            if left.total_seconds() <= 0:
+                raise TimeoutError
+            await workflow.wait_condition(
+                sup.moved_or_done(lambda: self.pending_supplement is not None or book.withdrawn),
+                timeout=left,
+                timeout_summary="补正 reply limit",
+            )
 
     # --- parallel review (并联审核) ------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
 """Custom search attributes: how officers find cases in the Temporal UI.
 
 Values are stored unencrypted by the server, so only non-personal facts go here: the matter, the
-permit class, the stage, the due time, the supervision card and the region (an administrative
-division code or province name). Never an applicant's name, ID number, phone or plate.
+permit class, the stage, the due time, the supervision card, the region (an administrative
+division code or province name) and whether the dues were counted through a year without a State
+Council holiday notice (provisional: recounted when the notice arrives). Never an applicant's name,
+ID number, phone or plate.
 """
 
 from __future__ import annotations
@@ -15,5 +17,8 @@ STAGE = SearchAttributeKey.for_keyword("OnethingStage")
 DUE = SearchAttributeKey.for_datetime("OnethingDue")
 CARD = SearchAttributeKey.for_keyword("OnethingCard")
 REGION = SearchAttributeKey.for_keyword("OnethingRegion")
+# Set when a case's dues go through a provisional calendar year; officers filter on
+# `OnethingDuesProvisional = true`, and `onething calendar add` recounts exactly those cases.
+DUES_PROVISIONAL = SearchAttributeKey.for_bool("OnethingDuesProvisional")
 
-ALL = (MATTER, PERMIT_CLASS, STAGE, DUE, CARD, REGION)
+ALL = (MATTER, PERMIT_CLASS, STAGE, DUE, CARD, REGION, DUES_PROVISIONAL)

@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.deadlines import DueDatesInput, compute_due_dates
+    from activities.deadlines import DueDates, DueDatesInput, compute_due_dates
     from activities.ledger import SupervisionBatch, record_supervision
     from activities.licensing import IssuedLicenceRef, issue_licence
     from activities.notices import NoticeInput, queue_notice
@@ -37,11 +38,31 @@ P = TypeVar("P")
 R = TypeVar("R")
 
 # Downstream systems may be down for a while; keep retrying with a bounded interval rather than fail
-# a case that is otherwise decided.
+# a case that is otherwise decided. A regular activity's retries are the server's: they add no event
+# to the history (it records the schedule, and the start and outcome of the last attempt only), so a
+# case that waits on them for weeks keeps a short history.
 REMOTE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
+# A local activity retries inside the worker; past a minute of backoff each retry costs the history a
+# timer and a marker (about 6 events every 100 s: the 51,200-event limit in some ten days). So a few
+# quick tries locally, then the same activity as a regular one, whose retries the history does not see.
+LOCAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=4),
+    maximum_attempts=3,
+)
+# The fallback's backoff doubles from 5 s to at most an hour: a store back after a short outage is used
+# again within minutes, one back after a long one within the hour, and a case stuck for a month costs
+# the worker about 24 attempts a day, none of them in the history.
+FALLBACK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(hours=1)
+)
 
 # Patch id: ledger writes one at a time, in the order the workflow took its steps (see `record`).
 LEDGER_IN_ORDER = "ledger-in-step-order"
+# Patch id: local activities retry a bounded number of times, then continue as a regular activity.
+BOUNDED_RETRIES = "bounded-local-retries"
 
 
 async def run_remote(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R:
@@ -52,9 +73,32 @@ async def run_remote(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R
 
 
 async def run_local(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R:
-    """A local activity: one marker event; for quick, idempotent database writes and computations."""
-    return await workflow.execute_local_activity(
-        fn, arg, start_to_close_timeout=timedelta(seconds=30), summary=summary
+    """A local activity: one marker event; for quick, idempotent database writes and computations.
+
+    It is tried a few times in the worker (`LOCAL_RETRY`); if it still fails, and not for good, it runs
+    again as a regular activity (`FALLBACK_RETRY`), whose retries do not grow the history, until it
+    succeeds. Cases started before this change keep the unbounded local retries on replay.
+    """
+    if not workflow.patched(BOUNDED_RETRIES):
+        return await workflow.execute_local_activity(
+            fn, arg, start_to_close_timeout=timedelta(seconds=30), summary=summary
+        )
+    try:
+        return await workflow.execute_local_activity(
+            fn, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=LOCAL_RETRY, summary=summary
+        )
+    except (ActivityError, ApplicationError) as exc:
+        # A local activity's failure may arrive as the activity's own ApplicationError. Failed for
+        # good (bad input, a conflict no retry fixes): the workflow sees it as before.
+        cause = exc.cause if isinstance(exc, ActivityError) else exc
+        if isinstance(cause, ApplicationError) and cause.non_retryable:
+            raise
+    return await workflow.execute_activity(
+        fn,
+        arg,
+        start_to_close_timeout=timedelta(seconds=60),
+        retry_policy=FALLBACK_RETRY,
+        summary=f"{summary} (retrying)",
     )
 
 
@@ -79,6 +123,7 @@ class CaseBook:
         self.clock_stopped: str | None = None
         self.rating: int | None = None
         self.rectification: Task | None = None
+        self.dues_provisional = False
         self._ledger_count = 0
         # Held while one ledger event is written; waiters queue first come, first served (asyncio.Lock).
         self.ledger_turn = asyncio.Lock()
@@ -102,6 +147,7 @@ class CaseBook:
             clock_stopped=self.clock_stopped,
             rating=self.rating,
             rectification=self.rectification,
+            dues_provisional=self.dues_provisional,
         )
 
     @property
@@ -118,7 +164,13 @@ class CaseBook:
 
 
 async def record(book: CaseBook, event: SupervisionEvent) -> None:
-    """Write one supervision event to the ledger, at the workflow's time, exactly once."""
+    """Write one supervision event to the ledger, at the workflow's time, exactly once.
+
+    An event that carries a due (`planned_at`) while some due of the case was counted through a
+    provisional calendar year says so (`dues_provisional`).
+    """
+    if event.planned_at is not None and book.dues_provisional:
+        event = event.model_copy(update={"dues_provisional": True})
     row = to_row(
         event,
         case_id=book.case_id,
@@ -140,10 +192,14 @@ async def record(book: CaseBook, event: SupervisionEvent) -> None:
 
 async def due_dates(start: datetime, working_days: dict[str, int]) -> dict[str, datetime]:
     """Working-day limits → due times, through the calendar activity (its data may change later)."""
-    result = await run_local(
+    return (await count_due_dates(start, working_days)).due
+
+
+async def count_due_dates(start: datetime, working_days: dict[str, int]) -> DueDates:
+    """The due times, and which of them were counted through a provisional calendar year."""
+    return await run_local(
         compute_due_dates, DueDatesInput(start=start, working_days=working_days), "working-day due dates"
     )
-    return result.due
 
 
 def enter_stage(book: CaseBook, stage: Stage) -> None:

@@ -13,13 +13,16 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
+from domain.case import Card as CaseCard
 from domain.case import Outcome, Step
 from domain.events import (
     Accepted,
     CardRaised,
+    CardWithdrawn,
     ClockResumed,
     ClockStopped,
     Closed,
+    DuesRecounted,
     Rated,
     RectificationOpened,
     RectificationReplied,
@@ -75,6 +78,7 @@ _RETURN_VISIT = EvaluationStep.RETURN_VISIT.value
 STEPS_READ = frozenset(
     {_RECEIVED, _ACCEPTED, _CLOCK_STOP, _CLOCK_RESUME, _ASSIGNED, *_ANSWERS, _CLOSED, *_CARDS}
     | {step.value for step in EvaluationStep}
+    | {Step.RECOUNTED.value, Step.CARD_WITHDRAWN.value}
 )
 """The steps the report reads; a loader may leave the others (决定, 制证, 补正, 撤回 …) out."""
 
@@ -330,6 +334,11 @@ def read_case(
                     facts.rectifications_replied_on_time += 1
         elif isinstance(event, ReturnVisited):
             facts.return_visits += 1
+        elif isinstance(event, DuesRecounted):  # 时限重算: a holiday notice moved the dues
+            facts.promised_due = event.new_due.get("promised") or facts.promised_due
+            facts.statutory_due = event.new_due.get("statutory") or facts.statutory_due
+        elif isinstance(event, CardWithdrawn):  # 撤销监察: that card is not counted
+            _withdraw_card(facts, event)
     if statutory_due_closed is not None:
         facts.statutory_due = statutory_due_closed
     if facts.decided and facts.closed_at is not None:
@@ -347,6 +356,18 @@ def _judge_decided(facts: CaseFacts, workdays: WorkdayCounter) -> None:
         facts.on_time_statutory = facts.closed_at <= facts.statutory_due
     if facts.statutory_working_days is not None:
         facts.acceleration = facts.statutory_working_days / max(facts.elapsed_working_days, 1)
+
+
+def _withdraw_card(facts: CaseFacts, event: CardWithdrawn) -> None:
+    """A 撤销监察 takes back the latest card of its kind and department."""
+    try:
+        kind = CaseCard(event.card).step.value
+    except ValueError:
+        return
+    for i in range(len(facts.cards) - 1, -1, -1):
+        if facts.cards[i].kind == kind and facts.cards[i].department == event.department:
+            del facts.cards[i]
+            return
 
 
 def _card(event: CardRaised) -> Card:

@@ -31,6 +31,7 @@ from domain.audit.report import (
     QUALITY_TARGET,
     Acceleration,
     AuditReport,
+    CalendarNote,
     Cards,
     Elapsed,
     GroupFigures,
@@ -44,7 +45,7 @@ from domain.audit.report import (
     TaskDurations,
     WeekOnTime,
 )
-from domain.calendar import SHANGHAI, WorkingCalendar
+from domain.calendar import SHANGHAI, WorkingCalendar, calendar_outlook
 from domain.case import Outcome
 from domain.limits import BAD_RATING_AT_MOST
 
@@ -109,7 +110,34 @@ def compute_report(
         targets_missed=targets_missed([*groups, *matters, total]),
         licences_outside_report=outside,
         unreadable_events=len(unreadable),
+        calendar=calendar_notes(cases, calendar, now),
     )
+
+
+def calendar_notes(
+    cases: Sequence[CaseFacts], calendar: WorkingCalendar, now: datetime
+) -> list[CalendarNote]:
+    """Said before it bites: each year near `now` without a notice, with the open cases counting into it."""
+    notes = []
+    for outlook in calendar_outlook(calendar, now.astimezone(SHANGHAI).date()):
+        open_cases = sum(
+            1
+            for case in cases
+            if case.closed_at is None
+            and any(
+                due is not None and due.astimezone(SHANGHAI).year >= outlook.year
+                for due in (case.promised_due, case.statutory_due)
+            )
+        )
+        notes.append(
+            CalendarNote(
+                year=outlook.year,
+                status=outlook.status,
+                open_cases=open_cases,
+                message=outlook.message(open_cases),
+            )
+        )
+    return notes
 
 
 def _seq(event: LedgerRecord) -> int:

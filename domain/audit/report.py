@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.calendar import YearStatus
+
 ISSUANCE_TARGET = 0.80  # 制证率
 ACTIVATION_TARGET = 0.80  # 激活率
 COLLECTION_TARGET = 0.90  # 归集率
@@ -159,6 +161,16 @@ class Period(_Model):
     now: datetime
 
 
+class CalendarNote(_Model):
+    """A year the report's working days lean on without an official notice (this year, or next year
+    from 1 November), and how many open cases of the report have a due in or after it."""
+
+    year: int
+    status: YearStatus
+    open_cases: int
+    message: str
+
+
 class AuditReport(_Model):
     period: Period
     definitions: dict[str, str]
@@ -172,7 +184,10 @@ class AuditReport(_Model):
     overdue: list[OverdueCase]
     targets_missed: list[TargetMiss]
     licences_outside_report: int
-    unreadable_events: int = 0  # stored events that do not parse: left out; `--verify-ledger` names them
+    unreadable_events: int = 0
+    calendar: list[
+        CalendarNote
+    ] = []  # stored events that do not parse: left out; `--verify-ledger` names them
 
 
 KPI_NAMES: dict[str, str] = {

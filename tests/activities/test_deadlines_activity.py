@@ -1,4 +1,5 @@
-"""Due dates through the official calendar; a year without a notice fails for good, not for retry."""
+"""Due dates through the official calendar, the store's notices and provisional years; a year that
+cannot be counted at all is retried, never failed."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.deadlines import DueDates, DueDatesInput, compute_due_dates
-from domain.calendar import SHANGHAI
+from activities.deadlines import DueDates, DueDatesInput, MoveDueDatesInput, compute_due_dates, move_due_dates
+from activities.deps import Deps
+from domain.calendar import SHANGHAI, YearNotice
+from store.holiday_notices import add_notice
 
 # The activity reads the calendar from the configured dependencies.
 pytestmark = pytest.mark.usefixtures("deps")
@@ -52,21 +55,66 @@ async def test_the_start_day_is_the_shanghai_date():
     assert result == {"accept": end_of(2026, 10, 8)}
 
 
+async def counted(start: datetime, **working_days: int) -> DueDates:
+    return await ActivityEnvironment().run(
+        compute_due_dates, DueDatesInput(start=start, working_days=working_days)
+    )
+
+
+async def test_a_year_without_a_notice_is_counted_provisionally_and_says_so():
+    # Sun 2026-12-20 + 15: Dec 21–25, 28–31 (9), Jan 1 元旦 off, Jan 4–8 (14), Mon Jan 11 (15).
+    result = await counted(datetime(2026, 12, 20, 9, 0, tzinfo=CST), decide=15, accept=3)
+    assert result.due == {"decide": end_of(2027, 1, 11), "accept": end_of(2026, 12, 23)}
+    assert result.provisional_years == {"decide": [2027]}
+    assert result.provisional
+
+
 @pytest.mark.parametrize(
     ("start", "missing"),
     [
-        (datetime(2030, 1, 2, 9, 0, tzinfo=CST), 2030),
-        # Starts in a known year, runs into one without a notice.
-        (datetime(2026, 12, 30, 9, 0, tzinfo=CST), 2027),
+        (datetime(2100, 1, 4, 9, 0, tzinfo=CST), 2100),  # beyond the years the rules are computed for
+        (datetime(2023, 12, 28, 9, 0, tzinfo=CST), 2023),  # before the 2024 rules, and no notice
     ],
 )
-async def test_missing_calendar_year_is_retried_until_the_notice_is_added(start: datetime, missing: int):
+async def test_a_year_that_cannot_be_counted_is_retried_not_failed(start: datetime, missing: int):
     with pytest.raises(ApplicationError) as caught:
         await due(start, decide=20)
     assert caught.value.type == "MissingCalendarYear"
     assert not caught.value.non_retryable
     assert str(missing) in str(caught.value)
     assert caught.value.details == (missing,)
+
+
+async def test_a_stored_notice_counts_at_the_next_computation_without_a_restart(deps: Deps):
+    start = datetime(2026, 12, 20, 9, 0, tzinfo=CST)
+    before = await counted(start, decide=15)
+    notice = YearNotice(
+        year=2027,
+        source="TEST DATA — not the real 2027 notice",
+        holidays=frozenset({date(2027, 1, 1), date(2027, 1, 4), date(2027, 1, 5)}),
+        make_up_workdays=frozenset({date(2027, 1, 9)}),
+    )
+    assert await add_notice(deps.sessions, notice, datetime.now(UTC)) == "added"
+    after = await counted(start, decide=15)
+    # Jan 6–8 (12), Sat Jan 9 调休 (13), Jan 11, 12 (15).
+    assert (before.due["decide"], after.due["decide"]) == (end_of(2027, 1, 11), end_of(2027, 1, 12))
+    assert after.provisional_years == {}
+    assert await add_notice(deps.sessions, notice, datetime.now(UTC)) == "unchanged"
+
+
+async def test_moving_dues_into_a_provisional_year_says_so():
+    moved = await ActivityEnvironment().run(
+        move_due_dates,
+        MoveDueDatesInput(
+            due={"decide": end_of(2026, 12, 30)},
+            stopped_at=datetime(2026, 12, 21, 9, 0, tzinfo=CST),
+            resumed_at=datetime(2026, 12, 23, 9, 0, tzinfo=CST),
+        ),
+    )
+    assert moved.stopped_working_days == 2
+    # Dec 31 (1), Jan 1 off, Mon Jan 4 (2).
+    assert moved.due == {"decide": end_of(2027, 1, 4)}
+    assert moved.provisional_years == {"decide": [2027]}
 
 
 async def test_naive_start_is_rejected_for_good():
@@ -91,3 +139,20 @@ def test_a_new_years_notice_is_added_as_data(tmp_path):
     assert 2027 in calendar.years and 2026 in calendar.years
     assert not calendar.is_working_day(date(2027, 1, 1))
     assert calendar.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
+
+
+async def test_start_up_says_next_year_has_no_notice_until_one_is_stored(deps: Deps):
+    from store.holiday_notices import load_calendar
+    from workflows.client import calendar_warnings
+
+    december = date(2026, 12, 1)
+    (warning,) = await calendar_warnings(None, await load_calendar(deps.sessions, deps.calendar), december)
+    assert "no State Council holiday notice for 2027" in warning and "provisional" in warning
+    notice = YearNotice(
+        year=2027,
+        source="TEST DATA — not the real 2027 notice",
+        holidays=frozenset({date(2027, 1, 1)}),
+        make_up_workdays=frozenset(),
+    )
+    await add_notice(deps.sessions, notice, datetime.now(UTC))
+    assert await calendar_warnings(None, await load_calendar(deps.sessions, deps.calendar), december) == []

@@ -44,6 +44,17 @@ def ledger(fixture_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return fixture_url
 
 
+def test_from_1_november_the_report_says_next_year_has_no_notice(ledger: str, capsys: Capture) -> None:
+    code, out, err = run(capsys, "--format", "json", "--now", "2026-12-01T09:00:00+08:00")
+    assert (code, err) == (0, "")
+    (note,) = json.loads(out)["calendar"]
+    assert (note["year"], note["status"]) == (2027, "provisional")
+    assert note["open_cases"] >= 0 and "open case(s)" in note["message"]
+    code, out, _ = run(capsys, "--now", "2026-12-01T09:00:00+08:00")
+    assert code == 0
+    assert "WARNING calendar: no State Council holiday notice for 2027 yet" in out
+
+
 def test_json_is_one_document_with_stable_keys(ledger: str, capsys: Capture) -> None:
     code, out, err = run(capsys, "--format", "json", "--now", NOW)
     assert (code, err) == (0, "")
@@ -64,8 +75,10 @@ def test_json_is_one_document_with_stable_keys(ledger: str, capsys: Capture) -> 
         "targets_missed",
         "licences_outside_report",
         "unreadable_events",
+        "calendar",
     ]
     assert doc["unreadable_events"] == 0
+    assert doc["calendar"] == []  # 2026-10-16: the 2026 notice is in the data, 2027 not due yet
     assert (doc["report"], doc["version"]) == ("onething-audit", 1)
     assert doc["total"]["received"] == 57
     assert doc["bottleneck"]["task_kind"] == "review:province:湖北"

@@ -14,7 +14,17 @@ from hypothesis import strategies as st
 from domain.audit.facts import LedgerRecord, WorkdayCounter, licence_is_qualified, nearest_rank, read_case
 from domain.audit.figures import compute_report, period_bounds
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
-from domain.events import Rated, RectificationOpened, RectificationReplied
+from domain.case import Step
+from domain.events import (
+    Accepted,
+    CardRaised,
+    CardWithdrawn,
+    DuesRecounted,
+    Rated,
+    Received,
+    RectificationOpened,
+    RectificationReplied,
+)
 from domain.notices import NOTICE_2024, NOTICE_2026, official_calendar
 from tests.audit.fixture_ledger import NOW, CaseLog, at, due, fixture_cases, planned_licences
 
@@ -197,3 +207,45 @@ def test_an_unqualified_record_is_refused_before_the_costly_signature_check(spoi
     verifier = Verifier(True)
     assert not licence_is_qualified(payload, signed, b"sig", "04ab", verifier)
     assert verifier.calls == 0
+
+
+def test_a_recount_moves_the_dues_and_a_withdrawn_card_is_not_counted() -> None:
+    """时限重算 and 撤销监察 (issue 13): judged on the recounted dues, without the card taken back."""
+    t0 = datetime(2026, 12, 20, 9, 0, tzinfo=SHANGHAI)
+    provisional = datetime(2027, 1, 18, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    official = datetime(2027, 1, 20, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    case = CaseLog("c1", "oversize-transport")
+    case.add(Received(department="highway"), t0)
+    case.add(
+        Accepted(department="highway", actor_role="system", permit_class="III", statutory_due=provisional), t0
+    )
+    overdue = CardRaised(
+        step=Step.STATUTORY_OVERDUE,
+        department="highway",
+        planned_at=provisional,
+        scope="case",
+        limit="statutory",
+    )
+    case.add(overdue, provisional)
+    recount = DuesRecounted(
+        department="highway",
+        actor_role="system",
+        year=2027,
+        old_due={"statutory": provisional},
+        new_due={"statutory": official},
+    )
+    case.add(recount, provisional)
+    withdrawn = CardWithdrawn(
+        department="highway",
+        actor_role="system",
+        planned_at=official,
+        card="red-statutory",
+        limit="statutory",
+        reason="时限重算",
+    )
+    case.add(withdrawn, provisional)
+    recs = records([case])
+    facts = read_case(recs, COUNTER)
+    assert facts is not None
+    assert facts.statutory_due == official
+    assert facts.cards == []

@@ -1,4 +1,7 @@
-"""`onething deadline`: JSON on stdout, one line naming the field on stderr, exit codes 0 and 2."""
+"""`onething deadline`: JSON on stdout, one line naming the field on stderr, exit codes 0 and 2.
+
+It counts on the calendar the workers use: built-in notices and the store's (`onething calendar add`),
+here a fresh SQLite store per test (DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,13 @@ NOTICE_2027 = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONETHING_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'onething.db'}")
+    monkeypatch.delenv("ONETHING_CALENDAR_FILES", raising=False)
+
+
 def run(capsys: Capture, *argv: str) -> tuple[int, str, str]:
     code = main(["deadline", *argv])
     out, err = capsys.readouterr()
@@ -41,7 +51,7 @@ def test_prints_the_due_date(capsys: Capture, start: str, n: str, due: str) -> N
     code, out, err = run(capsys, "--start", start, "--working-days", n)
     assert code == 0
     assert err == ""
-    assert json.loads(out) == {"start": start, "working_days": int(n), "due": due}
+    assert json.loads(out) == {"start": start, "working_days": int(n), "due": due, "provisional": False}
 
 
 @pytest.mark.parametrize(
@@ -131,7 +141,12 @@ def test_the_installed_command() -> None:
         timeout=60,
     )
     assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout) == {"start": "2026-09-28", "working_days": 5, "due": "2026-10-10"}
+    assert json.loads(ok.stdout) == {
+        "start": "2026-09-28",
+        "working_days": 5,
+        "due": "2026-10-10",
+        "provisional": False,
+    }
 
     bad = subprocess.run(
         [str(ONETHING), "deadline", "--start", "2027-03-01", "--working-days", "5"],
@@ -143,3 +158,54 @@ def test_the_installed_command() -> None:
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert "no State Council holiday notice for 2027" in bad.stderr
+
+
+def test_a_year_without_a_notice_names_the_year_and_the_option(capsys: Capture) -> None:
+    code, out, err = run(capsys, "--start", "2026-12-20", "--working-days", "15")
+    assert (code, out) == (2, "")
+    assert "2027" in err and "--provisional" in err
+
+
+def test_provisional_prints_the_due_day_and_says_so(capsys: Capture) -> None:
+    # Dec 21–25, 28–31 (9), Jan 1 元旦 off, Jan 4–8 (14), Mon Jan 11 (15).
+    code, out, err = run(capsys, "--start", "2026-12-20", "--working-days", "15", "--provisional")
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {
+        "start": "2026-12-20",
+        "working_days": 15,
+        "due": "2027-01-11",
+        "provisional": True,
+        "provisional_years": [2027],
+    }
+
+
+def test_a_year_the_statutory_rules_do_not_cover_is_refused_even_provisionally(capsys: Capture) -> None:
+    code, _, err = run(capsys, "--start", "2023-12-29", "--working-days", "1", "--provisional")
+    assert code == 2
+    assert "no State Council holiday notice for 2023" in err
+
+
+def test_after_calendar_add_the_official_due_day_without_the_option(capsys: Capture, tmp_path: Path) -> None:
+    notice = tmp_path / "2027.json"
+    notice.write_text(
+        json.dumps(
+            {
+                "year": 2027,
+                "source": "TEST notice for 2027 (not the State Council's)",
+                "holidays": ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"],
+                "make_up_workdays": ["2027-01-30"],
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert main(["calendar", "add", "--no-recount", str(notice)]) == 0
+    capsys.readouterr()
+    # Dec 21–31 (9), Jan 1–4 off, Jan 5–8 (13), Mon Jan 11 (14), Tue Jan 12 (15): not the provisional Jan 11.
+    code, out, err = run(capsys, "--start", "2026-12-20", "--working-days", "15")
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {
+        "start": "2026-12-20",
+        "working_days": 15,
+        "due": "2027-01-12",
+        "provisional": False,
+    }

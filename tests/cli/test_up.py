@@ -11,11 +11,14 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from domain.calendar import SHANGHAI, calendar_outlook
+from domain.notices import provisional_calendar
 from tests.factories import CLASS_III
 from tests.polling import eventually
 
@@ -53,6 +56,12 @@ def test_make_run_feeds_the_demo_and_prints_where_to_look(tmp_path: Path):
     assert "review:operating_licence" in lines["open-transport-business-DEMO-B-002"]
     assert "not_accepted" in lines["open-transport-business-DEMO-B-003"]
     assert "11010519491231002X" not in out + result.stderr  # no personal data in what it prints or logs
+    # Said before it bites: from 1 November, a next year without a notice is in the banner.
+    outlook = calendar_outlook(provisional_calendar(), datetime.now(SHANGHAI).date())
+    for year in outlook:
+        assert f"WARNING calendar: no State Council holiday notice for {year.year} yet" in out
+    if not outlook:
+        assert "WARNING calendar" not in out
 
 
 async def test_stopping_and_restarting_mid_review_loses_no_case(tmp_path: Path):

@@ -60,9 +60,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def calendar_for_tests() -> WorkingCalendar:
     """The official notices, plus SYNTHETIC years (weekends only) after the last one.
 
-    Tests on the real dev server run at the wall-clock date; this keeps them from failing the week the
-    deadlines they compute first reach a year whose State Council notice is not in the data yet.
-    Never used outside tests: the product refuses to guess a year (MissingCalendarYear).
+    Tests on the real dev server run at the wall-clock date; this keeps the dues they compute official
+    (and their hand counts simple) the week they first reach a year whose State Council notice is not
+    in the data yet. Never used outside tests: the product counts such a year provisionally
+    (domain.notices.provisional_notice) and marks every due counted through it.
     """
     official = official_calendar()
     last = max(official.years)

@@ -1,0 +1,113 @@
+"""Nothing retries without bound in the history (issue 13): a step that cannot progress for 30 days.
+
+The calendar activity is replaced by one that fails (retryably) while `broken` is set, as the
+due-date computation did for every case reaching into 2027. Its few local tries fail, then it runs as
+a regular activity whose retries the server keeps out of the history; once it can progress again the
+case goes on within the hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.deadlines import DueDates, DueDatesInput, compute_due_dates
+from activities.deps import configure, dispose
+from domain.case import Stage
+from tests.factories import CLASS_III, submission
+from tests.polling import eventually
+from tests.workflows.conftest import Cases, sample_deps
+from worker import ACTIVITIES, WORKFLOWS, workflow_runner
+from workflows.oversize_transport import OversizeTransportCase
+
+
+class Calendar:
+    broken = True
+    for_good = False
+    attempts = 0
+
+
+@activity.defn(name="compute_due_dates")
+async def flaky_due_dates(inp: DueDatesInput) -> DueDates:
+    Calendar.attempts += 1
+    if Calendar.broken:
+        raise ApplicationError(
+            "calendar store unreachable (test)", type="Unavailable", non_retryable=Calendar.for_good
+        )
+    return await compute_due_dates(inp)
+
+
+@pytest_asyncio.fixture
+async def stuck(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, task_queue: str
+) -> AsyncIterator[Cases]:
+    Calendar.broken, Calendar.for_good, Calendar.attempts = True, False, 0
+    deps = await sample_deps(tmp_path)
+    configure(deps)
+    activities = [flaky_due_dates if a is compute_due_dates else a for a in ACTIVITIES]
+    try:
+        async with Worker(
+            time_skipping_env.client,
+            task_queue=task_queue,
+            workflows=WORKFLOWS,
+            activities=activities,
+            workflow_runner=workflow_runner(),
+        ):
+            yield Cases(time_skipping_env, time_skipping_env.client, task_queue, deps)
+    finally:
+        configure(None)
+        await dispose(deps)
+
+
+async def _pending_calendar(handle) -> bool:
+    description = await handle.describe()
+    pending = description.raw_description.pending_activities
+    return any(p.activity_type.name == "compute_due_dates" for p in pending)
+
+
+@pytest.mark.slow  # about 2 minutes: some 750 retries, each a step of the time-skipping server
+async def test_a_case_waiting_30_days_on_a_broken_step_keeps_a_short_history(stuck: Cases):
+    handle = await stuck.start(submission(CLASS_III))
+    await eventually(lambda: _pending_calendar(handle), within=60)
+    for _ in range(30):  # a day at a time: one skip of 30 days outlasts the RPC's own timeout
+        await stuck.env.sleep(timedelta(days=1))
+
+    events = [e async for e in handle.fetch_history_events()]
+    assert len(events) < 200, len(events)
+    assert await _pending_calendar(handle)  # still waiting, as a regular activity
+    assert Calendar.attempts > 30 * 20  # it kept trying, about every hour, without writing the history
+
+    Calendar.broken = False  # the store is back: the next try (at most an hour on) goes through
+    await stuck.env.sleep(timedelta(hours=1, minutes=1))
+
+    async def in_review():
+        status = await handle.query(OversizeTransportCase.status)
+        return status.stage is Stage.REVIEW
+
+    await eventually(in_review)
+    await handle.terminate("test done")
+
+
+async def test_a_failure_for_good_is_not_retried_as_a_regular_activity(stuck: Cases):
+    Calendar.for_good = True
+    handle = await stuck.start(submission(CLASS_III))
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    events = [e async for e in handle.fetch_history_events()]
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert "compute_due_dates" not in scheduled
+    assert Calendar.attempts == 1
