@@ -25,6 +25,9 @@ from domain.events import (
     SupplementRequested,
     TaskAnswered,
     TaskAssigned,
+    TaskClaimed,
+    TaskTransferred,
+    TaskUrged,
     Withdrawn,
     to_row,
 )
@@ -75,6 +78,15 @@ def sample_event(step: str, department: str = HIGHWAY) -> SupervisionEvent:
         Step.RECTIFICATION: RectificationOpened(department=d, actor_role="system", score=1),
         Step.RECTIFICATION_REPLY: RectificationReplied(department=d, actor_role="officer"),
         Step.RETURN_VISIT: ReturnVisited(department=d, actor_role="officer", outcome="satisfied"),
+        Step.CLAIMED: TaskClaimed(department=d, task_id=task, officer="officer:highway"),
+        Step.TRANSFERRED: TaskTransferred(
+            department=d,
+            task_id=task,
+            from_officer="officer:highway",
+            to_officer="officer:highway:2",
+            reason="休假",
+        ),
+        Step.URGED: TaskUrged(department=d, planned_at=DUE, task_id=task, supervisor="supervisor"),
     }
     for card in (Step.WARNING, Step.YELLOW_CARD, Step.RED_CARD, Step.STATUTORY_OVERDUE):
         samples[card] = CardRaised(step=card, department=d, planned_at=DUE, scope="case", limit="promised")  # type: ignore[arg-type]
