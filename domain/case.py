@@ -203,6 +203,7 @@ class CaseStatus(BaseModel):
     conditions: list[str]
     clock_stopped: str | None = None  # the reason while the clock stands still (停表)
     rating: int | None = None
+    rating_open: bool = False  # the applicant may rate now (好差评 window)
     rectification: Task | None = None
 
 

@@ -82,7 +82,6 @@ class CaseWorkflow:
         self.supervision = Supervision(self.book)
         self.limits: CaseLimits | None = None  # fixed when the promised clock starts
         self.rating: Rating | None = None
-        self.rating_open = False
         self.rectification_reply: RectificationReply | None = None
         self.return_visit: ReturnVisit | None = None
         self.urges = 0  # 督办 so far: numbers each one's notice key
@@ -305,14 +304,14 @@ class CaseWorkflow:
         book = self.book
         if book.outcome in RATED_OUTCOMES:
             due = await self.supervision.set_limits(workflow.now(), {"evaluation": limits.evaluation_window})
-            self.rating_open = True
+            self.book.rating_open = True
             with contextlib.suppress(TimeoutError):  # the window closing without a rating is normal
                 await workflow.wait_condition(
                     lambda: self.rating is not None,
                     timeout=due["evaluation"] - workflow.now(),
                     timeout_summary="好差评 window",
                 )
-            self.rating_open = False
+            self.book.rating_open = False
             if self.rating is not None and self.rating.score <= BAD_RATING_AT_MOST:
                 await self._rectify(limits, department)
         return await steps.finish(book)
@@ -419,7 +418,7 @@ class CaseWorkflow:
 
     @rate.validator
     def _validate_rate(self, rating: Rating) -> None:
-        if not self.rating_open:
+        if not self.book.rating_open or self.rating is not None:
             raise ValueError("stage: the case is not open for rating (好差评) now")
 
     @workflow.update

@@ -53,6 +53,7 @@ ROLES = (
     "officer:police",
     "officer:province:湖北",
     "auditor",
+    "supervisor",
 )
 NOBODY = {"anonymous": 401, "unknown token": 401, "unknown hex token": 401, "Basic credential": 401}
 OFFICERS = (
@@ -81,7 +82,7 @@ class Row:
     method: str
     path: str  # the route's template
     expected: dict[str, int]
-    case: str | None = None  # the case the row is about: "review", "supplement" or None
+    case: str | None = None  # the case the row is about (see `new_case`) or None
     body: Callable[[], Any] | None = None  # a fresh body per call
 
     @property
@@ -94,7 +95,7 @@ TABLE = (
     Row(
         "GET",
         f"{CASES}/{{case_id}}",
-        only({"applicant": 200, "auditor": 200} | dict.fromkeys(OFFICERS, 200)),
+        only({"applicant": 200, "auditor": 200, "supervisor": 200} | dict.fromkeys(OFFICERS, 200)),
         case="review",
     ),
     Row(
@@ -117,6 +118,58 @@ TABLE = (
         only({"applicant": 200}),
         case="review",
         body=lambda: {"reason": "项目推迟"},
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/clock-stops",
+        only({"officer:highway": 200}),  # the others' departments hold no open task: 403
+        case="review",
+        body=lambda: {"task_id": "review:highway", "reason": "专家评审"},
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/clock-resumes",
+        only({"officer:highway": 200}),
+        case="stopped",
+        body=dict,
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/rating",
+        only({"applicant": 200}),
+        case="rating",
+        body=lambda: {"score": 5},
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/rectification-reply",
+        only({"officer:highway": 200}),  # the lead department answers for the case
+        case="rectification",
+        body=lambda: {"reply": "已优化审批流程"},
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/return-visit",
+        only({"supervisor": 200}),
+        case="replied",
+        body=lambda: {"satisfied": True},
+    ),
+    Row(
+        "POST", f"{CASES}/{{case_id}}/tasks/{{task_id}}/claim", only({"officer:highway": 200}), case="review"
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/tasks/{{task_id}}/transfer",
+        only({"officer:highway": 200}),
+        case="review",
+        body=lambda: {"to_officer": "officer:highway:2", "reason": "休假"},
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/tasks/{{task_id}}/urge",
+        only({"supervisor": 200}),
+        case="review",
+        body=lambda: {"note": "请尽快办理"},
     ),
     Row("GET", "/api/v1/licences/{licence_id}", only({}, public=True)),
     Row("GET", "/api/v1/licences/{licence_id}/verification", only({}, public=True)),
@@ -230,7 +283,7 @@ async def test_every_route_against_every_caller(
             case = await new_case(portal, row.case)
             path, applicant = path.replace("{case_id}", case["case_id"]), case["applicant_token"]
             applicant_tokens.append(applicant)
-        path = path.replace("{licence_id}", approved["licence_ids"][0])
+        path = path.replace("{licence_id}", approved["licence_ids"][0]).replace("{task_id}", "review:highway")
         # Callers who are refused first, then those allowed: an allowed call may change the case.
         for role in sorted(ROLES, key=lambda r: row.expected[r] < 400):
             cells += 1
@@ -266,13 +319,39 @@ async def test_every_route_against_every_caller(
 
 
 async def new_case(portal: Portal, kind: str) -> dict[str, Any]:
+    """A case where the row's allowed caller may act: "supplement" (补正 open), "review" (the highway
+    review open), "stopped" (its clock stopped by the highway officer), "rating" (class I approved, the
+    好差评 window open), "rectification" (rated 1), "replied" (the 整改 answered)."""
     if kind == "supplement":  # no escort plan: 补正
         case = await portal.submit(application(CLASS_III, materials=["车货外廓尺寸图"]))
         await portal.wait_for(case["case_id"], case["applicant_token"], stage="supplement")
-    else:
+        return case
+    if kind in ("review", "stopped"):
         case = await portal.submit(application(CLASS_III))
         await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=["review:highway"])
+        if kind == "stopped":
+            await act(
+                portal,
+                case,
+                "clock-stops",
+                "officer:highway",
+                {"task_id": "review:highway", "reason": "专家评审"},
+            )
+        return case
+    case = await portal.submit(application(CLASS_I))
+    await portal.wait_for(case["case_id"], case["applicant_token"], rating_open=True)
+    if kind in ("rectification", "replied"):
+        await act(portal, case, "rating", None, {"score": 1})
+        await portal.wait_for(case["case_id"], case["applicant_token"], rectification_opened=True)
+    if kind == "replied":
+        await act(portal, case, "rectification-reply", "officer:highway", {"reply": "已优化审批流程"})
     return case
+
+
+async def act(portal: Portal, case: dict[str, Any], action: str, caller: str | None, body: Any) -> None:
+    headers = portal.auth(caller) if caller else bearer(case["applicant_token"])
+    response = await portal.http.post(f"{CASES}/{case['case_id']}/{action}", json=body, headers=headers)
+    assert response.status_code == 200, response.text
 
 
 async def test_an_applicant_token_for_a_case_that_does_not_exist_finds_nothing(portal: Portal):
