@@ -11,11 +11,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import assess, audit, deadline, ledger, portal_client, registry, serve, up
+from cli import assess, audit, case_actions, deadline, ledger, portal_client, registry, serve, up
 from cli.errors import BadInput
 from settings import SettingsError
 
-COMMANDS = (up, serve, portal_client, assess, deadline, audit, ledger, registry)
+COMMANDS = (up, serve, portal_client, case_actions, assess, deadline, audit, ledger, registry)
 
 
 def build_parser() -> argparse.ArgumentParser:
