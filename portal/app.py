@@ -21,7 +21,7 @@ from temporalio.client import Client
 
 from activities.deps import Deps, build_deps, dispose
 from codec import EncryptionCodec, codec_from_env, encrypted_converter
-from portal import actions, audit, cases, errors, licences
+from portal import actions, audit, cases, errors, licences, tasks
 from portal import codec as codec_endpoint
 from portal.auth import ApplicantTokens, TokenStore, applicant_secret
 from portal.config import PortalConfig
@@ -87,6 +87,7 @@ def create_app(
     errors.install(app)
     app.include_router(cases.router)
     app.include_router(actions.router)
+    app.include_router(tasks.router)
     app.include_router(licences.router)
     app.include_router(audit.router)
     app.include_router(codec_endpoint.router)

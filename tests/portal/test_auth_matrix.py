@@ -171,6 +171,7 @@ TABLE = (
         case="review",
         body=lambda: {"note": "请尽快办理"},
     ),
+    Row("GET", "/api/v1/tasks", only({"auditor": 200, "supervisor": 200} | dict.fromkeys(OFFICERS, 200))),
     Row("GET", "/api/v1/licences/{licence_id}", only({}, public=True)),
     Row("GET", "/api/v1/licences/{licence_id}/verification", only({}, public=True)),
     Row("GET", "/api/v1/seal/public-key", only({}, public=True)),
