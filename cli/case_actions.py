@@ -9,9 +9,11 @@
     onething transfer CASE --as highway --task review:highway --to officer:highway:2 --reason TEXT
     onething urge CASE --task review:highway [--note TEXT]
     onething verify LICENCE_ID
+    onething tasks [--as highway] [--state answered] [--matter M] [--card red] [--limit N] [--cursor C]
 
 `--as NAME` picks the development token `officer:NAME` (a department, or `highway:2` for the second
-highway officer); `--token` overrides it. `return-visit` and `urge` use the `supervisor` dev token,
+highway officer); `--token` overrides it; `tasks` without either uses the supervisor dev token (every
+department). `return-visit` and `urge` use the `supervisor` dev token,
 `rate` the applicant token of the case (`--token` or ONETHING_TOKEN). `verify` needs no token.
 Output, errors and exit codes as in cli/portal_client.py.
 """
@@ -22,6 +24,7 @@ import argparse
 import json
 import os
 from typing import TYPE_CHECKING, Any, TypeAlias
+from urllib.parse import urlencode
 
 from cli.errors import BadInput
 from cli.portal_client import TOKEN_ENV, call, connection_options, dev_token, path_part
@@ -81,6 +84,22 @@ def register(sub: Sub) -> None:
     urge.add_argument("--note", metavar="TEXT")
     connection_options(urge, "default: the supervisor dev token")
     urge.set_defaults(handler=run_urge)
+
+    tasks = sub.add_parser(
+        "tasks",
+        help="the inbox (待办/已办): open or answered tasks, sorted by due",
+        description="GET /api/v1/tasks: an officer's department's tasks and the ones they hold; a "
+        "supervisor's or auditor's of every department. Prints {items, next}.",
+    )
+    tasks.add_argument("--as", dest="officer", metavar="NAME", help="the officer dev token officer:NAME")
+    tasks.add_argument("--state", choices=("open", "answered"), default="open")
+    tasks.add_argument("--matter", metavar="MATTER")
+    tasks.add_argument("--card", choices=("warning", "yellow", "red", "red-statutory"))
+    tasks.add_argument("--department", metavar="DEPT", help="supervisors and auditors: one department")
+    tasks.add_argument("--limit", type=int, metavar="N")
+    tasks.add_argument("--cursor", metavar="NEXT", help="the previous page's next")
+    connection_options(tasks, "default: officer:NAME with --as, else the supervisor dev token")
+    tasks.set_defaults(handler=run_tasks)
 
     verify = sub.add_parser(
         "verify",
@@ -171,6 +190,19 @@ def run_transfer(args: argparse.Namespace) -> int:
 def run_urge(args: argparse.Namespace) -> int:
     token = args.token or dev_token("supervisor")
     return _post(args, f"{_task(args)}/urge", token, _without_none(note=args.note))
+
+
+def run_tasks(args: argparse.Namespace) -> int:
+    token = args.token or (dev_token(f"officer:{args.officer}") if args.officer else dev_token("supervisor"))
+    params = _without_none(
+        state=args.state,
+        matter=args.matter,
+        card=args.card,
+        department=args.department,
+        limit=args.limit,
+        cursor=args.cursor,
+    )
+    return call(args, "GET", "/api/v1/tasks?" + urlencode(params), token)
 
 
 def run_verify(args: argparse.Namespace) -> int:

@@ -337,3 +337,15 @@ def test_verify_gets_the_public_verification_without_a_token(data_dir, server: R
     assert onething(["verify", "1.2.156.3005.2.NOPE"]) == 2
     assert "licence_id: no such licence" in capsys.readouterr().err
     assert onething(["verify", "a/b"]) == 2
+
+
+def test_tasks_gets_the_inbox_as_the_officer_or_else_the_supervisor(
+    dev: dict[str, str], server: Recorder, capsys: Capture
+):
+    server.answer = lambda request: httpx.Response(200, json={"items": [], "next": None})
+    assert onething(["tasks", "--as", "highway", "--state", "answered", "--card", "red", "--limit", "5"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"items": [], "next": None}
+    assert str(server.last.url) == "http://127.0.0.1:8000/api/v1/tasks?state=answered&card=red&limit=5"
+    assert server.last.headers["authorization"] == f"Bearer {dev['officer:highway']}"
+    assert onething(["tasks"]) == 0
+    assert server.last.headers["authorization"] == f"Bearer {dev['supervisor']}"
