@@ -28,6 +28,7 @@ from portal.auth import ApplicantTokens, TokenStore, applicant_secret
 from portal.config import PortalConfig
 from portal.middleware import BodyLimit, RequestLog
 from portal.state import PortalState
+from portal.workbench import pages as workbench
 from settings import Settings
 from workflows.matters import MATTERS, MatterRegistry
 
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(cases.router)
     app.include_router(actions.router)
     app.include_router(tasks.router)
+    app.include_router(workbench.router)
     app.include_router(licences.router)
     app.include_router(audit.router)
     app.include_router(codec_endpoint.router)

@@ -295,8 +295,12 @@ class ApplicantTokens:
         return hmac.compare_digest(token.encode("utf-8"), expected.encode("ascii"))
 
     def issued_for_some_case(self, token: str) -> bool:
+        return self.case_of(token) is not None
+
+    def case_of(self, token: str) -> str | None:
+        """The case an applicant token of ours opens (current format only), else None."""
         case_id = _case_of(token)
-        return case_id is not None and self.is_for(token, case_id)
+        return case_id if case_id is not None and self.is_for(token, case_id) else None
 
     def _tag(self, case_id: str) -> str:
         return hmac.new(self._secret, case_id.encode("utf-8"), hashlib.sha256).hexdigest()
