@@ -1,6 +1,6 @@
 """What every matter's case workflow shares: its book, its supervision, the supervised steps that need
 both, and the messages every case takes whatever its matter — officers' opinions, 停表/复表,
-withdrawal, 好差评 and its 整改, the status.
+withdrawal, 好差评 and its 整改, 签收/转办/督办 of a task, the status.
 
 A matter's workflow subclasses `CaseWorkflow` and adds only its `run` (the story of its matter, told
 with the steps below and in steps.py) and its matter-specific messages (for 大件运输, the 补正
