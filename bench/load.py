@@ -442,6 +442,8 @@ async def open_cases(driver: Driver, n: int, answers: int, window: int = 300) ->
         if posted.status == 200:
             latencies.append(posted.seconds)
     progress(f"open cases: answer p95 {percentile(latencies, 95):.3f}s over {len(latencies)} answers")
+    inbox = await inbox_latencies(driver, answers)
+    progress(f"open cases: inbox p95 {percentile(inbox, 95):.3f}s over {len(inbox)} pages")
     return {
         "cases": n,
         "fill_seconds": round(fill_seconds, 1),
@@ -455,7 +457,30 @@ async def open_cases(driver: Driver, n: int, answers: int, window: int = 300) ->
         "store_db_mb": round(store_db, 1),
         "answers": len(latencies),
         "answer_latency_s": summary(latencies, 50, 95),
+        "inbox_pages": len(inbox),
+        "inbox_latency_s": summary(inbox, 50, 95),
     }
+
+
+async def inbox_latencies(driver: Driver, pages: int) -> list[float]:
+    """`pages` inbox pages (GET /api/v1/tasks) with the open cases waiting: officers of the two reviewing
+    departments and a supervisor (every department), open or answered, some with a filter or a next page."""
+    callers = ("highway", "urban_road", "supervisor")
+    variants: tuple[dict[str, str], ...] = ({}, {"state": "answered"}, {"card": "yellow"}, {"matter": MATTER})
+    latencies: list[float] = []
+    for n in range(pages):
+        params = dict(variants[n % len(variants)])
+        started = time.perf_counter()
+        response = await driver.http.get("/api/v1/tasks", params=params, headers=driver.auth(callers[n % 3]))
+        if response.status_code == 200 and n % 5 == 0 and (cursor := response.json().get("next")):
+            response = await driver.http.get(
+                "/api/v1/tasks", params={**params, "cursor": cursor}, headers=driver.auth(callers[n % 3])
+            )
+        if response.status_code != 200:
+            driver.errors[f"inbox: HTTP {response.status_code}"] += 1
+            continue
+        latencies.append(time.perf_counter() - started)
+    return latencies
 
 
 # --- 6. events per case ------------------------------------------------------------------------------

@@ -153,6 +153,7 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("auto_path.ratio_to_limit", ">=", 0.35, ""),
     ("open_cases.worker_rss_mb", "<=", 400, " MiB"),
     ("open_cases.answer_latency_s.p95", "<=", 1.0, " s"),
+    ("open_cases.inbox_latency_s.p95", "<=", 0.5, " s"),
     ("audit.sqlite.seconds", "<=", 5, " s"),
     ("audit.postgresql.seconds", "<=", 5, " s"),
     ("history.class_I.events", "<=", 60, ""),

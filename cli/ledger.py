@@ -3,17 +3,22 @@
 Reports every event the histories say the ledger should hold that it lacks or holds differently
 (JSON on stdout); with --apply, appends the missing ones. Exit 0 when the ledger matches (or was
 restored), 1 when differences remain.
+
+`onething ledger rebuild-inbox`: throw the officers' inbox away and fold it again from the ledger
+(store/inbox.py); prints `{"tasks": N}`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 
 from activities.deps import build_deps, dispose
 from logs import configure_logging
 from services.ledger_rebuild import RebuildReport, rebuild_ledger
 from settings import Settings
+from store.inbox import rebuild as rebuild_inbox
 from worker import WORKFLOWS, connect
 from workflows.matters import MATTERS
 
@@ -27,6 +32,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--query", default="OnethingMatter IS NOT NULL", help="which cases (a Temporal list query)"
     )
     rebuild.set_defaults(handler=_rebuild)
+    inbox = actions.add_parser("rebuild-inbox", help="fold the officers' inbox again from the ledger")
+    inbox.set_defaults(handler=_rebuild_inbox)
+
+
+def _rebuild_inbox(args: argparse.Namespace) -> int:
+    configure_logging()
+    tasks = asyncio.run(_run_inbox(Settings.from_env()))
+    print(json.dumps({"tasks": tasks}))
+    return 0
+
+
+async def _run_inbox(settings: Settings) -> int:
+    deps = await build_deps(settings, licence_kinds=MATTERS.licence_kinds)
+    try:
+        return await rebuild_inbox(deps.sessions)
+    finally:
+        await dispose(deps)
 
 
 def _rebuild(args: argparse.Namespace) -> int:

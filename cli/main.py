@@ -11,11 +11,35 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import assess, audit, deadline, holidays, ledger, portal_client, registry, secrets, serve, up
+from cli import (
+    assess,
+    audit,
+    case_actions,
+    deadline,
+    holidays,
+    ledger,
+    portal_client,
+    registry,
+    secrets,
+    serve,
+    up,
+)
 from cli.errors import BadInput
 from settings import SettingsError
 
-COMMANDS = (up, serve, portal_client, assess, deadline, holidays, audit, ledger, registry, secrets)
+COMMANDS = (
+    up,
+    serve,
+    portal_client,
+    case_actions,
+    assess,
+    deadline,
+    holidays,
+    audit,
+    ledger,
+    registry,
+    secrets,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

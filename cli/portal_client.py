@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "status_url}; the same submission_id again returns the same case.",
     )
     submit.add_argument("file", metavar="FILE", help="the application as JSON ('-' reads stdin)")
-    _connection_options(submit, "default: ONETHING_TOKEN, else the portal dev token")
+    connection_options(submit, "default: ONETHING_TOKEN, else the portal dev token")
     submit.set_defaults(handler=run_submit)
 
     status = sub.add_parser(
@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="GET a case's status: stage, outcome, permit class, due time, open tasks, licences.",
     )
     status.add_argument("case", metavar="CASE", help="the case id, e.g. oversize-transport-S-1")
-    _connection_options(status, "default: ONETHING_TOKEN, else the auditor dev token")
+    connection_options(status, "default: ONETHING_TOKEN, else the auditor dev token")
     status.set_defaults(handler=run_status)
 
     decide = sub.add_parser(
@@ -80,11 +80,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="TEXT",
         help="a condition of the approval (通行时段, 护送…); repeatable",
     )
-    _connection_options(decide, "default: the officer dev token of DEPT")
+    connection_options(decide, "default: the officer dev token of DEPT")
     decide.set_defaults(handler=run_decide)
 
 
-def _connection_options(parser: argparse.ArgumentParser, token_default: str) -> None:
+def connection_options(parser: argparse.ArgumentParser, token_default: str) -> None:
     parser.add_argument(
         "--url", metavar="URL", help=f"portal base URL (default: ${URL_ENV} or {DEFAULT_URL})"
     )
@@ -96,13 +96,13 @@ def _connection_options(parser: argparse.ArgumentParser, token_default: str) -> 
 
 def run_submit(args: argparse.Namespace) -> int:
     body = _read_application(args.file)
-    token = args.token or os.environ.get(TOKEN_ENV) or _dev_token("portal")
-    return _call(args, "POST", "/api/v1/cases", token, content=body)
+    token = args.token or os.environ.get(TOKEN_ENV) or dev_token("portal")
+    return call(args, "POST", "/api/v1/cases", token, content=body)
 
 
 def run_status(args: argparse.Namespace) -> int:
-    token = args.token or os.environ.get(TOKEN_ENV) or _dev_token("auditor")
-    return _call(args, "GET", f"/api/v1/cases/{_path_part(args.case, 'CASE')}", token)
+    token = args.token or os.environ.get(TOKEN_ENV) or dev_token("auditor")
+    return call(args, "GET", f"/api/v1/cases/{path_part(args.case, 'CASE')}", token)
 
 
 def run_decide(args: argparse.Namespace) -> int:
@@ -115,9 +115,9 @@ def run_decide(args: argparse.Namespace) -> int:
     }
     if args.reason:
         opinion["reason"] = args.reason
-    token = args.token or _dev_token(f"officer:{args.department}")
-    path = f"/api/v1/cases/{_path_part(args.case, 'CASE')}/opinions"
-    return _call(args, "POST", path, token, content=json.dumps(opinion, ensure_ascii=False).encode())
+    token = args.token or dev_token(f"officer:{args.department}")
+    path = f"/api/v1/cases/{path_part(args.case, 'CASE')}/opinions"
+    return call(args, "POST", path, token, content=json.dumps(opinion, ensure_ascii=False).encode())
 
 
 # --- plumbing ------------------------------------------------------------------------------------------
@@ -128,9 +128,12 @@ def http_client(base_url: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, timeout=TIMEOUT_SECONDS)
 
 
-def _call(args: argparse.Namespace, method: str, path: str, token: str, content: bytes | None = None) -> int:
+def call(
+    args: argparse.Namespace, method: str, path: str, token: str | None, content: bytes | None = None
+) -> int:
+    """One request to the portal (no Authorization header when `token` is None: public routes)."""
     base_url = (args.url or os.environ.get(URL_ENV) or DEFAULT_URL).rstrip("/")
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     if content is not None:
         headers["Content-Type"] = "application/json"
     try:
@@ -174,13 +177,13 @@ def _read_application(name: str) -> bytes:
     return raw
 
 
-def _path_part(value: str, name: str) -> str:
+def path_part(value: str, name: str) -> str:
     if not value or "/" in value or "?" in value or "#" in value:
         raise BadInput(f"{name}: not a case id: {value!r}")
     return value
 
 
-def _dev_token(name: str) -> str:
+def dev_token(name: str) -> str:
     path = Settings.from_env().data_dir / DEV_TOKENS_FILE
     try:
         tokens = json.loads(path.read_text(encoding="utf-8"))

@@ -67,6 +67,9 @@ class Step(StrEnum):
     RETURN_VISIT = "回访"
     RECOUNTED = "时限重算"  # dues counted again on a State Council notice that arrived meanwhile
     CARD_WITHDRAWN = "撤销监察"  # a card or 催办 the official calendar would not have raised yet
+    CLAIMED = "签收"
+    TRANSFERRED = "转办"
+    URGED = "督办"
 
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -150,6 +153,7 @@ class Task(BaseModel):
     reason: str | None = None
     conditions: list[str] = Field(default_factory=list)
     by_rules: bool = False  # 智能审批: answered by rules, not by an officer
+    holder: str | None = None  # the officer who signed for it (签收) or was handed it (转办)
 
 
 class TaskSpec(BaseModel):
@@ -204,6 +208,7 @@ class CaseStatus(BaseModel):
     # it may move when the notice arrives.
     dues_provisional: bool = False
     rating: int | None = None
+    rating_open: bool = False  # the applicant may rate now (好差评 window)
     rectification: Task | None = None
 
 
@@ -300,6 +305,58 @@ class ReturnVisit(BaseModel):
     officer: Annotated[str, StringConstraints(max_length=100)] | None = (
         None  # set by the portal from the token
     )
+
+
+OfficerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class TaskClaim(BaseModel):
+    """签收: an officer of the task's department takes the task; it shows them as its holder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    officer: OfficerName  # set by the portal from the token
+
+
+class TaskTransfer(BaseModel):
+    """转办: the task goes to another officer of the same department, with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    department: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    to_officer: OfficerName
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    officer: OfficerName  # who hands it on; set by the portal from the token
+
+
+class Urge(BaseModel):
+    """督办: a supervisor urges an open task; its holder (or its department) is told."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    supervisor: OfficerName  # set by the portal from the token
+
+
+def check_task_action(
+    tasks: dict[str, Task], task_id: str, department: str | None, *, open_case: bool
+) -> Task:
+    """签收, 转办 and 督办 act on an open task of a case still open for opinions (and, for 签收 and 转办,
+    of the acting officer's department). Raises ValueError naming the field."""
+    task = tasks.get(task_id)
+    if task is None:
+        raise ValueError(f"task_id: no task {task_id!r} in this case")
+    if department is not None and task.department != department:
+        raise ValueError(f"department: task {task_id!r} belongs to {task.department}")
+    if task.answered:
+        raise ValueError(f"task_id: task {task_id!r} has already been answered")
+    if not open_case:
+        raise ValueError(f"task_id: task {task_id!r} is no longer open")
+    return task
 
 
 def check_opinion(tasks: dict[str, Task], opinion: Opinion, *, stage: Stage, open_for_opinions: bool) -> Task:

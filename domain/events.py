@@ -145,6 +145,40 @@ class TaskAnswered(LedgerEvent):
     officer: str | None = None
 
 
+class TaskClaimed(LedgerEvent):
+    """签收: an officer of the task's department took it (`officer`, the holder from now on)."""
+
+    step: Literal[Step.CLAIMED] = Step.CLAIMED
+    actor_role: ActorRole = "officer"
+    task_id: str
+    officer: str
+
+
+class TaskTransferred(LedgerEvent):
+    """转办: the task went from one officer (`from_officer`, None if nobody held it) to another of the
+    same department (`to_officer`, its holder from now on), with the reason."""
+
+    step: Literal[Step.TRANSFERRED] = Step.TRANSFERRED
+    actor_role: ActorRole = "officer"
+    task_id: str
+    from_officer: str | None = None
+    to_officer: str
+    reason: str
+    officer: str | None = None
+
+
+class TaskUrged(LedgerEvent):
+    """督办: a supervisor urged an open task; `holder` (None: its department) was told. `planned_at` is
+    the task's due."""
+
+    step: Literal[Step.URGED] = Step.URGED
+    actor_role: ActorRole = "supervisor"
+    task_id: str
+    holder: str | None = None
+    supervisor: str | None = None
+    note: str | None = None
+
+
 # --- decision (决定, 制证, 撤回, 办结) --------------------------------------------------------------
 
 
@@ -282,6 +316,9 @@ SupervisionEvent: TypeAlias = Annotated[
     | ClockResumed
     | TaskAssigned
     | TaskAnswered
+    | TaskClaimed
+    | TaskTransferred
+    | TaskUrged
     | Decided
     | Issued
     | Withdrawn

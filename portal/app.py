@@ -4,7 +4,8 @@
     app = create_app(settings, client=c, deps=d, task_queue=q)   # tests, embedded stack
     app = create_app(settings, ..., matters=MATTERS.plus(entry))  # a test's own matter too
 
-OpenAPI at /docs. Every error answers `{"detail": [{"field", "message"}, …]}` (portal.errors).
+OpenAPI at /docs and /redoc, their assets served from an installed package (portal/docs.py).
+Every error answers `{"detail": [{"field", "message"}, …]}` (portal.errors).
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from temporalio.client import Client
 
 from activities.deps import Deps, build_deps, dispose
 from codec import EncryptionCodec, codec_from_env, encrypted_converter
-from portal import audit, cases, errors, licences
+from portal import actions, audit, cases, docs, errors, licences, tasks
 from portal import codec as codec_endpoint
 from portal.auth import ApplicantTokens, TokenStore, applicant_secret
 from portal.config import PortalConfig
 from portal.middleware import BodyLimit, RequestLog
 from portal.state import PortalState
+from portal.workbench import pages as workbench
 from services.calendar_outlook import calendar_warnings_now
 from settings import Settings
 from workflows.matters import MATTERS, MatterRegistry
@@ -87,11 +89,21 @@ def create_app(
 
     # No 307 to the slash-less URL: an API answers a path it does not serve with 404 naming `path`.
     app = FastAPI(
-        title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan, redirect_slashes=False
+        title=TITLE,
+        description=DESCRIPTION,
+        version="1",
+        lifespan=lifespan,
+        redirect_slashes=False,
+        docs_url=None,  # served offline by portal.docs instead of from a CDN
+        redoc_url=None,
     )
     app.state.portal = state
     errors.install(app)
+    docs.install(app, TITLE)
     app.include_router(cases.router)
+    app.include_router(actions.router)
+    app.include_router(tasks.router)
+    app.include_router(workbench.router)
     app.include_router(licences.router)
     app.include_router(audit.router)
     app.include_router(codec_endpoint.router)

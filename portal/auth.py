@@ -1,6 +1,7 @@
 """Who is calling: bearer tokens bound to a role (and an officer's department), and applicant tokens.
 
-Staff and system tokens ("portal", "officer", "auditor") are listed in a JSON file by their SHA-256:
+Staff and system tokens ("portal", "officer", "supervisor", "auditor") are listed in a JSON file by
+their SHA-256:
 
     {"tokens": [{"name": "officer:highway", "role": "officer", "department": "highway", "sha256": "…"}]}
 
@@ -45,10 +46,11 @@ class Role(StrEnum):
     PORTAL = "portal"  # 一网通办: submits applications
     OFFICER = "officer"  # a department's officer: answers its tasks
     AUDITOR = "auditor"  # 效能监察: reads
+    SUPERVISOR = "supervisor"  # 督办: urges tasks, makes the 回访; sees every department's work
     APPLICANT = "applicant"  # the applicant of one case (derived token)
 
 
-STAFF_ROLES: Final = frozenset({Role.PORTAL, Role.OFFICER, Role.AUDITOR})
+STAFF_ROLES: Final = frozenset({Role.PORTAL, Role.OFFICER, Role.AUDITOR, Role.SUPERVISOR})
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def parse_tokens(document: Any, source: str) -> list[_Entry]:
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"{where}.name: a non-empty name is required")
         if role not in {r.value for r in STAFF_ROLES}:
-            raise ValueError(f"{where}.role: expected portal, officer or auditor, got {role!r}")
+            raise ValueError(f"{where}.role: expected portal, officer, supervisor or auditor, got {role!r}")
         if role == Role.OFFICER:
             if not isinstance(department, str) or not is_department(department):
                 raise ValueError(
@@ -134,6 +136,15 @@ class TokenStore:
                 found = entry.principal
         return found
 
+    def officers(self, department: str) -> list[str]:
+        """The names of the officers of `department` (who a task may be transferred to, 转办)."""
+        self._reload()
+        return [
+            e.principal.name
+            for e in self._entries
+            if e.principal.role == Role.OFFICER and e.principal.department == department
+        ]
+
     def _reload(self, *, initial: bool = False) -> None:
         try:
             info = self.path.stat()
@@ -162,11 +173,13 @@ class TokenStore:
 DEV_IDENTITIES: Final = (
     ("portal", Role.PORTAL, None),
     ("officer:highway", Role.OFFICER, "highway"),
+    ("officer:highway:2", Role.OFFICER, "highway"),  # a colleague to transfer a task to (转办)
     ("officer:road_transport", Role.OFFICER, "road_transport"),
     ("officer:urban_road", Role.OFFICER, "urban_road"),
     ("officer:police", Role.OFFICER, "police"),
     ("officer:province:湖北", Role.OFFICER, "province:湖北"),
     ("auditor", Role.AUDITOR, None),
+    ("supervisor", Role.SUPERVISOR, None),
 )
 
 
@@ -175,9 +188,10 @@ def ensure_dev_tokens(data_dir: Path, tokens_file: Path | None = None) -> Path:
 
     Makes sure the hashed tokens file (ONETHING_TOKENS_FILE, default `<data_dir>/tokens.json`) lists a
     portal token, one officer token per department (highway, road_transport, urban_road, police,
-    province:湖北) and an
-    auditor token, and that `<data_dir>/dev-tokens.json` (mode 0600) holds them in plain text, keyed by
-    name. Idempotent: tokens already there are kept, other entries of the tokens file are untouched.
+    province:湖北) and a second highway officer (`officer:highway:2`, to transfer tasks to), an
+    auditor token and a supervisor (督办) token, and that `<data_dir>/dev-tokens.json` (mode 0600)
+    holds them in plain text, keyed by name. Idempotent: tokens already there are kept, other entries
+    of the tokens file are untouched.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     tokens_file = tokens_file or tokens_file_for(data_dir)
@@ -281,8 +295,12 @@ class ApplicantTokens:
         return hmac.compare_digest(token.encode("utf-8"), expected.encode("ascii"))
 
     def issued_for_some_case(self, token: str) -> bool:
+        return self.case_of(token) is not None
+
+    def case_of(self, token: str) -> str | None:
+        """The case an applicant token of ours opens (current format only), else None."""
         case_id = _case_of(token)
-        return case_id is not None and self.is_for(token, case_id)
+        return case_id if case_id is not None and self.is_for(token, case_id) else None
 
     def _tag(self, case_id: str) -> str:
         return hmac.new(self._secret, case_id.encode("utf-8"), hashlib.sha256).hexdigest()

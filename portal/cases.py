@@ -1,10 +1,12 @@
 """Case endpoints: portal submissions, status, officers' opinions, the applicant's 补正 and 撤回.
 
 POST /api/v1/cases                          portal      submit (idempotent per submission_id)
-GET  /api/v1/cases/{case_id}                applicant of the case, officer, auditor
+GET  /api/v1/cases/{case_id}                applicant of the case, officer, supervisor, auditor
 POST /api/v1/cases/{case_id}/opinions       officer     answer an open task of one's department
 POST /api/v1/cases/{case_id}/supplements    applicant   answer a 补正 notice
 POST /api/v1/cases/{case_id}/withdrawal     applicant   撤回
+
+The other case messages (停表/复表, 好差评 and its 整改 and 回访, 签收/转办/督办) are in portal/actions.py.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
-from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Withdrawal
+from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Task, Withdrawal
 from portal import gateway
 from portal.auth import Principal, Role
 from portal.errors import ApiError, forbidden, invalid
@@ -52,8 +54,23 @@ class Submitted(BaseModel):
 class TaskView(BaseModel):
     task_id: str
     department: str
+    kind: str
     title: str
     due: datetime | None
+    holder: str | None = Field(
+        default=None, description="The officer who signed for it (签收) or was handed it."
+    )
+
+    @classmethod
+    def of(cls, task: Task) -> TaskView:
+        return cls(
+            task_id=task.task_id,
+            department=task.department,
+            kind=task.kind,
+            title=task.title,
+            due=task.due,
+            holder=task.holder,
+        )
 
 
 class CaseView(BaseModel):
@@ -71,6 +88,11 @@ class CaseView(BaseModel):
     problems: list[Problem] = Field(description="What a 补正 asks the applicant to fix, by field.")
     reasons: list[str]
     conditions: list[str]
+    clock_stopped: str | None = Field(default=None, description="The reason while the clock stands (停表).")
+    rating: int | None = None
+    rating_open: bool = Field(default=False, description="The applicant may rate now (好差评).")
+    rectification: TaskView | None = Field(default=None, description="整改 after a bad rating.")
+    rectification_replied: bool = False
     dues_provisional: bool = Field(
         False,
         description="A due was counted through a year without a State Council holiday notice (statutory "
@@ -87,14 +109,16 @@ class CaseView(BaseModel):
             permit_class=status.permit_class,
             due=status.due,
             card=status.card,
-            open_tasks=[
-                TaskView(task_id=t.task_id, department=t.department, title=t.title, due=t.due)
-                for t in status.open_tasks
-            ],
+            open_tasks=[TaskView.of(t) for t in status.open_tasks],
             licence_ids=status.licence_ids,
             problems=status.problems,
             reasons=status.reasons,
             conditions=status.conditions,
+            clock_stopped=status.clock_stopped,
+            rating=status.rating,
+            rating_open=status.rating_open,
+            rectification=TaskView.of(status.rectification) if status.rectification else None,
+            rectification_replied=bool(status.rectification and status.rectification.answered),
             dues_provisional=status.dues_provisional,
         )
 
@@ -167,9 +191,11 @@ async def submit(
 async def status(
     case_id: CaseId,
     state: State,
-    principal: Annotated[Principal, Depends(require(Role.APPLICANT, Role.OFFICER, Role.AUDITOR))],
+    principal: Annotated[
+        Principal, Depends(require(Role.APPLICANT, Role.OFFICER, Role.SUPERVISOR, Role.AUDITOR))
+    ],
 ) -> CaseView:
-    _known_matter(case_id, state)
+    known_matter(case_id, state)
     return CaseView.of(await gateway.case_status(state.temporal(), case_id))
 
 
@@ -186,7 +212,7 @@ async def submit_opinion(
     department = officer.department
     if department is None:  # the tokens file gives every officer a department; never trust a gap
         raise forbidden("authorization", "this officer token has no department")
-    _known_matter(case_id, state)
+    known_matter(case_id, state)
     client = state.temporal()
     # Classify first, from the status, so a wrong department is a 403 and not the validator's 409.
     current = await gateway.case_status(client, case_id)
@@ -218,7 +244,7 @@ async def supplement(
     applicant: Annotated[Principal, Depends(require(Role.APPLICANT))],
 ) -> CaseView:
     """The applicant's answer to a 补正 notice; 409 when no 补正 is open (or the matter has none)."""
-    matter = _known_matter(case_id, state)
+    matter = known_matter(case_id, state)
     if matter.supplement is None:
         raise ApiError(409, "stage", f"{matter.key} has no 补正 (supplement) round")
     try:
@@ -236,12 +262,12 @@ async def withdraw(
     withdrawal: Annotated[Withdrawal | None, Body()] = None,
 ) -> CaseView:
     """撤回 before the decision; 409 once decided or already withdrawn."""
-    _known_matter(case_id, state)
+    known_matter(case_id, state)
     update = withdrawal or Withdrawal()
     return CaseView.of(await gateway.execute_update(state.temporal(), case_id, WITHDRAW_UPDATE, update))
 
 
-def _known_matter(case_id: str, state: PortalState) -> Matter:
+def known_matter(case_id: str, state: PortalState) -> Matter:
     matter = state.matters.of_case(case_id)
     if matter is None:
         raise gateway.unknown_case(case_id)

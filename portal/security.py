@@ -20,13 +20,14 @@ from portal.state import PortalState, portal_state
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="bearer",
-    description="A portal, officer or auditor token, or the applicant token of the case.",
+    description="A portal, officer, supervisor or auditor token, or the applicant token of the case.",
 )
 
 _ROLE_NAMES = {
     Role.PORTAL: "the portal",
     Role.OFFICER: "an officer",
     Role.AUDITOR: "an auditor",
+    Role.SUPERVISOR: "a supervisor",
     Role.APPLICANT: "the applicant of this case",
 }
 

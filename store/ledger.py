@@ -2,7 +2,9 @@
 
 Each stage of a case writes its 受理/承办/审核/决定/办结 (and 补正, 停表, 复表, warnings, cards)
 events here; `onething audit` reads only this ledger. Events are projections of the Temporal history,
-written by activities with idempotency keys, so a retried activity never writes an event twice.
+written by activities with idempotency keys, so a retried activity never writes an event twice. An
+append that changes a case's tasks also refreshes the case's rows of the officers' inbox, in the same
+transaction (store/inbox.py).
 
 Every case's events are numbered 1, 2, 3… (`seq`) and chained: `hash` is SHA-256 over the previous
 event's hash and a canonical JSON of the event's content. Editing, deleting or reordering stored
@@ -27,6 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.events import SupervisionEventIn, UnreadableEvent, read_row
+from domain.inbox import INBOX_STEPS
+from store import inbox
 from store.schema import GENESIS_HASH, LedgerEventRow
 
 APPEND_ATTEMPTS = 5
@@ -132,6 +136,7 @@ async def _append(session: AsyncSession, events: Sequence[SupervisionEventIn]) -
     }
     tails: dict[str, tuple[int, str]] = {}
     seqs: list[int] = []
+    inbox_changed: set[str] = set()
     for event in events:
         if event.idempotency_key in known:
             case_id, seq = known[event.idempotency_key]
@@ -150,7 +155,12 @@ async def _append(session: AsyncSession, events: Sequence[SupervisionEventIn]) -
         tails[event.case_id] = (row.seq, row.hash)
         known[event.idempotency_key] = (event.case_id, row.seq)
         seqs.append(row.seq)
+        if event.step in INBOX_STEPS:
+            inbox_changed.add(event.case_id)
     await session.flush()
+    # The inbox read model moves with the ledger, in the same transaction (store/inbox.py).
+    for case_id in sorted(inbox_changed):
+        await inbox.refresh_case(session, case_id)
     return seqs
 
 

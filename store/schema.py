@@ -1,4 +1,5 @@
-"""The database schema: registries, the supervision ledger, issued e-licences and the outbox.
+"""The database schema: registries, the supervision ledger and its inbox projection, issued e-licences
+and the outbox.
 
 Portable across SQLite (embedded default) and PostgreSQL (production). `store/migrations` creates
 exactly this; a test compares the migrated database with these models on both.
@@ -176,6 +177,33 @@ class LedgerEventRow(Base):
     idempotency_key: Mapped[str] = mapped_column(sa.String(300), unique=True)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class InboxTaskRow(Base):
+    """One task of the officers' inbox (待办/已办): a projection of the ledger (domain/inbox.py), written
+    with the ledger events in their transaction and rebuildable from them (store/inbox.py)."""
+
+    __tablename__ = "inbox_tasks"
+    __table_args__ = (
+        sa.Index("ix_inbox_tasks_department_state_due", "department", "state", "due"),
+        sa.Index("ix_inbox_tasks_holder_state", "holder", "state"),
+    )
+
+    case_id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    task_id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    matter: Mapped[str] = mapped_column(sa.String(100))
+    department: Mapped[str] = mapped_column(sa.String(100))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    permit_class: Mapped[str | None] = mapped_column(sa.String(16))
+    holder: Mapped[str | None] = mapped_column(sa.String(100))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(sa.String(16))
+    answer: Mapped[str | None] = mapped_column(sa.String(32))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    card: Mapped[str | None] = mapped_column(sa.String(32))
+    clock_stopped: Mapped[str | None] = mapped_column(sa.String(50))
 
 
 # --- issued e-licences (电子证照) and the outbox --------------------------------------------------

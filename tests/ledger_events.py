@@ -27,6 +27,9 @@ from domain.events import (
     SupplementRequested,
     TaskAnswered,
     TaskAssigned,
+    TaskClaimed,
+    TaskTransferred,
+    TaskUrged,
     Withdrawn,
     to_row,
 )
@@ -83,6 +86,15 @@ def sample_event(step: str, department: str = HIGHWAY) -> SupervisionEvent:
         Step.CARD_WITHDRAWN: CardWithdrawn(
             department=d, actor_role="system", card="red", limit="promised", reason="时限重算"
         ),
+        Step.CLAIMED: TaskClaimed(department=d, task_id=task, officer="officer:highway"),
+        Step.TRANSFERRED: TaskTransferred(
+            department=d,
+            task_id=task,
+            from_officer="officer:highway",
+            to_officer="officer:highway:2",
+            reason="休假",
+        ),
+        Step.URGED: TaskUrged(department=d, planned_at=DUE, task_id=task, supervisor="supervisor"),
     }
     for card in (Step.WARNING, Step.YELLOW_CARD, Step.RED_CARD, Step.STATUTORY_OVERDUE):
         samples[card] = CardRaised(step=card, department=d, planned_at=DUE, scope="case", limit="promised")  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """What every matter's case workflow shares: its book, its supervision, the supervised steps that need
 both, and the messages every case takes whatever its matter — officers' opinions, 停表/复表,
-withdrawal, 好差评 and its 整改, the status.
+withdrawal, 好差评 and its 整改, 签收/转办/督办 of a task, the status.
 
 A matter's workflow subclasses `CaseWorkflow` and adds only its `run` (the story of its matter, told
 with the steps below and in steps.py) and its matter-specific messages (for 大件运输, the 补正
@@ -37,8 +37,12 @@ with workflow.unsafe.imports_passed_through():
         ReturnVisit,
         Stage,
         Task,
+        TaskClaim,
         TaskSpec,
+        TaskTransfer,
+        Urge,
         Withdrawal,
+        check_task_action,
     )
     from domain.events import (
         Accepted,
@@ -49,6 +53,9 @@ with workflow.unsafe.imports_passed_through():
         RectificationOpened,
         RectificationReplied,
         ReturnVisited,
+        TaskClaimed,
+        TaskTransferred,
+        TaskUrged,
         Withdrawn,
     )
     from domain.licence import LicenceGrant
@@ -75,9 +82,10 @@ class CaseWorkflow:
         self.supervision = Supervision(self.book)
         self.limits: CaseLimits | None = None  # fixed when the promised clock starts
         self.rating: Rating | None = None
-        self.rating_open = False
         self.rectification_reply: RectificationReply | None = None
         self.return_visit: ReturnVisit | None = None
+        self.urges = 0  # 督办 so far: numbers each one's notice key
+        self.transfers = 0  # 转办 so far: likewise
 
     # --- receipt, the two clocks, acceptance (收件, 受理) --------------------------------------------
 
@@ -297,7 +305,7 @@ class CaseWorkflow:
         if book.outcome in RATED_OUTCOMES:
             sup = self.supervision
             await sup.set_limits(workflow.now(), {"evaluation": limits.evaluation_window})
-            self.rating_open = True
+            self.book.rating_open = True
             # The window closes at the evaluation due as it stands: a recount (时限重算) may move it,
             # and then the wait starts again towards the new time. Nothing else moves it after 办结, so
             # a case without a recount waits on the one timer it always did.
@@ -313,7 +321,7 @@ class CaseWorkflow:
                     )
                 except TimeoutError:  # the window closing without a rating is normal
                     break
-            self.rating_open = False
+            self.book.rating_open = False
             if self.rating is not None and self.rating.score <= BAD_RATING_AT_MOST:
                 await self._rectify(limits, department)
         return await steps.finish(book)
@@ -420,7 +428,7 @@ class CaseWorkflow:
 
     @rate.validator
     def _validate_rate(self, rating: Rating) -> None:
-        if not self.rating_open:
+        if not self.book.rating_open or self.rating is not None:
             raise ValueError("stage: the case is not open for rating (好差评) now")
 
     @workflow.update
@@ -471,6 +479,99 @@ class CaseWorkflow:
     async def recount_dues(self, recount: RecountDues) -> None:
         """A holiday notice arrived: count every due again (时限重算); `onething calendar add` sends it."""
         await self.supervision.recount(self.department, recount.year, recount.source)
+
+    # 签收, 转办, 督办: new messages; a case that never receives them runs (and replays) as before.
+
+    @workflow.update
+    async def claim_task(self, claim: TaskClaim) -> CaseStatus:
+        task = self.book.tasks[claim.task_id]
+        task.holder = claim.officer  # before any await: a second claim in this activation sees it held
+        await steps.record(
+            self.book,
+            TaskClaimed(
+                department=task.department, planned_at=task.due, task_id=task.task_id, officer=claim.officer
+            ),
+        )
+        return self.book.status()
+
+    @claim_task.validator
+    def _validate_claim(self, claim: TaskClaim) -> None:
+        task = self._open_task(claim.task_id, claim.department)
+        if task.holder == claim.officer:
+            raise ValueError(f"task_id: you already hold task {claim.task_id!r}")
+        if task.holder is not None:
+            raise ValueError(f"holder: task {claim.task_id!r} is held by {task.holder}; ask them for 转办")
+
+    @workflow.update
+    async def transfer_task(self, transfer: TaskTransfer) -> CaseStatus:
+        task = self.book.tasks[transfer.task_id]
+        previous, task.holder = task.holder, transfer.to_officer
+        self.transfers += 1
+        await steps.record(
+            self.book,
+            TaskTransferred(
+                department=task.department,
+                planned_at=task.due,
+                task_id=task.task_id,
+                from_officer=previous,
+                to_officer=transfer.to_officer,
+                reason=transfer.reason,
+                officer=transfer.officer,
+            ),
+        )
+        await steps.notify(
+            self.book,
+            f"transfer:{task.task_id}:{self.transfers}",
+            task.department,
+            {"case_id": self.book.case_id, "task_id": task.task_id, "to_officer": transfer.to_officer},
+        )
+        return self.book.status()
+
+    @transfer_task.validator
+    def _validate_transfer(self, transfer: TaskTransfer) -> None:
+        task = self._open_task(transfer.task_id, transfer.department)
+        if task.holder is not None and task.holder != transfer.officer:
+            raise ValueError(f"holder: task {transfer.task_id!r} held by {task.holder}; only they hand it on")
+        if transfer.to_officer in (task.holder, transfer.officer):
+            raise ValueError("to_officer: transfer to another officer than the one holding the task")
+
+    @workflow.update
+    async def urge_task(self, urge: Urge) -> CaseStatus:
+        task = self.book.tasks[urge.task_id]
+        self.urges += 1
+        await steps.record(
+            self.book,
+            TaskUrged(
+                department=task.department,
+                planned_at=task.due,
+                task_id=task.task_id,
+                holder=task.holder,
+                supervisor=urge.supervisor,
+                note=urge.note,
+            ),
+        )
+        await steps.notify(
+            self.book,
+            f"urge:{task.task_id}:{self.urges}",
+            task.department,
+            {
+                "case_id": self.book.case_id,
+                "task_id": task.task_id,
+                "holder": task.holder,
+                "due": task.due.isoformat() if task.due else None,
+                "note": urge.note,
+            },
+        )
+        return self.book.status()
+
+    @urge_task.validator
+    def _validate_urge(self, urge: Urge) -> None:
+        self._open_task(urge.task_id, None)
+
+    def _open_task(self, task_id: str, department: str | None) -> Task:
+        book = self.book
+        open_case = not (book.withdrawn or book.decided)
+        return check_task_action(book.tasks, task_id, department, open_case=open_case)
 
     @workflow.query
     def status(self) -> CaseStatus:

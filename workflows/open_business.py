@@ -49,6 +49,7 @@ class OpenTransportBusinessCase(CaseWorkflow):
     - `withdraw(Withdrawal)`: the applicant withdraws (撤回) before the decision.
     - `stop_clock(ClockStop)` / `resume_clock(ClockResume)`: 停表/复表 during review.
     - `rate(Rating)`, then for a bad rating `reply_to_rating` and `record_return_visit`.
+    - `claim_task` (签收), `transfer_task` (转办), `urge_task` (督办), as every matter (case_base).
     - query `status() -> CaseStatus`.
     There is no 补正 in this matter (see domain.open_business_case).
 

@@ -59,6 +59,8 @@ class OversizeTransportCase(CaseWorkflow):
     - `stop_clock(ClockStop)` / `resume_clock(ClockResume)`: an officer with a task stops the clock
       for 加固改造 or 专家评审 and restarts it; every due moves by the stopped working days.
     - `rate(Rating)`, then for a bad rating `reply_to_rating` and `record_return_visit` (好差评, 整改, 回访).
+    - `claim_task(TaskClaim)` (签收), `transfer_task(TaskTransfer)` (转办 within the department),
+      `urge_task(Urge)` (督办 by a supervisor: a ledger event and a notice to the task's department).
     - query `status() -> CaseStatus`.
 
     Supervision: the promised limit runs from receipt, the statutory one from 受理; each task and

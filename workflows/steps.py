@@ -122,6 +122,7 @@ class CaseBook:
         self.withdrawn = False
         self.clock_stopped: str | None = None
         self.rating: int | None = None
+        self.rating_open = False  # inside the 好差评 window, not yet rated
         self.rectification: Task | None = None
         self.dues_provisional = False
         self._ledger_count = 0
@@ -146,6 +147,7 @@ class CaseBook:
             conditions=self.conditions,
             clock_stopped=self.clock_stopped,
             rating=self.rating,
+            rating_open=self.rating_open,
             rectification=self.rectification,
             dues_provisional=self.dues_provisional,
         )

@@ -97,11 +97,16 @@ class Portal:
         return body
 
     async def wait_for(self, case_id: str, token: str, **expected: Any) -> dict[str, Any]:
-        """Poll the status until every `expected` key has its value (open_tasks: a sorted id list)."""
+        """Poll the status until every `expected` key has its value (open_tasks: a sorted id list;
+        rectification_opened: whether a 整改 is there)."""
 
         async def check() -> dict[str, Any] | None:
             status = await self.status(case_id, token)
-            seen = {**status, "open_tasks": sorted(t["task_id"] for t in status["open_tasks"])}
+            seen = {
+                **status,
+                "open_tasks": sorted(t["task_id"] for t in status["open_tasks"]),
+                "rectification_opened": status.get("rectification") is not None,
+            }
             return status if all(seen[k] == v for k, v in expected.items()) else None
 
         return await eventually(check)

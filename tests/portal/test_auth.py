@@ -29,6 +29,8 @@ from settings import Settings
 DEV_NAMES = {
     "portal",
     "officer:highway",
+    "officer:highway:2",
+    "supervisor",
     "officer:road_transport",
     "officer:urban_road",
     "officer:police",

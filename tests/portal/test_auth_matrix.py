@@ -53,6 +53,7 @@ ROLES = (
     "officer:police",
     "officer:province:湖北",
     "auditor",
+    "supervisor",
 )
 NOBODY = {"anonymous": 401, "unknown token": 401, "unknown hex token": 401, "Basic credential": 401}
 OFFICERS = (
@@ -71,6 +72,11 @@ def only(allowed: dict[str, int], *, public: bool = False) -> dict[str, int]:
     return {role: allowed.get(role, NOBODY.get(role, 403)) for role in ROLES}
 
 
+def everyone(status: int) -> dict[str, int]:
+    """A row of the workbench without its session cookie: bearer tokens count for nothing there."""
+    return dict.fromkeys(ROLES, status)
+
+
 OPEN_SESAME = {
     "payloads": [{"metadata": {"encoding": base64.b64encode(b"json/plain").decode()}, "data": "e30="}]
 }
@@ -81,8 +87,9 @@ class Row:
     method: str
     path: str  # the route's template
     expected: dict[str, int]
-    case: str | None = None  # the case the row is about: "review", "supplement" or None
+    case: str | None = None  # the case the row is about (see `new_case`) or None
     body: Callable[[], Any] | None = None  # a fresh body per call
+    html: bool = False  # a workbench page: its refusals are pages, not `{"detail": …}`
 
     @property
     def route(self) -> tuple[str, str]:
@@ -94,7 +101,7 @@ TABLE = (
     Row(
         "GET",
         f"{CASES}/{{case_id}}",
-        only({"applicant": 200, "auditor": 200} | dict.fromkeys(OFFICERS, 200)),
+        only({"applicant": 200, "auditor": 200, "supervisor": 200} | dict.fromkeys(OFFICERS, 200)),
         case="review",
     ),
     Row(
@@ -118,6 +125,59 @@ TABLE = (
         case="review",
         body=lambda: {"reason": "项目推迟"},
     ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/clock-stops",
+        only({"officer:highway": 200}),  # the others' departments hold no open task: 403
+        case="review",
+        body=lambda: {"task_id": "review:highway", "reason": "专家评审"},
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/clock-resumes",
+        only({"officer:highway": 200}),
+        case="stopped",
+        body=dict,
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/rating",
+        only({"applicant": 200}),
+        case="rating",
+        body=lambda: {"score": 5},
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/rectification-reply",
+        only({"officer:highway": 200}),  # the lead department answers for the case
+        case="rectification",
+        body=lambda: {"reply": "已优化审批流程"},
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/return-visit",
+        only({"supervisor": 200}),
+        case="replied",
+        body=lambda: {"satisfied": True},
+    ),
+    Row(
+        "POST", f"{CASES}/{{case_id}}/tasks/{{task_id}}/claim", only({"officer:highway": 200}), case="review"
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/tasks/{{task_id}}/transfer",
+        only({"officer:highway": 200}),
+        case="review",
+        body=lambda: {"to_officer": "officer:highway:2", "reason": "休假"},
+    ),
+    Row(
+        "POST",
+        f"{CASES}/{{case_id}}/tasks/{{task_id}}/urge",
+        only({"supervisor": 200}),
+        case="review",
+        body=lambda: {"note": "请尽快办理"},
+    ),
+    Row("GET", "/api/v1/tasks", only({"auditor": 200, "supervisor": 200} | dict.fromkeys(OFFICERS, 200))),
     Row("GET", "/api/v1/licences/{licence_id}", only({}, public=True)),
     Row("GET", "/api/v1/licences/{licence_id}/verification", only({}, public=True)),
     Row("GET", "/api/v1/seal/public-key", only({}, public=True)),
@@ -140,6 +200,14 @@ TABLE = (
     Row("GET", "/docs", only({}, public=True)),
     Row("GET", "/docs/oauth2-redirect", only({}, public=True)),
     Row("GET", "/redoc", only({}, public=True)),
+    # The workbench signs in with a session cookie (tests/portal/test_workbench.py); a bearer token opens
+    # nothing there: without a session every page sends the caller to the sign-in form.
+    Row("GET", "/workbench/login", everyone(200), html=True),
+    Row("POST", "/workbench/login", everyone(403), html=True),  # no sign-in CSRF cookie
+    Row("POST", "/workbench/logout", everyone(303), html=True),
+    Row("GET", "/workbench", everyone(303), html=True),
+    Row("GET", "/workbench/cases/{case_id}", everyone(303), case="review", html=True),
+    Row("POST", "/workbench/cases/{case_id}/{action}", everyone(303), case="review", html=True),
 )
 
 
@@ -230,7 +298,11 @@ async def test_every_route_against_every_caller(
             case = await new_case(portal, row.case)
             path, applicant = path.replace("{case_id}", case["case_id"]), case["applicant_token"]
             applicant_tokens.append(applicant)
-        path = path.replace("{licence_id}", approved["licence_ids"][0])
+        path = (
+            path.replace("{licence_id}", approved["licence_ids"][0])
+            .replace("{task_id}", "review:highway")
+            .replace("{action}", "opinion")
+        )
         # Callers who are refused first, then those allowed: an allowed call may change the case.
         for role in sorted(ROLES, key=lambda r: row.expected[r] < 400):
             cells += 1
@@ -247,7 +319,7 @@ async def test_every_route_against_every_caller(
                 continue
             if expected == 401:
                 assert response.headers["www-authenticate"].startswith("Bearer"), (row.route, role)
-            if expected >= 400:
+            if expected >= 400 and not row.html:
                 [problem] = response.json()["detail"]
                 assert problem["field"] in {"authorization", "department"}, (row.route, role, problem)
     assert cells == len(TABLE) * len(ROLES)
@@ -266,13 +338,39 @@ async def test_every_route_against_every_caller(
 
 
 async def new_case(portal: Portal, kind: str) -> dict[str, Any]:
+    """A case where the row's allowed caller may act: "supplement" (补正 open), "review" (the highway
+    review open), "stopped" (its clock stopped by the highway officer), "rating" (class I approved, the
+    好差评 window open), "rectification" (rated 1), "replied" (the 整改 answered)."""
     if kind == "supplement":  # no escort plan: 补正
         case = await portal.submit(application(CLASS_III, materials=["车货外廓尺寸图"]))
         await portal.wait_for(case["case_id"], case["applicant_token"], stage="supplement")
-    else:
+        return case
+    if kind in ("review", "stopped"):
         case = await portal.submit(application(CLASS_III))
         await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=["review:highway"])
+        if kind == "stopped":
+            await act(
+                portal,
+                case,
+                "clock-stops",
+                "officer:highway",
+                {"task_id": "review:highway", "reason": "专家评审"},
+            )
+        return case
+    case = await portal.submit(application(CLASS_I))
+    await portal.wait_for(case["case_id"], case["applicant_token"], rating_open=True)
+    if kind in ("rectification", "replied"):
+        await act(portal, case, "rating", None, {"score": 1})
+        await portal.wait_for(case["case_id"], case["applicant_token"], rectification_opened=True)
+    if kind == "replied":
+        await act(portal, case, "rectification-reply", "officer:highway", {"reply": "已优化审批流程"})
     return case
+
+
+async def act(portal: Portal, case: dict[str, Any], action: str, caller: str | None, body: Any) -> None:
+    headers = portal.auth(caller) if caller else bearer(case["applicant_token"])
+    response = await portal.http.post(f"{CASES}/{case['case_id']}/{action}", json=body, headers=headers)
+    assert response.status_code == 200, response.text
 
 
 async def test_an_applicant_token_for_a_case_that_does_not_exist_finds_nothing(portal: Portal):

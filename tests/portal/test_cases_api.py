@@ -119,7 +119,9 @@ async def test_class_ii_urban_answered_by_officers_over_http(portal: Portal):
         "review:highway": "highway",
         "review:urban_road": "urban_road",
     }
-    assert all(set(t) == {"task_id", "department", "title", "due"} for t in status["open_tasks"])
+    assert all(
+        set(t) == {"task_id", "department", "kind", "title", "due", "holder"} for t in status["open_tasks"]
+    )
 
     for department in ("urban_road", "highway"):
         response = await portal.http.post(

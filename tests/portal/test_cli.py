@@ -1,4 +1,5 @@
-"""`onething submit | status | decide | portal` without a server: a mock transport records the calls."""
+"""`onething submit | status | decide | portal`, the case-action twins and `verify` without a server: a mock
+transport records the calls."""
 
 from __future__ import annotations
 
@@ -221,3 +222,130 @@ def test_the_portal_command_logs_json_lines_with_personal_data_masked(
     event = json.loads(line)
     assert event["event"] == "request" and event["case_id"] == "c-1"
     assert "11010519491231002X" not in line
+
+
+# --- the twins of portal/actions.py, and verify ---------------------------------------------------------
+
+CASE = "oversize-transport-S-1"
+BASE = f"http://127.0.0.1:8000/api/v1/cases/{CASE}"
+
+TWINS = [
+    (
+        [
+            "stop-clock",
+            CASE,
+            "--as",
+            "highway",
+            "--task",
+            "review:highway",
+            "--reason",
+            "加固改造",
+            "--note",
+            "桥",
+        ],
+        f"{BASE}/clock-stops",
+        "officer:highway",
+        {"task_id": "review:highway", "reason": "加固改造", "note": "桥"},
+    ),
+    (["resume-clock", CASE, "--as", "highway"], f"{BASE}/clock-resumes", "officer:highway", {}),
+    (
+        ["reply-rating", CASE, "--as", "highway", "--reply", "已整改"],
+        f"{BASE}/rectification-reply",
+        "officer:highway",
+        {"reply": "已整改"},
+    ),
+    (["return-visit", CASE, "--unsatisfied"], f"{BASE}/return-visit", "supervisor", {"satisfied": False}),
+    (
+        ["claim", CASE, "--as", "highway:2", "--task", "review:highway"],
+        f"{BASE}/tasks/review:highway/claim",
+        "officer:highway:2",
+        None,
+    ),
+    (
+        [
+            "transfer",
+            CASE,
+            "--as",
+            "highway",
+            "--task",
+            "review:highway",
+            "--to",
+            "officer:highway:2",
+            "--reason",
+            "休假",
+        ],
+        f"{BASE}/tasks/review:highway/transfer",
+        "officer:highway",
+        {"to_officer": "officer:highway:2", "reason": "休假"},
+    ),
+    (
+        ["urge", CASE, "--task", "review:highway", "--note", "请尽快"],
+        f"{BASE}/tasks/review:highway/urge",
+        "supervisor",
+        {"note": "请尽快"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("argv", "url", "token", "body"), TWINS, ids=[t[0][0] for t in TWINS])
+def test_each_twin_posts_its_route_with_its_dev_token(
+    argv: list[str], url: str, token: str, body: Any, dev: dict[str, str], server: Recorder, capsys: Capture
+):
+    server.answer = lambda request: httpx.Response(200, json={"case_id": CASE})
+    assert onething(argv) == 0
+    assert json.loads(capsys.readouterr().out) == {"case_id": CASE}
+    assert (server.last.method, str(server.last.url)) == ("POST", url)
+    assert server.last.headers["authorization"] == f"Bearer {dev[token]}"
+    assert (json.loads(server.last.content) if server.last.content else None) == body
+
+
+def test_rate_needs_the_applicant_token(dev: dict[str, str], server: Recorder, capsys: Capture):
+    assert onething(["rate", CASE, "--score", "1"]) == 2
+    assert "--token" in capsys.readouterr().err
+    assert onething(["rate", CASE, "--score", "1", "--comment", "慢", "--token", "applicant-token"]) == 0
+    assert str(server.last.url) == f"{BASE}/rating"
+    assert server.last.headers["authorization"] == "Bearer applicant-token"
+    assert server.body() == {"score": 1, "comment": "慢"}
+
+
+def test_an_officer_command_without_an_officer_exits_2(
+    dev: dict[str, str], server: Recorder, capsys: Capture
+):
+    assert onething(["claim", CASE, "--task", "review:highway"]) == 2
+    assert "--as" in capsys.readouterr().err
+    assert not server.requests
+
+
+def test_a_refusal_is_printed_with_its_field_and_exits_2(
+    dev: dict[str, str], server: Recorder, capsys: Capture
+):
+    problem = {"detail": [{"field": "holder", "message": "held by officer:highway"}]}
+    server.answer = lambda request: httpx.Response(409, json=problem)
+    assert onething(["claim", CASE, "--as", "highway:2", "--task", "review:highway"]) == 2
+    assert "holder: held by officer:highway" in capsys.readouterr().err
+
+
+def test_verify_gets_the_public_verification_without_a_token(data_dir, server: Recorder, capsys: Capture):
+    server.answer = lambda request: httpx.Response(200, json={"valid": True, "reasons": []})
+    assert onething(["verify", "1.2.156.3005.2.X"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"valid": True, "reasons": []}
+    assert str(server.last.url) == "http://127.0.0.1:8000/api/v1/licences/1.2.156.3005.2.X/verification"
+    assert "authorization" not in server.last.headers
+    server.answer = lambda request: httpx.Response(
+        404, json={"detail": [{"field": "licence_id", "message": "no such licence"}]}
+    )
+    assert onething(["verify", "1.2.156.3005.2.NOPE"]) == 2
+    assert "licence_id: no such licence" in capsys.readouterr().err
+    assert onething(["verify", "a/b"]) == 2
+
+
+def test_tasks_gets_the_inbox_as_the_officer_or_else_the_supervisor(
+    dev: dict[str, str], server: Recorder, capsys: Capture
+):
+    server.answer = lambda request: httpx.Response(200, json={"items": [], "next": None})
+    assert onething(["tasks", "--as", "highway", "--state", "answered", "--card", "red", "--limit", "5"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"items": [], "next": None}
+    assert str(server.last.url) == "http://127.0.0.1:8000/api/v1/tasks?state=answered&card=red&limit=5"
+    assert server.last.headers["authorization"] == f"Bearer {dev['officer:highway']}"
+    assert onething(["tasks"]) == 0
+    assert server.last.headers["authorization"] == f"Bearer {dev['supervisor']}"

@@ -27,7 +27,7 @@ from tests.portal.conftest import Portal, bearer
 from tests.security.conftest import Live
 from tests.security.fuzz import FUZZ, Call, Fuzzer, in_thread, input_names
 
-# 12 operations, 11 of them in both modes, each example sent three times: over 1,000 requests.
+# 21 operations, 20 of them in both modes, each example sent three times: over 1,000 requests.
 EXAMPLES_PER_MODE = 16
 
 # Whose token reaches each operation's handler; "applicant" is the applicant of the path's case.
@@ -37,6 +37,15 @@ HANDLER_ROLE: Mapping[str, str | None] = {
     "POST /api/v1/cases/{case_id}/opinions": "officer:highway",
     "POST /api/v1/cases/{case_id}/supplements": "applicant",
     "POST /api/v1/cases/{case_id}/withdrawal": "applicant",
+    "POST /api/v1/cases/{case_id}/clock-stops": "officer:highway",
+    "POST /api/v1/cases/{case_id}/clock-resumes": "officer:highway",
+    "POST /api/v1/cases/{case_id}/rating": "applicant",
+    "POST /api/v1/cases/{case_id}/rectification-reply": "officer:highway",
+    "POST /api/v1/cases/{case_id}/return-visit": "supervisor",
+    "POST /api/v1/cases/{case_id}/tasks/{task_id}/claim": "officer:highway",
+    "POST /api/v1/cases/{case_id}/tasks/{task_id}/transfer": "officer:highway",
+    "POST /api/v1/cases/{case_id}/tasks/{task_id}/urge": "supervisor",
+    "GET /api/v1/tasks": "officer:highway",
     "GET /api/v1/licences/{licence_id}": None,
     "GET /api/v1/licences/{licence_id}/verification": None,
     "GET /api/v1/seal/public-key": None,
@@ -126,6 +135,23 @@ async def test_every_operation_fuzzed_from_the_openapi(
         "POST /api/v1/cases/{case_id}/opinions": {"case_id": live.review[0]},
         "POST /api/v1/cases/{case_id}/supplements": {"case_id": live.review[1]},
         "POST /api/v1/cases/{case_id}/withdrawal": {"case_id": live.review[1]},
+        "POST /api/v1/cases/{case_id}/clock-stops": {"case_id": live.review[0]},
+        "POST /api/v1/cases/{case_id}/clock-resumes": {"case_id": live.review[0]},
+        "POST /api/v1/cases/{case_id}/rating": {"case_id": live.review[0]},
+        "POST /api/v1/cases/{case_id}/rectification-reply": {"case_id": live.review[0]},
+        "POST /api/v1/cases/{case_id}/return-visit": {"case_id": live.review[0]},
+        "POST /api/v1/cases/{case_id}/tasks/{task_id}/claim": {
+            "case_id": live.review[0],
+            "task_id": "review:highway",
+        },
+        "POST /api/v1/cases/{case_id}/tasks/{task_id}/transfer": {
+            "case_id": live.review[0],
+            "task_id": "review:highway",
+        },
+        "POST /api/v1/cases/{case_id}/tasks/{task_id}/urge": {
+            "case_id": live.review[0],
+            "task_id": "review:highway",
+        },
         "GET /api/v1/licences/{licence_id}": {"licence_id": licence_id},
         "GET /api/v1/licences/{licence_id}/verification": {"licence_id": licence_id},
     }

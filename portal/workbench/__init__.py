@@ -1,0 +1,1 @@
+"""The web workbench (工作台): server-rendered pages for officers, supervisors, auditors and applicants."""
