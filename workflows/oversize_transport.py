@@ -41,8 +41,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows import steps
     from workflows.case_base import CaseWorkflow
 
-# Patch id: the 补正 reply limit is counted by the supervision (provisional mark, recounts).
+# Patch ids: the 补正 reply limit is counted by the supervision (provisional mark, recounts). The
+# first version was checked where the 补正 begins, after local activities in the same workflow task;
+# the second is checked before anything else the case does, where no local activity's timing can move
+# it to another task on replay. Cases started under the first keep its check.
 SUPPLEMENT_DUE_IS_A_LIMIT = "supplement-due-is-a-limit"
+SUPPLEMENT_LIMIT_FROM_START = "supplement-limit-from-start"
 HIGHWAY = Department.HIGHWAY.value
 
 
@@ -73,11 +77,13 @@ class OversizeTransportCase(CaseWorkflow):
         self.submission: OversizeSubmission | None = None
         self.pending_supplement: OversizeSupplement | None = None
         self.awaiting_supplement = False
+        self.supplement_is_a_limit = False  # decided at the start of `run`
 
     @workflow.run
     async def run(self, submission: OversizeSubmission) -> CaseStatus:
         book = self.book
         self.submission = submission
+        self.supplement_is_a_limit = workflow.patched(SUPPLEMENT_LIMIT_FROM_START)
         received_at = await self.receive(region=submission.origin_province)
 
         accepted = await self._accept(submission, received_at)
@@ -160,7 +166,7 @@ class OversizeTransportCase(CaseWorkflow):
         book.reasons = decision.reasons
         # The reply limit is one of the case's limits: marked provisional like the others and moved by
         # a recount (时限重算) when a holiday notice arrives. Cases started before keep a plain due.
-        follows = workflow.patched(SUPPLEMENT_DUE_IS_A_LIMIT)
+        follows = self.supplement_is_a_limit or workflow.patched(SUPPLEMENT_DUE_IS_A_LIMIT)
         if follows:
             limit = {"supplement": limits.supplement_reply}
             reply_due = (await self.supervision.set_limits(workflow.now(), limit))["supplement"]
