@@ -11,6 +11,8 @@ counted through it is named in `provisional_years`, and the case recounts when t
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -49,6 +51,21 @@ def _provisional(cal: WorkingCalendar, start: datetime, due: dict[str, datetime]
     return {name: ys for name, ys in years.items() if ys}
 
 
+@contextlib.contextmanager
+def calendar_errors() -> Iterator[None]:
+    """A year the calendar cannot count retries (a notice may arrive); a bad deadline never does."""
+    try:
+        yield
+    except MissingCalendarYear as exc:
+        raise ApplicationError(
+            f"no holiday notice for {exc.year} in the calendar data: {exc}",
+            exc.year,
+            type="MissingCalendarYear",
+        ) from exc
+    except ValueError as exc:
+        raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
+
+
 @activity.defn
 async def compute_due_dates(inp: DueDatesInput) -> DueDates:
     """The end of the n-th working day after `start` for each named limit.
@@ -58,18 +75,10 @@ async def compute_due_dates(inp: DueDatesInput) -> DueDates:
     `MissingCalendarYear`) is retried, never failed; bad input is non-retryable.
     """
     cal = await working_calendar()
-    try:
+    with calendar_errors():
         start = local_date(inp.start)
         due = {name: end_of_day(cal.add_working_days(start, n)) for name, n in inp.working_days.items()}
         provisional = _provisional(cal, inp.start, due)
-    except MissingCalendarYear as exc:
-        raise ApplicationError(
-            f"no holiday notice for {exc.year} in the calendar data: {exc}",
-            exc.year,
-            type="MissingCalendarYear",
-        ) from exc
-    except ValueError as exc:  # a naive start or a negative number of days
-        raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
     return DueDates(due=due, provisional_years=provisional)
 
 
@@ -94,21 +103,13 @@ async def move_due_dates(inp: MoveDueDatesInput) -> MovedDueDates:
     (the same counting as every other period: the start day is not counted).
     """
     cal = await working_calendar()
-    try:
+    with calendar_errors():
         stopped = cal.working_days_between(local_date(inp.stopped_at), local_date(inp.resumed_at))
         due = {
             name: end_of_day(cal.add_working_days(local_date(when), stopped)) if stopped else when
             for name, when in inp.due.items()
         }
         provisional = _provisional(cal, inp.stopped_at, due) if stopped else {}
-    except MissingCalendarYear as exc:
-        raise ApplicationError(
-            f"no holiday notice for {exc.year} in the calendar data: {exc}",
-            exc.year,
-            type="MissingCalendarYear",
-        ) from exc
-    except ValueError as exc:
-        raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
     return MovedDueDates(stopped_working_days=stopped, due=due, provisional_years=provisional)
 
 
@@ -141,7 +142,7 @@ async def recount_due_dates(inp: RecountInput) -> DueDates:
     cal = await working_calendar()
     due: dict[str, datetime] = {}
     provisional: dict[str, list[int]] = {}
-    try:
+    with calendar_errors():
         for name, basis in inp.limits.items():
             first = local_date(basis.start)
             day = cal.add_working_days(first, basis.working_days)
@@ -152,12 +153,4 @@ async def recount_due_dates(inp: RecountInput) -> DueDates:
             due[name] = end_of_day(day)
             if years := cal.provisional_years(first, day):
                 provisional[name] = list(years)
-    except MissingCalendarYear as exc:
-        raise ApplicationError(
-            f"no holiday notice for {exc.year} in the calendar data: {exc}",
-            exc.year,
-            type="MissingCalendarYear",
-        ) from exc
-    except ValueError as exc:
-        raise ApplicationError(str(exc), type="InvalidDeadline", non_retryable=True) from exc
     return DueDates(due=due, provisional_years=provisional)
