@@ -65,10 +65,16 @@ LEDGER_IN_ORDER = "ledger-in-step-order"
 BOUNDED_RETRIES = "bounded-local-retries"
 
 
+# How long one attempt of a regular activity may take. Ours are look-ups and a seal of a few
+# milliseconds to a few seconds; a worker that dies mid-attempt is noticed only when this passes (they
+# do not heartbeat), so a minute here was a minute's stall of the case per worker crash.
+REMOTE_ATTEMPT = timedelta(seconds=20)
+
+
 async def run_remote(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R:
     """A regular activity: its own history events, retried by the server across worker restarts."""
     return await workflow.execute_activity(
-        fn, arg, start_to_close_timeout=timedelta(seconds=60), retry_policy=REMOTE_RETRY, summary=summary
+        fn, arg, start_to_close_timeout=REMOTE_ATTEMPT, retry_policy=REMOTE_RETRY, summary=summary
     )
 
 
@@ -96,7 +102,7 @@ async def run_local(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R:
     return await workflow.execute_activity(
         fn,
         arg,
-        start_to_close_timeout=timedelta(seconds=60),
+        start_to_close_timeout=REMOTE_ATTEMPT,
         retry_policy=FALLBACK_RETRY,
         summary=f"{summary} (retrying)",
     )
@@ -125,6 +131,7 @@ class CaseBook:
         self.rating_open = False  # inside the 好差评 window, not yet rated
         self.rectification: Task | None = None
         self.dues_provisional = False
+        self.commitment_carrier: str | None = None
         self._ledger_count = 0
         # Held while one ledger event is written; waiters queue first come, first served (asyncio.Lock).
         self.ledger_turn = asyncio.Lock()
@@ -150,6 +157,7 @@ class CaseBook:
             rating_open=self.rating_open,
             rectification=self.rectification,
             dues_provisional=self.dues_provisional,
+            commitment_carrier=self.commitment_carrier,
         )
 
     @property

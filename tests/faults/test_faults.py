@@ -1,8 +1,8 @@
 """Fault suite: nothing is lost and nothing happens twice when the machine misbehaves.
 
 A real dev server on a SQLite file, real `onething worker` processes, the portal (`onething portal`)
-through which applications arrive and officers answer, and a downstream receiver that fails for the
-first minute. While 200 cases of mixed classes run, the worker is killed with SIGKILL again and
+through which applications arrive and officers answer, and a downstream receiver that refuses its
+first twenty deliveries. While 200 cases of mixed classes run, the worker is killed with SIGKILL again and
 again and restarted, and the dev server is stopped and started once. Afterwards every case must have
 reached its correct end with exactly one licence per approved case, the ledger must hold exactly the
 expected events per case with valid hash chains, and every outbox message must have been delivered.
@@ -36,7 +36,7 @@ from domain.case import Outcome
 from settings import venv_binary
 from store.ledger import list_events, verify_chain
 from store.outbox import list_messages
-from store.schema import LicenceRow
+from store.schema import LedgerEventRow, LicenceRow
 from tests.factories import CLASS_I, CLASS_II_URBAN, CLASS_III, with_request
 from tests.faults.conftest import FIGURES
 from tests.polling import eventually
@@ -47,6 +47,7 @@ from workflows import search_attributes
 pytestmark = [pytest.mark.devserver, pytest.mark.slow, pytest.mark.timeout(900)]
 
 ONETHING = Path(sys.executable).parent / "onething"
+ROUND_INTERVAL_S = 1.0
 MIX = [("I", CLASS_I, 80), ("II", CLASS_II_URBAN, 40), ("III", CLASS_III, 40), ("NA", None, 40)]
 EXPECTED_OUTCOME = {
     "I": Outcome.APPROVED,
@@ -54,12 +55,33 @@ EXPECTED_OUTCOME = {
     "III": Outcome.APPROVED,
     "NA": Outcome.NOT_ACCEPTED,
 }
-EXPECTED_STEPS = {
+# The police countersign (会签) runs beside the reviews: their answers come in any order.
+PARALLEL_II = ("承办", "承办", "承办", "审核", "审核", "会签")
+PARALLEL_III = ("承办", "承办", "审核", "会签")
+EXPECTED_STEPS: dict[str, list[str | tuple[str, ...]]] = {
     "I": ["收件", "受理", "承办", "审核", "决定", "制证", "办结"],
-    "II": ["收件", "受理", "承办", "承办", "审核", "审核", "承办", "会签", "决定", "制证", "办结"],
-    "III": ["收件", "受理", "承办", "审核", "承办", "会签", "决定", "制证", "办结"],
+    "II": ["收件", "受理", PARALLEL_II, "决定", "制证", "办结"],
+    "III": ["收件", "受理", PARALLEL_III, "决定", "制证", "办结"],
     "NA": ["收件", "不予受理", "办结"],
 }
+
+
+def tells_the_story(steps: list[str], expected: list[str | tuple[str, ...]]) -> bool:
+    """`steps` in the expected order, where a tuple is a block whose steps may come in any order (but
+    each 承办 before the answers, as a task opens before it is answered)."""
+    at = 0
+    for part in expected:
+        if isinstance(part, str):
+            if steps[at : at + 1] != [part]:
+                return False
+            at += 1
+        else:
+            block = steps[at : at + len(part)]
+            opened = block.count("承办")
+            if Counter(block) != Counter(part) or block[:opened] != ["承办"] * opened:
+                return False
+            at += len(part)
+    return at == len(steps)
 
 
 def free_port() -> int:
@@ -69,11 +91,11 @@ def free_port() -> int:
 
 
 class FlakyReceiver:
-    """The licence repository, checkpoints and notices: 503 for `fail_for` seconds, then 200; counts
-    each idempotency key it accepted (the header is percent-encoded UTF-8)."""
+    """The licence repository, checkpoints and notices: 503 for the first `refuse_first` deliveries,
+    then 200; counts each idempotency key it accepted (the header is percent-encoded UTF-8)."""
 
-    def __init__(self, fail_for: float) -> None:
-        self.failing_until = time.monotonic() + fail_for
+    def __init__(self, refuse_first: int) -> None:
+        self.refuse_first = refuse_first
         self.refused = 0
         self.received: Counter[str] = Counter()
         receiver = self
@@ -81,7 +103,7 @@ class FlakyReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if time.monotonic() < receiver.failing_until:
+                if receiver.refused < receiver.refuse_first:
                     receiver.refused += 1
                     self.send_response(503)
                 else:
@@ -179,7 +201,7 @@ def _synthetic_notices() -> list[dict[str, Any]]:
 
 
 async def test_kill_the_worker_restart_the_server_fail_downstream_and_lose_nothing(tmp_path: Path):
-    receiver = FlakyReceiver(fail_for=60)
+    receiver = FlakyReceiver(refuse_first=20)
     stack = Stack(tmp_path, receiver)
     deps = await sample_deps(tmp_path, stack.db_url)  # migrates and loads the sample registry
     await stack.start_server()
@@ -194,11 +216,23 @@ async def test_kill_the_worker_restart_the_server_fail_downstream_and_lose_nothi
     try:
         await eventually(lambda: portal_answers(http), within=60)
         tokens = json.loads((tmp_path / "dev-tokens.json").read_text(encoding="utf-8"))
-        portal = Officers(http, tokens)
-        for kind, base, count in MIX:
-            for n in range(count):
-                data = with_request(CLASS_I, cargo__divisible=True) if base is None else base
-                cases[await portal.submit(application(data, submission_id=f"F{kind}-{n:03d}"))] = kind
+        portal = Officers(http, tokens, deps.sessions)
+        documents = [
+            (
+                kind,
+                application(
+                    base or with_request(CLASS_I, cargo__divisible=True), submission_id=f"F{kind}-{n:03d}"
+                ),
+            )
+            for kind, base, count in MIX
+            for n in range(count)
+        ]
+        # Twenty at a time, as a portal takes them from many applicants at once.
+        for first in range(0, len(documents), 20):
+            batch = documents[first : first + 20]
+            ids = await asyncio.gather(*(portal.submit(document) for _, document in batch))
+            cases.update({case_id: kind for case_id, (kind, _) in zip(ids, batch, strict=True)})
+        submitted_s = time.monotonic() - started
 
         done: set[str] = set()
         while len(done) < len(cases):
@@ -213,6 +247,9 @@ async def test_kill_the_worker_restart_the_server_fail_downstream_and_lose_nothi
                 await stack.stop_server()
                 await stack.start_server()
                 server_restarted = True
+            # One round of reads and answers per second: polling without a pause would spend the two
+            # cores on queries (each one a replay on a freshly restarted worker) instead of the cases.
+            await asyncio.sleep(ROUND_INTERVAL_S)
         cases_ended_s = time.monotonic() - started
 
         async def everything_delivered() -> bool:
@@ -233,7 +270,7 @@ async def test_kill_the_worker_restart_the_server_fail_downstream_and_lose_nothi
         steps_ok = 0
         for case_id, kind in cases.items():
             steps = [e.step for e in await list_events(session, case_id)]
-            assert steps == EXPECTED_STEPS[kind], (case_id, steps)
+            assert tells_the_story(steps, EXPECTED_STEPS[kind]), (case_id, steps)
             steps_ok += 1
         broken = await verify_chain(session)
         messages = await list_messages(session)
@@ -248,7 +285,8 @@ async def test_kill_the_worker_restart_the_server_fail_downstream_and_lose_nothi
         f"duplicates={duplicates} lost={lost} worker_kills={kills} server_restarts={int(server_restarted)} "
         f"ledger_cases_exact={steps_ok} broken_chains={len(broken)} outbox={len(messages)} "
         f"refused_by_receiver={receiver.refused} delivered_keys={len(receiver.received)} "
-        f"redelivered={redelivered} cases_ended_after_s={cases_ended_s:.0f} "
+        f"redelivered={redelivered} submitted_after_s={submitted_s:.0f} "
+        f"cases_ended_after_s={cases_ended_s:.0f} "
         f"delivered_after_s={delivered_s:.0f}"
     )
     assert duplicates == 0 and lost == 0
@@ -267,11 +305,17 @@ async def portal_answers(http: httpx.AsyncClient) -> bool:
 
 
 class Officers:
-    """The portal's callers: 一网通办 submits; officers of each department answer their open tasks."""
+    """The portal's callers: 一网通办 submits; officers answer what their inbox shows, as they would.
 
-    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
+    The open tasks come from the inbox (GET /api/v1/tasks, a read model of the ledger) and a case is
+    looked at (a workflow query) only once the ledger says it ended: querying every case each round
+    would spend the worker on replays after each kill instead of on the cases.
+    """
+
+    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str], sessions: Any) -> None:
         self.http = http
         self.tokens = tokens
+        self.sessions = sessions
 
     def auth(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
@@ -289,28 +333,60 @@ class Officers:
 
         return await eventually(accepted, within=120, interval=0.5)
 
-    async def answer_open_tasks(self, cases: dict[str, str], done: set[str]) -> None:
-        """Every open task approved by its department; a case whose outcome is right is done. An answer
-        that fails (worker or server down: 503, or the task already answered: 409) is tried next round."""
+    async def open_tasks(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params = {"state": "open", "limit": "200", **({"cursor": cursor} if cursor else {})}
+            response = await self.http.get("/api/v1/tasks", params=params, headers=self.auth("auditor"))
+            if response.status_code != 200:
+                return items
+            page = response.json()
+            items += page["items"]
+            cursor = page["next"]
+            if cursor is None:
+                return items
 
-        async def one(case_id: str) -> None:
-            try:
-                response = await self.http.get(f"/api/v1/cases/{case_id}", headers=self.auth("auditor"))
-                if response.status_code != 200:
-                    return
-                view = response.json()
-                for task in view["open_tasks"]:
+    async def answer_open_tasks(self, cases: dict[str, str], done: set[str]) -> None:
+        """Every open task in the inbox approved by its department; a case the ledger says ended is
+        checked once for the right outcome. An answer that fails (worker or server down: 503, or the
+        task already answered: 409) is tried next round, as the task is still in the inbox."""
+        # All answers of a round at once, at most 40 in flight: an answer to a case whose worker was
+        # just killed waits for the server to hand the case to another worker, and must not hold up
+        # the answers behind it.
+        in_flight = asyncio.Semaphore(40)
+
+        async def answer(task: dict[str, Any]) -> None:
+            async with in_flight:
+                try:
                     await self.http.post(
-                        f"/api/v1/cases/{case_id}/opinions",
+                        f"/api/v1/cases/{task['case_id']}/opinions",
                         json={"task_id": task["task_id"], "approve": True},
                         headers=self.auth(f"officer:{task['department']}"),
                     )
+                except httpx.TransportError:
+                    return
+
+        try:
+            tasks = [t for t in await self.open_tasks() if t["case_id"] in cases]
+        except httpx.TransportError:
+            return
+        await asyncio.gather(*(answer(t) for t in tasks))
+        async with self.sessions() as session:
+            ended = set(
+                (
+                    await session.execute(
+                        sa.select(LedgerEventRow.case_id).where(LedgerEventRow.step == "办结")
+                    )
+                ).scalars()
+            )
+        for case_id in sorted((ended & set(cases)) - done):
+            try:
+                response = await self.http.get(f"/api/v1/cases/{case_id}", headers=self.auth("auditor"))
             except httpx.TransportError:
                 return
-            if view["outcome"] is not None:
-                assert view["outcome"] == EXPECTED_OUTCOME[cases[case_id]].value, (case_id, view)
-                done.add(case_id)
-
-        pending = [c for c in cases if c not in done]
-        for first in range(0, len(pending), 20):
-            await asyncio.gather(*(one(c) for c in pending[first : first + 20]))
+            if response.status_code != 200:
+                continue
+            view = response.json()
+            assert view["outcome"] == EXPECTED_OUTCOME[cases[case_id]].value, (case_id, view)
+            done.add(case_id)
