@@ -3,6 +3,8 @@
     onething stop-clock CASE --as highway --task review:highway --reason 加固改造 [--note TEXT]
     onething resume-clock CASE --as highway
     onething rate CASE --score 1 [--comment TEXT] --token APPLICANT_TOKEN
+    onething supplement CASE ANSWER.json --token APPLICANT_TOKEN      # 补正 (FILE or - for stdin)
+    onething withdraw CASE [--reason TEXT] --token APPLICANT_TOKEN    # 撤回
     onething reply-rating CASE --as highway --reply TEXT
     onething return-visit CASE --satisfied | --unsatisfied [--note TEXT]
     onething claim CASE --as highway --task review:highway
@@ -13,8 +15,8 @@
 
 `--as NAME` picks the development token `officer:NAME` (a department, or `highway:2` for the second
 highway officer); `--token` overrides it; `tasks` without either uses the supervisor dev token (every
-department). `return-visit` and `urge` use the `supervisor` dev token,
-`rate` the applicant token of the case (`--token` or ONETHING_TOKEN). `verify` needs no token.
+department). `return-visit` and `urge` use the `supervisor` dev token; `rate`, `supplement` and
+`withdraw` the applicant token of the case (`--token` or ONETHING_TOKEN). `verify` needs no token.
 Output, errors and exit codes as in cli/portal_client.py.
 """
 
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlencode
 
 from cli.errors import BadInput
-from cli.portal_client import TOKEN_ENV, call, connection_options, dev_token, path_part
+from cli.portal_client import TOKEN_ENV, call, connection_options, dev_token, path_part, read_json_bytes
 from domain.case import OFFICER_CLOCK_REASONS
 
 if TYPE_CHECKING:
@@ -51,6 +53,18 @@ def register(sub: Sub) -> None:
     rate.add_argument("--comment", metavar="TEXT")
     connection_options(rate, "the applicant token of the case; default: ONETHING_TOKEN")
     rate.set_defaults(handler=run_rate)
+
+    supplement = _command(sub, "supplement", "补正: the applicant answers the 补正 notice of the case")
+    supplement.add_argument(
+        "answer", metavar="ANSWER", help="the answer as JSON (the matter's supplement); -"
+    )
+    connection_options(supplement, "the applicant token of the case; default: ONETHING_TOKEN")
+    supplement.set_defaults(handler=run_supplement)
+
+    withdraw = _command(sub, "withdraw", "撤回: the applicant withdraws the application before the decision")
+    withdraw.add_argument("--reason", metavar="TEXT")
+    connection_options(withdraw, "the applicant token of the case; default: ONETHING_TOKEN")
+    withdraw.set_defaults(handler=run_withdraw)
 
     reply = _command(sub, "reply-rating", "整改答复: the responsible department answers a bad rating")
     _officer(reply)
@@ -162,11 +176,27 @@ def run_resume_clock(args: argparse.Namespace) -> int:
     return _post(args, "clock-resumes", _officer_token(args), {})
 
 
-def run_rate(args: argparse.Namespace) -> int:
+def _applicant_token(args: argparse.Namespace) -> str:
     token = args.token or os.environ.get(TOKEN_ENV)
     if not token:
         raise BadInput("--token: the applicant token of the case is required (or ONETHING_TOKEN)")
-    return _post(args, "rating", token, _without_none(score=args.score, comment=args.comment))
+    return str(token)
+
+
+def run_rate(args: argparse.Namespace) -> int:
+    body = _without_none(score=args.score, comment=args.comment)
+    return _post(args, "rating", _applicant_token(args), body)
+
+
+def run_supplement(args: argparse.Namespace) -> int:
+    """The answer file is sent as it is: the portal validates it against the matter's model."""
+    token = _applicant_token(args)
+    path = f"/api/v1/cases/{path_part(args.case, 'CASE')}/supplements"
+    return call(args, "POST", path, token, content=read_json_bytes(args.answer, "ANSWER"))
+
+
+def run_withdraw(args: argparse.Namespace) -> int:
+    return _post(args, "withdrawal", _applicant_token(args), _without_none(reason=args.reason))
 
 
 def run_reply_rating(args: argparse.Namespace) -> int:

@@ -95,7 +95,7 @@ def connection_options(parser: argparse.ArgumentParser, token_default: str) -> N
 
 
 def run_submit(args: argparse.Namespace) -> int:
-    body = _read_application(args.file)
+    body = read_json_bytes(args.file)
     token = args.token or os.environ.get(TOKEN_ENV) or dev_token("portal")
     return call(args, "POST", "/api/v1/cases", token, content=body)
 
@@ -165,15 +165,16 @@ def _server_message(response: httpx.Response) -> str:
     return str(detail)
 
 
-def _read_application(name: str) -> bytes:
+def read_json_bytes(name: str, argument: str = "FILE") -> bytes:
+    """The bytes of a JSON file (or stdin for `-`), checked to be UTF-8 JSON, sent as they are."""
     try:
         raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as exc:
-        raise BadInput(f"FILE: cannot read {name}: {exc.strerror}") from exc
+        raise BadInput(f"{argument}: cannot read {name}: {exc.strerror}") from exc
     try:
         json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise BadInput(f"FILE: {name} is not UTF-8 JSON: {exc}") from exc
+        raise BadInput(f"{argument}: {name} is not UTF-8 JSON: {exc}") from exc
     return raw
 
 
