@@ -25,7 +25,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.deadlines import compute_due_dates, move_due_dates, recount_due_dates
 from activities.deps import Deps, configure
 from activities.ledger import record_supervision
-from activities.licensing import issue_licence
+from activities.licensing import issue_licence, licences_for_vehicles
 from activities.notices import queue_notice
 from codec import codec_from_env, encrypted_converter
 from services.calendar_outlook import calendar_warnings_now
@@ -43,6 +43,7 @@ SHARED_ACTIVITIES: list[Callable[..., Any]] = [
     recount_due_dates,
     record_supervision,
     issue_licence,
+    licences_for_vehicles,
     queue_notice,
 ]
 

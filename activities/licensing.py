@@ -22,6 +22,7 @@ from domain.licence import (
     LicenceCatalogue,
     LicenceGrant,
     LicenceStatus,
+    VehicleLicence,
     canonical_bytes,
     check_catalogue,
     make_licence_identifier,
@@ -29,6 +30,7 @@ from domain.licence import (
 )
 from seal.sm2 import SM2_WITH_SM3_OID, sign
 from store.licences import LicenceIn, save_licence_once
+from store.licences import licences_for_vehicles as stored_licences_for_vehicles
 from store.outbox import OutboxMessageIn
 
 log = structlog.get_logger(__name__)
@@ -82,7 +84,9 @@ async def issue_licence(inp: LicenceGrant) -> IssuedLicenceRef:
     )
     messages = outbox_messages(inp, catalogue, signature, deps.seal_key.public_key_hex)
     async with deps.sessions.begin() as session:
-        stored, created = await save_licence_once(session, licence, messages, now=now)
+        stored, created = await save_licence_once(
+            session, licence, messages, now=now, vehicles=inp.vehicles, roads=inp.roads
+        )
     logger.info(
         "licence issued" if created else "licence already issued",
         licence_id=stored.licence_id,
@@ -188,3 +192,21 @@ def outbox_messages(
             )
         )
     return messages
+
+
+class VehicleLicenceQuery(BaseModel):
+    """Which valid licences of `matter` exist for these plates in this window (同一车辆重复办证)."""
+
+    matter: str
+    plates: list[str]
+    valid_from: date
+    valid_to: date
+
+
+@activity.defn
+async def licences_for_vehicles(query: VehicleLicenceQuery) -> list[VehicleLicence]:
+    """The licence store's answer by plate (indexed): read-only, so as often as the workflow asks."""
+    async with current().sessions() as session:
+        return await stored_licences_for_vehicles(
+            session, query.matter, query.plates, query.valid_from, query.valid_to
+        )

@@ -352,3 +352,18 @@ class LicenceGrant(BaseModel):
     particulars: dict[str, str | list[str]]
     checkpoints: list[CheckpointPush] = Field(default_factory=list)
     notice: dict[str, Any] | None = None  # payload for the applicant notice, if any
+    # The plates the licence is for and the roads it permits, indexed by the licence store so that a
+    # second permit for the same vehicle is found (同一车辆重复办证); empty for licences of no vehicle.
+    vehicles: list[str] = Field(default_factory=list)
+    roads: list[str] = Field(default_factory=list)
+
+
+class VehicleLicence(BaseModel):
+    """A valid licence the store holds for a plate: which licence, for how long, on which roads."""
+
+    licence_id: str
+    case_id: str
+    plate: str
+    valid_from: date
+    valid_to: date
+    roads: list[str]

@@ -16,8 +16,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.licence import LicenceStatus, VehicleLicence
 from store.outbox import OutboxMessageIn, enqueue
-from store.schema import LicenceRow, UTCDateTime
+from store.schema import LicenceRow, LicenceVehicleRow, UTCDateTime
 
 
 class LicenceIn(BaseModel):
@@ -60,6 +61,8 @@ async def save_licence_once(
     outbox_messages: Sequence[OutboxMessageIn],
     *,
     now: datetime | None = None,
+    vehicles: Sequence[str] = (),
+    roads: Sequence[str] = (),
 ) -> tuple[IssuedLicence, bool]:
     """Store `licence` and enqueue `outbox_messages`, unless the case already has this licence.
 
@@ -79,8 +82,49 @@ async def save_licence_once(
         if existing is None:  # the licence_id itself clashes with another case's licence
             raise
         return _to_licence(existing), False
+    for plate in dict.fromkeys(vehicles):  # indexed by plate: `licences_for_vehicles`
+        session.add(
+            LicenceVehicleRow(
+                licence_id=row.licence_id,
+                plate=plate,
+                matter=row.matter,
+                valid_from=row.valid_from,
+                valid_to=row.valid_to,
+                roads=list(roads),
+            )
+        )
     await enqueue(session, outbox_messages, now=now)
     return _to_licence(row), True
+
+
+async def licences_for_vehicles(
+    session: AsyncSession, matter: str, plates: Sequence[str], valid_from: date, valid_to: date
+) -> list[VehicleLicence]:
+    """The valid (not revoked) licences of `matter` for any of `plates` whose validity overlaps
+    [valid_from, valid_to], by the plate index; each with its plate, validity and roads."""
+    query = (
+        sa.select(LicenceVehicleRow, LicenceRow.case_id)
+        .join(LicenceRow, LicenceRow.licence_id == LicenceVehicleRow.licence_id)
+        .where(
+            LicenceVehicleRow.plate.in_(list(plates)),
+            LicenceVehicleRow.matter == matter,
+            LicenceVehicleRow.valid_to >= valid_from,
+            LicenceVehicleRow.valid_from <= valid_to,
+            LicenceRow.status == LicenceStatus.VALID.value,
+        )
+        .order_by(LicenceVehicleRow.valid_from, LicenceVehicleRow.licence_id)
+    )
+    return [
+        VehicleLicence(
+            licence_id=row.licence_id,
+            case_id=case_id,
+            plate=row.plate,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            roads=list(row.roads),
+        )
+        for row, case_id in (await session.execute(query)).all()
+    ]
 
 
 async def get_licence(session: AsyncSession, licence_id: str) -> IssuedLicence | None:

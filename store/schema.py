@@ -236,6 +236,42 @@ class LicenceRow(Base):
     fetch_count: Mapped[int] = mapped_column(sa.Integer)
 
 
+class CarrierBarRow(Base):
+    """A bar the department put on a carrier (依法限制申请), e.g. for a credit commitment found false.
+
+    Kept apart from the registry snapshot (`CarrierRow.barred_until`), which the next import replaces:
+    a bar of our own must outlive it. Pre-fill takes the later of the two.
+    """
+
+    __tablename__ = "carrier_bars"
+
+    credit_code: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
+    case_id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    barred_until: Mapped[date] = mapped_column(sa.Date)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    officer: Mapped[str] = mapped_column(sa.String(100))
+    barred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LicenceVehicleRow(Base):
+    """A vehicle a licence is for, with the licence's validity and roads: how the licence store
+    answers "which valid permits has this plate?" (同一车辆重复办证) by an index, not a scan."""
+
+    __tablename__ = "licence_vehicles"
+    __table_args__ = (sa.Index("ix_licence_vehicles_plate_valid_to", "plate", "valid_to"),)
+
+    licence_id: Mapped[str] = mapped_column(
+        sa.String(200),
+        sa.ForeignKey("licences.licence_id", name="fk_licence_vehicles_licence"),
+        primary_key=True,
+    )
+    plate: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    matter: Mapped[str] = mapped_column(sa.String(100))
+    valid_from: Mapped[date] = mapped_column(sa.Date)
+    valid_to: Mapped[date] = mapped_column(sa.Date)
+    roads: Mapped[list[str]] = mapped_column(sa.JSON)
+
+
 class OutboxRow(Base):
     """A message to deliver after the transaction that produced it has committed."""
 
