@@ -15,7 +15,7 @@ from temporalio import activity
 from activities.deps import current
 from activities.prefill import read
 from domain.oversize_case import CarrierFacts, RegistryFacts, VehicleFacts
-from store import registries
+from store import carrier_bars, registries
 
 log = structlog.get_logger(__name__)
 
@@ -40,8 +40,9 @@ async def prefill_registries(inp: PrefillInput) -> RegistryFacts:
     async def no_record() -> None:
         return None
 
-    carrier, grade, tractor, trailer, driver = await asyncio.gather(
+    carrier, bar, grade, tractor, trailer, driver = await asyncio.gather(
         read(sessions, lambda s: registries.get_carrier(s, inp.carrier_code)),
+        read(sessions, lambda s: carrier_bars.barred_until(s, inp.carrier_code)),
         read(sessions, lambda s: registries.get_credit_grade(s, inp.carrier_code)),
         _vehicle(sessions, inp.tractor_plate),
         _vehicle(sessions, inp.trailer_plate) if inp.trailer_plate else no_record(),
@@ -62,7 +63,8 @@ async def prefill_registries(inp: PrefillInput) -> RegistryFacts:
                 name=carrier.name,
                 licence_scopes=list(carrier.licence_scopes),
                 licence_valid_until=carrier.licence_valid_until,
-                barred_until=carrier.barred_until,
+                # The registry's bar or one of the department's own (a false commitment), the later.
+                barred_until=max((d for d in (carrier.barred_until, bar) if d is not None), default=None),
             )
         ),
         driver_valid_until=None if driver is None else driver.valid_until,

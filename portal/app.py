@@ -23,7 +23,7 @@ from temporalio.client import Client
 
 from activities.deps import Deps, build_deps, dispose
 from codec import EncryptionCodec, codec_from_env, encrypted_converter
-from portal import actions, audit, cases, docs, errors, licences, tasks
+from portal import actions, audit, carriers, cases, docs, errors, licences, tasks
 from portal import codec as codec_endpoint
 from portal.auth import ApplicantTokens, TokenStore, applicant_secret
 from portal.config import PortalConfig
@@ -103,6 +103,7 @@ def create_app(
     app.include_router(cases.router)
     app.include_router(actions.router)
     app.include_router(tasks.router)
+    app.include_router(carriers.router)
     app.include_router(workbench.router)
     app.include_router(licences.router)
     app.include_router(audit.router)
