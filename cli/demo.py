@@ -3,7 +3,8 @@
 It talks to the portal exactly as the provincial portal and the officers' desks would: a portal token
 submits, officer tokens answer. The samples and their answers are each matter's own, declared in the
 matter registry (workflows/matters.py) and sent in the order of their file names. Some cases are
-answered, some are left waiting so there is something to look at in the Temporal UI. Running it again
+answered, some are left waiting so there is something to look at in the Temporal UI. Each sample's
+dates are moved to start today (`dated_from`), so it works on any day. Running it again
 submits the same submission ids and gets the same cases back (the portal's idempotency), and answers
 only tasks still open.
 """
@@ -12,17 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from domain.calendar import local_date
 from workflows.matters import MATTERS, DemoAnswer, MatterRegistry
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "samples" / "submissions"
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass
@@ -82,6 +87,22 @@ async def _settled(
         await asyncio.sleep(0.1)
 
 
+def dated_from(today: date, document: dict[str, Any]) -> dict[str, Any]:
+    """The sample with its dates moved so the earliest is `today`, the spans between them kept: a
+    sample's travel window is valid on whatever day the demo runs (a permit cannot start in the past).
+    Dates are the top-level ISO `YYYY-MM-DD` values; nothing else changes."""
+    dates = {
+        key: value for key, value in document.items() if isinstance(value, str) and _ISO_DAY.fullmatch(value)
+    }
+    if not dates:
+        return document
+    shift = today - min(date.fromisoformat(value) for value in dates.values())
+    return {
+        **document,
+        **{key: (date.fromisoformat(value) + shift).isoformat() for key, value in dates.items()},
+    }
+
+
 async def feed_demo(portal_url: str, tokens_file: Path, matters: MatterRegistry = MATTERS) -> list[DemoCase]:
     tokens = _tokens(tokens_file)
     answers = {sample.file: sample.answers for matter in matters for sample in matter.demo}
@@ -89,7 +110,7 @@ async def feed_demo(portal_url: str, tokens_file: Path, matters: MatterRegistry 
     cases: list[DemoCase] = []
     async with httpx.AsyncClient(base_url=portal_url, timeout=30.0) as http:
         for n, path in enumerate(samples, 1):
-            body = json.loads(path.read_text(encoding="utf-8"))
+            body = dated_from(local_date(datetime.now(UTC)), json.loads(path.read_text(encoding="utf-8")))
             response = await http.post("/api/v1/cases", json=body, headers=_bearer(tokens["portal"]))
             response.raise_for_status()
             created = response.json()

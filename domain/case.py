@@ -161,7 +161,7 @@ class TaskSpec(BaseModel):
 
     task_id: str
     department: str
-    kind: Literal["review", "countersign"]
+    kind: Literal["review", "countersign", "inspection"]  # inspection: 现场勘验
     title: str
 
 
@@ -210,6 +210,9 @@ class CaseStatus(BaseModel):
     rating: int | None = None
     rating_open: bool = False  # the applicant may rate now (好差评 window)
     rectification: Task | None = None
+    # The carrier (its credit code: a company's, not personal) whose 信用承诺 replaced the on-site check:
+    # the permitting authority may bar it if the commitment is found false.
+    commitment_carrier: str | None = None
 
 
 class Card(StrEnum):

@@ -8,14 +8,16 @@ driver's 从业资格证. The premises, the managers and the safety rules are de
 
 The rules here: acceptance (受理 or 不予受理, naming every reason), which reviews the case needs (the
 licence, and one per truck that needs a certificate, all at once), and the decision from the answers
-(a refused certificate does not block the others; a refused licence refuses the case). There is no 补正
-round in this matter: what the registries contradict is named in the 不予受理 reasons and the applicant
-submits again. Pure: safe inside workflows.
+(a refused certificate does not block the others; a refused licence refuses the case). What the
+applicant can fix — a driver's 从业资格证 expired or of the wrong category, a truck not theirs or not
+found — is named once for 补正 (行政许可法 Art. 32); what no correction of this application can fix
+(dangerous goods in the scope, the 营业执照 itself, no truck needing a licence) is 不予受理 at once.
+Pure: safe inside workflows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Annotated, Any, Final, Literal
 
@@ -45,8 +47,13 @@ DEPARTMENT: Final = "road_transport"
 EARLIER_DEPARTMENT: Final = "highway"
 """Cases started before the road-transport authority had its own department answer as `highway`."""
 
-# DOMAIN.md §2: vehicles of at most 4,500 kg total mass need neither the licence nor a certificate.
+# DOMAIN.md §2 (《道路运输条例》Art. 24, last paragraph): "总质量4500千克及以下普通货运车辆从事普通货运"
+# needs neither the licence nor a certificate — an ordinary freight vehicle doing ordinary freight only.
 LIGHT_TRUCK_MAX_TOTAL_MASS_KG: Final = 4_500
+ORDINARY_FREIGHT_SCOPE: Final = "道路普通货物运输"
+# 行驶证 vehicle types that are no 普通货运车辆: a light refrigerated van does 专用运输 (冷藏保鲜) and
+# needs its 道路运输证 like any other. The words as 行驶证 vehicle types (GA 802) spell them.
+SPECIAL_VEHICLE_TYPE_WORDS: Final = ("冷藏", "保温", "罐式", "集装箱", "危险", "专用")
 # The business licence must list road freight among its business (先照后证); any of these words does.
 FREIGHT_SCOPE_WORD: Final = "货物运输"
 # 登记状态 in which an enterprise may operate; 吊销, 注销, 迁出, 撤销, 停业 may not.
@@ -187,17 +194,22 @@ class OpenBusinessFacts(BaseModel):
 # --- time limits (时限) ------------------------------------------------------------------------------
 
 # DOMAIN.md §2, 交通运输部 and 市场监管总局 plan of 2024-04-30: the operating licence and every truck's
-# 道路运输证 in one integrated completion within 5 working days. The plan gives one number; it is both
-# the statutory limit here and the promise (a promise may only be shorter).
+# 道路运输证 in one integrated completion within 5 working days — the promise (承诺时限).
 OPEN_BUSINESS_WORKING_DAYS: Final = 5
+# 《道路运输条例》Art. 24: "自受理之日起20日内作出许可或者不予许可决定" — the statutory limit, counted
+# in working days as 行政许可法 Art. 82 counts every period of a licensing procedure.
+OPEN_BUSINESS_STATUTORY_WORKING_DAYS: Final = 20
 # Not found (DOMAIN.md): the split within the 5 days, modelled on Hunan's 受理/审核/办结 split.
 DEFAULT_OPEN_BUSINESS_ACCEPTANCE_WORKING_DAYS: Final = 1  # pre-fill and acceptance are automatic
 DEFAULT_OPERATING_LICENCE_REVIEW_WORKING_DAYS: Final = 3  # 道路运输经营许可 review (交通)
 
 
-def open_business_limits() -> CaseLimits:
-    """开办运输企业: 5 working days in all; each review (the licence, each truck) within it."""
-    promised = statutory = OPEN_BUSINESS_WORKING_DAYS
+def open_business_limits(statutory_from_the_regulation: bool = True) -> CaseLimits:
+    """开办运输企业: promised 5 working days from receipt, statutory 20 from 受理 (条例 Art. 24); each
+    review (the licence, each truck) within the promise. `statutory_from_the_regulation=False` is the
+    earlier reading (5 for both), kept for cases started under it (workflow patch)."""
+    promised = OPEN_BUSINESS_WORKING_DAYS
+    statutory = OPEN_BUSINESS_STATUTORY_WORKING_DAYS if statutory_from_the_regulation else promised
     return CaseLimits(
         statutory=statutory,
         promised=promised,
@@ -210,28 +222,49 @@ def open_business_limits() -> CaseLimits:
 # --- acceptance (受理) -----------------------------------------------------------------------------
 
 
-def is_light(truck: TruckFacts) -> bool:
-    """At most 4,500 kg total mass: no operating licence, no 道路运输证 (DOMAIN.md §2).
+def is_ordinary_freight_vehicle(truck: TruckFacts) -> bool:
+    """A 普通货运车辆: no special-purpose body (冷藏, 罐式, 集装箱 …) in its 行驶证 vehicle type."""
+    return not any(word in truck.vehicle_type for word in SPECIAL_VEHICLE_TYPE_WORDS)
 
-    A truck whose total mass the registry does not give is treated as needing a certificate.
+
+def is_light(truck: TruckFacts, scope: Sequence[str] | None = None) -> bool:
+    """Exempt (DOMAIN.md §2): at most 4,500 kg total mass, an ordinary freight vehicle, and the business
+    does ordinary freight (`scope` has 道路普通货物运输) — no operating licence, no 道路运输证 for it.
+
+    A truck whose total mass the registry does not give is treated as needing a certificate. Without
+    `scope` only the mass counts: the earlier reading, kept for cases started under it.
     """
-    return truck.total_mass_kg is not None and truck.total_mass_kg <= LIGHT_TRUCK_MAX_TOTAL_MASS_KG
+    light = truck.total_mass_kg is not None and truck.total_mass_kg <= LIGHT_TRUCK_MAX_TOTAL_MASS_KG
+    if scope is None:
+        return light
+    return light and is_ordinary_freight_vehicle(truck) and ORDINARY_FREIGHT_SCOPE in scope
 
 
 class Acceptance(BaseModel):
-    """受理 or 不予受理, with every reason; the trucks split into those that need a certificate and not."""
+    """受理 or 不予受理, with every reason; the trucks split into those that need a certificate and not.
+
+    `fixable` says every problem is one the applicant can correct in this application (补正).
+    """
 
     accepted: bool
     reasons: list[str]
     problems: list[Problem]
     qualifying: list[str]  # plates that need a 道路运输证, in the submission's order
-    light: list[str]  # plates of at most 4,500 kg: no certificate needed
+    light: list[str]  # plates exempt (DOMAIN.md §2): no certificate needed
+    fixable: bool = False
 
 
-def acceptance(sub: OpenBusinessSubmission, facts: OpenBusinessFacts, on: date) -> Acceptance:
+def acceptance(
+    sub: OpenBusinessSubmission, facts: OpenBusinessFacts, on: date, *, ordinary_freight_only: bool = True
+) -> Acceptance:
     """受理 unless the scope has dangerous goods, the 营业执照 does not allow road freight, a registry
-    contradicts the submission, or no truck needs the licence at all; every reason is named."""
-    problems: list[Problem] = []
+    contradicts the submission, or no truck needs the licence at all; every reason is named. The
+    trucks' and drivers' problems are the applicant's to fix (补正); the rest are not.
+
+    `ordinary_freight_only=False` is the earlier exemption by mass alone (cases started under it)."""
+    final: list[Problem] = []
+    fixable: list[Problem] = []
+    problems = final
     dangerous = [s for s in sub.scope if s in DANGEROUS_GOODS_SCOPES]
     if dangerous:
         problems.append(
@@ -240,32 +273,75 @@ def acceptance(sub: OpenBusinessSubmission, facts: OpenBusinessFacts, on: date) 
                 message=f"申请经营范围含{'、'.join(dangerous)}：危险货物运输经营许可不在本事项办理范围内，请另行申请",
             )
         )
-    problems += _business_problems(facts.business, on)
+    final += _business_problems(facts.business, on)
     light: list[str] = []
     qualifying: list[str] = []
+    scope = list(sub.scope) if ordinary_freight_only else None
     for index, plate in enumerate(sub.trucks):
         truck = facts.trucks.get(plate)
         found = _truck_problems(f"trucks.{index}", plate, truck, sub.credit_code, on)
-        problems += found
+        fixable += found
         if truck is not None and not found:
-            (light if is_light(truck) else qualifying).append(plate)
+            (light if is_light(truck, scope) else qualifying).append(plate)
     for index, number in enumerate(sub.drivers):
-        problems += _driver_problems(f"drivers.{index}", number, facts.drivers.get(number), on)
-    if not problems and not qualifying:
-        problems.append(
+        fixable += _driver_problems(f"drivers.{index}", number, facts.drivers.get(number), on)
+    if not final and not fixable and not qualifying:
+        final.append(
             Problem(
                 field="trucks",
                 message=f"所列车辆总质量均不超过 {LIGHT_TRUCK_MAX_TOTAL_MASS_KG} 千克，"
-                "无需办理道路运输经营许可和道路运输证",
+                "且为普通货运车辆从事普通货运，无需办理道路运输经营许可和道路运输证",
             )
         )
+    # In the submission's order of fields: the scope and the 营业执照 first, then trucks, then drivers.
+    problems = final + fixable
     return Acceptance(
         accepted=not problems,
         reasons=[p.message for p in problems],
         problems=problems,
         qualifying=qualifying,
         light=light,
+        fixable=bool(fixable) and not final,
     )
+
+
+def acceptance_after_supplement(accepted: Acceptance) -> list[str]:
+    """The 不予受理 reasons for a submission still not acceptable after its one 补正 round."""
+    if not accepted.fixable:
+        return accepted.reasons
+    return ["补正后仍与登记数据不符：" + "；".join(accepted.reasons)]
+
+
+class OpenBusinessSupplement(BaseModel):
+    """The applicant's answer to a 补正 notice: the trucks and drivers as corrected (each list, when
+    given, replaces the submission's), and added materials."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    trucks: list[Plate] | None = Field(default=None, min_length=1, max_length=200)
+    drivers: list[Qualification] | None = Field(default=None, min_length=1, max_length=500)
+    materials: list[Material] = Field(default_factory=list, max_length=30)
+
+    @field_validator("trucks", "drivers")
+    @classmethod
+    def _unique(cls, values: list[str] | None) -> list[str] | None:
+        if values is not None and len(set(values)) != len(values):
+            raise ValueError("an entry is listed twice")
+        return values
+
+    def is_empty(self) -> bool:
+        return self.trucks is None and self.drivers is None and not self.materials
+
+
+def apply_supplement(sub: OpenBusinessSubmission, sup: OpenBusinessSupplement) -> OpenBusinessSubmission:
+    """The submission as corrected; validated again, so a bad correction is rejected naming the field."""
+    data = sub.model_dump()
+    data["materials"] = list(dict.fromkeys([*sub.materials, *sup.materials]))
+    if sup.trucks is not None:
+        data["trucks"] = list(sup.trucks)
+    if sup.drivers is not None:
+        data["drivers"] = list(sup.drivers)
+    return OpenBusinessSubmission.model_validate(data)
 
 
 def _business_problems(business: BusinessFacts | None, on: date) -> list[Problem]:

@@ -2,7 +2,8 @@
 
 《超限运输车辆行驶公路管理规定》: when a loaded vehicle is over limit (Art. 3), which permit class it
 falls in and how many working days the authority has to decide (Art. 15), the extra materials of the
-largest class (Art. 11), when an application is not accepted (Art. 12) and when it is refused (Art. 17).
+largest class (Art. 9), when an application is not accepted (Art. 11), what an en-route province has
+(Art. 16) and when it is refused (Art. 17).
 
 Pure: no I/O, no clock (a date comes in as an argument), because workflows import it inside Temporal's
 sandbox and must replay identically. Every number of the regulation is a row of `LIMITS`; the
@@ -36,9 +37,11 @@ class Article(StrEnum):
     """Articles of 交通运输部令2016年第62号 that this module encodes."""
 
     OVER_LIMIT = "第三条"  # 超限运输车辆的认定标准
-    MATERIALS = "第十一条"  # 申请材料; beyond the class II envelope also 轮廓图 and 护送方案
-    NOT_ACCEPTED = "第十二条"  # 不予受理
+    MATERIALS = "第九条"  # 申请材料; beyond the class II envelope also 轮廓图 and 护送方案
+    MULTI_TRIP = "第十条"  # 多次通行固定路线: validity up to 6 months with a transport plan
+    NOT_ACCEPTED = "第十一条"  # 不予受理 (two published guides cite it so; the code cited 第十二条)
     PERMIT_CLASS = "第十五条"  # 一类/二类/三类 and the decision deadlines
+    CROSS_PROVINCE = "第十六条"  # 跨省: forwarding within 2 working days, the en-route provinces' limits
     REFUSAL = "第十七条"  # 不予许可 on axle loads
 
 
@@ -98,6 +101,9 @@ class Rule(StrEnum):
     DAYS_II_CROSS_PROVINCE = "days.II.cross_province"
     DAYS_III = "days.III"
     DAYS_III_CROSS_PROVINCE = "days.III.cross_province"
+    DAYS_FORWARDING = "days.cross_province.forwarding"
+    DAYS_EN_ROUTE_II = "days.II.en_route_province"
+    DAYS_EN_ROUTE_III = "days.III.en_route_province"
     FLATBED_MEAN_AXLE = "flatbed.mean_axle_load"
     FLATBED_MAX_AXLE = "flatbed.max_axle_load"
     HYDRAULIC_MEAN_AXLE_LINE = "hydraulic_modular.mean_axle_line_load"
@@ -179,6 +185,12 @@ LIMITS: Final = MappingProxyType(
         Rule.DAYS_II_CROSS_PROVINCE: Limit(_Q.WORKING_DAYS, 10, _A15, "二类跨省"),
         Rule.DAYS_III: Limit(_Q.WORKING_DAYS, 15, _A15, "三类"),
         Rule.DAYS_III_CROSS_PROVINCE: Limit(_Q.WORKING_DAYS, 20, _A15, "三类跨省"),
+        # Art. 16: the origin forwards the materials to every province on the route within 2 working
+        # days; each en-route province decides a class II case within 5, a class III within 15 working
+        # days of receiving them. Class I has no number of its own there: the whole 5 of Art. 15 bind.
+        Rule.DAYS_FORWARDING: Limit(_Q.WORKING_DAYS, 2, Article.CROSS_PROVINCE, "起运地转送途经省份"),
+        Rule.DAYS_EN_ROUTE_II: Limit(_Q.WORKING_DAYS, 5, Article.CROSS_PROVINCE, "二类途经省份"),
+        Rule.DAYS_EN_ROUTE_III: Limit(_Q.WORKING_DAYS, 15, Article.CROSS_PROVINCE, "三类途经省份"),
         # Art. 17: refused (不予许可) above these axle loads.
         Rule.FLATBED_MEAN_AXLE: Limit(_Q.MEAN_AXLE_LOAD_KG, 10_000, _A17, "普通平板车单轴"),
         Rule.FLATBED_MAX_AXLE: Limit(_Q.MAX_AXLE_LOAD_KG, 13_000, _A17, "普通平板车单轴"),
@@ -430,25 +442,31 @@ def over_limit_reasons(req: OversizeRequest) -> list[str]:
 # --- Art. 15: permit class and deadline -----------------------------------------------------------------
 
 
-def _fits(req: OversizeRequest, cls: PermitClass) -> bool:
+def _fits(req: OversizeRequest, cls: PermitClass, axle_loads_in_class_i: bool = True) -> bool:
     within_envelope = not any(_exceeds(req, rule) for rule in _CLASS_ENVELOPE[cls])
     if cls is PermitClass.I:
-        return within_envelope and req.loaded.total_mass_kg <= mass_limit_kg(req.vehicle)[0]
+        # Art. 15(一): total mass within Art. 3 and axle loads within Art. 17 as well.
+        axles_within = not axle_loads_in_class_i or not refusal_reasons(req)
+        return within_envelope and axles_within and req.loaded.total_mass_kg <= mass_limit_kg(req.vehicle)[0]
     return within_envelope
 
 
-def permit_class(req: OversizeRequest) -> PermitClass | None:
-    """The Art. 15 class of an over-limit vehicle; None when it is not over limit (no permit needed)."""
+def permit_class(req: OversizeRequest, *, axle_loads_in_class_i: bool = True) -> PermitClass | None:
+    """The Art. 15 class of an over-limit vehicle; None when it is not over limit (no permit needed).
+
+    Class I also needs every axle load within Art. 17 (Art. 15(一)). `axle_loads_in_class_i=False`
+    is the earlier reading, kept only for cases that started under it (workflow patch).
+    """
     if not over_limit_reasons(req):
         return None
-    if _fits(req, PermitClass.I):
+    if _fits(req, PermitClass.I, axle_loads_in_class_i):
         return PermitClass.I
     if _fits(req, PermitClass.II):
         return PermitClass.II
     return PermitClass.III
 
 
-def _class_reasons(req: OversizeRequest, cls: PermitClass) -> list[str]:
+def _class_reasons(req: OversizeRequest, cls: PermitClass, axle_loads_in_class_i: bool = True) -> list[str]:
     """Why the vehicle is in `cls`: what it stays within, and what put it out of the class below."""
     art = cite(Article.PERMIT_CLASS)
     limit, _ = mass_limit_kg(req.vehicle)
@@ -456,7 +474,12 @@ def _class_reasons(req: OversizeRequest, cls: PermitClass) -> list[str]:
     art3_limit = f"{Article.OVER_LIMIT}限值 {_show(Quantity.TOTAL_MASS_KG, limit)}"
     if cls is PermitClass.I:
         within = "、".join(_comparison(req, rule) for rule in _CLASS_ENVELOPE[PermitClass.I])
-        return [f"{within}，且{mass} 未超过{art3_limit}：{cls.chinese}{art}"]
+        axles = (
+            f"，轴荷未超过{Article.REFUSAL}标准"
+            if axle_loads_in_class_i and _REFUSAL_RULES.get(req.vehicle.trailer)
+            else ""
+        )
+        return [f"{within}，且{mass} 未超过{art3_limit}{axles}：{cls.chinese}{art}"]
     below = PermitClass.I if cls is PermitClass.II else PermitClass.II
     reasons = [
         f"{_comparison(req, rule)}，不属{below.chinese}{art}"
@@ -465,12 +488,30 @@ def _class_reasons(req: OversizeRequest, cls: PermitClass) -> list[str]:
     ]
     if below is PermitClass.I and req.loaded.total_mass_kg > limit:
         reasons.append(f"{mass} 超过{art3_limit}，不属{below.chinese}{art}")
+    if below is PermitClass.I and axle_loads_in_class_i:
+        reasons += [
+            f"{LIMITS[rule].applies_to}{_comparison(req, rule)}{cite(LIMITS[rule].article)}，"
+            f"不属{below.chinese}{art}"
+            for rule in _REFUSAL_RULES.get(req.vehicle.trailer, ())
+            if _exceeds(req, rule)
+        ]
     if cls is PermitClass.II:
         within = "、".join(_comparison(req, rule) for rule in _CLASS_ENVELOPE[PermitClass.II])
         reasons.append(f"{within}：{cls.chinese}{art}")
     else:
         reasons.append(f"超出{below.chinese}范围：{cls.chinese}{art}")
     return reasons
+
+
+def en_route_working_days(cls: PermitClass) -> int:
+    """Working days an en-route province has to decide on the forwarded materials (Art. 16): 5 for
+    class II, 15 for class III; class I, which Art. 16 gives no number, what Art. 15's cross-province 5
+    leave after the origin's 2 days of forwarding."""
+    if cls is PermitClass.II:
+        return int(LIMITS[Rule.DAYS_EN_ROUTE_II].value)
+    if cls is PermitClass.III:
+        return int(LIMITS[Rule.DAYS_EN_ROUTE_III].value)
+    return statutory_working_days(cls, True) - int(LIMITS[Rule.DAYS_FORWARDING].value)
 
 
 def statutory_working_days(cls: PermitClass, cross_province: bool) -> int:
@@ -541,15 +582,19 @@ def refusal_reasons(req: OversizeRequest) -> list[str]:
 
 
 def assess(
-    req: OversizeRequest, carrier: CarrierStanding | None = None, on: date | None = None
+    req: OversizeRequest,
+    carrier: CarrierStanding | None = None,
+    on: date | None = None,
+    *,
+    axle_loads_in_class_i: bool = True,
 ) -> Assessment:
     """Over limit, class, deadline, materials, and every reason not to accept or to refuse."""
     over = over_limit_reasons(req)
-    cls = permit_class(req)
+    cls = permit_class(req, axle_loads_in_class_i=axle_loads_in_class_i)
     if cls is None:
         reasons = [f"未超过{Article.OVER_LIMIT}任一限值，无需超限运输许可{cite(Article.OVER_LIMIT)}"]
     else:
-        reasons = over + _class_reasons(req, cls)
+        reasons = over + _class_reasons(req, cls, axle_loads_in_class_i)
     return Assessment(
         over_limit=bool(over),
         permit_class=cls,

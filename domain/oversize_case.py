@@ -9,22 +9,32 @@ departments must answer (one rule table), and when rules may approve for the hig
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from domain.case import (
     Agent,
     Material,
     Problem,
+    ShortText,
     SubmissionId,
     TaskSpec,
     check_credit_code,
     check_plate,
 )
-from domain.licence import CheckpointPush, LicenceGrant
+from domain.licence import CheckpointPush, LicenceGrant, VehicleLicence
 from domain.limits import (
     DEFAULT_COUNTERSIGN_WORKING_DAYS,
     DEFAULT_PROVINCE_REVIEW_WORKING_DAYS,
@@ -39,6 +49,7 @@ from domain.oversize import (
     OversizeRequest,
     PermitClass,
     cite,
+    en_route_working_days,
     extra_material_names,
     statutory_working_days,
 )
@@ -62,8 +73,40 @@ class RouteSegment(BaseModel):
     province: Place
 
 
+Trips = Literal["single", "multiple"]
+"""单次通行 (one trip in the window) or 多次往返 (multi-trip: repeated trips in the window)."""
+
+
+class TransportPlan(BaseModel):
+    """运输计划 of a multi-trip permit (多次往返, DOMAIN.md §1.5): when, how loaded, what, escorted.
+
+    The route is the submission's own (a multi-trip permit is for one fixed route). The declarations
+    are what the conditions of a multi-trip permit are judged on (`multi_trip_problems`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hours: ShortText  # 通行时段, e.g. 每日22:00至次日6:00
+    loading: ShortText  # 装载方式
+    goods: ShortText  # 物品: the same cargo on every trip
+    escort: bool  # 是否护送
+    same_loading_every_trip: bool  # 装载方式和物品每次相同
+    reinforcement_needed: bool  # 是否需要对公路设施采取加固、改造措施
+
+
+class CreditCommitment(BaseModel):
+    """信用承诺 (信易批, seed plan items 7 and 10): the carrier commits in writing that its declaration is
+    true and sends the loading photos or video; for a carrier of good credit it replaces class III's
+    on-site check (现场勘验). A commitment found false bars the carrier (`false_commitment_bar_until`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    signed: StrictBool  # 信用承诺书已签署
+    loading_media: list[Material] = Field(min_length=1, max_length=20)  # 装载照片/视频, by name
+
+
 class OversizeSubmission(BaseModel):
-    """A portal submission for the 大件运输 permit (DOMAIN.md §1.3, materials per Art. 11)."""
+    """A portal submission for the 大件运输 permit (DOMAIN.md §1.3, materials per Art. 9)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -79,6 +122,10 @@ class OversizeSubmission(BaseModel):
     travel_from: date
     travel_to: date
     materials: list[Material] = Field(default_factory=list, max_length=30)
+    credit_commitment: CreditCommitment | None = None
+    trips: Trips = "single"
+    # Required for `trips="multiple"`; validated when absent too, so a missing plan is named.
+    transport_plan: TransportPlan | None = Field(default=None, validate_default=True)
 
     @field_validator("carrier_code")
     @classmethod
@@ -95,6 +142,18 @@ class OversizeSubmission(BaseModel):
         if self.travel_to < self.travel_from:
             raise ValueError("travel_to is before travel_from")
         return self
+
+    @field_validator("transport_plan")
+    @classmethod
+    def _plan_for_multiple_trips(
+        cls, plan: TransportPlan | None, info: ValidationInfo
+    ) -> TransportPlan | None:
+        trips = info.data.get("trips")
+        if trips == "multiple" and plan is None:
+            raise ValueError("a multi-trip permit (多次往返) needs its transport plan (运输计划)")
+        if trips == "single" and plan is not None:
+            raise ValueError('a transport plan is only for trips="multiple" (多次往返)')
+        return plan
 
     @property
     def origin_province(self) -> str:
@@ -198,6 +257,150 @@ def _vehicle_problems(field: str, plate: str, facts: VehicleFacts | None, on: da
     return []
 
 
+# --- the permit's validity (通行期限) --------------------------------------------------------------
+
+DEFAULT_SINGLE_TRIP_VALIDITY_DAYS: Final = 30
+"""Not found (DOMAIN.md): the longest window a single-trip permit (单次通行) is issued for, counted in
+calendar days including both ends. A named default until the department gives its number."""
+MULTI_TRIP_VALIDITY_MONTHS: Final = 6
+"""A multi-trip permit (多次往返) is valid at most 6 months (第62号令第十条 as the MOT application
+notice 公路超限运输许可申请须知 quotes it, DOMAIN.md §1.5)."""
+
+
+def last_valid_day(sub: OversizeSubmission) -> date:
+    """The last day the permit asked for may run to: 30 days for one trip, 6 months for many."""
+    start = sub.travel_from
+    if sub.trips == "multiple":
+        return _months_later(start, MULTI_TRIP_VALIDITY_MONTHS) - timedelta(days=1)
+    return start + timedelta(days=DEFAULT_SINGLE_TRIP_VALIDITY_DAYS - 1)
+
+
+def _months_later(start: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it has none (31 Aug → 28/29 Feb)."""
+    month0 = start.month - 1 + months
+    year, month = start.year + month0 // 12, month0 % 12 + 1
+    for day in (start.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
+def travel_window_problems(sub: OversizeSubmission, today: date) -> list[Problem]:
+    """Why the window asked for cannot be a permit's validity (通行期限): it starts before today (a
+    permit starts no earlier than its decision), ends before it starts, or runs longer than a
+    single-trip or multi-trip permit may. Each names `travel_from` or `travel_to`."""
+    problems = []
+    if sub.travel_from < today:
+        problems.append(
+            Problem(
+                field="travel_from",
+                message=f"通行期限起始日 {sub.travel_from.isoformat()} 早于今天 {today.isoformat()}："
+                "许可不能追溯生效",
+            )
+        )
+    if sub.travel_to < sub.travel_from:
+        problems.append(Problem(field="travel_to", message="通行期限截止日早于起始日"))
+    elif sub.travel_to > (last := last_valid_day(sub)):
+        longest = (
+            f"多次往返通行证有效期不超过 {MULTI_TRIP_VALIDITY_MONTHS} 个月"
+            if sub.trips == "multiple"
+            else f"单次通行证有效期不超过 {DEFAULT_SINGLE_TRIP_VALIDITY_DAYS} 日"
+        )
+        problems.append(Problem(field="travel_to", message=f"{longest}：截止日最晚为 {last.isoformat()}"))
+    return problems
+
+
+def multi_trip_problems(sub: OversizeSubmission) -> list[Problem]:
+    """Which condition of a multi-trip permit (多次往返) the request fails: the same cargo and loading
+    on every trip, no reinforcement of the road needed (DOMAIN.md §1.5). The vehicle and the fixed
+    route are the submission's own, one of each."""
+    plan = sub.transport_plan
+    if sub.trips != "multiple" or plan is None:
+        return []
+    problems = []
+    if plan.goods != sub.request.cargo.name:
+        problems.append(
+            Problem(
+                field="transport_plan.goods",
+                message=f"运输计划的物品「{plan.goods}」与申报货物「{sub.request.cargo.name}」不一致：多次往返须同一物品",
+            )
+        )
+    if not plan.same_loading_every_trip:
+        problems.append(
+            Problem(
+                field="transport_plan.same_loading_every_trip",
+                message="多次往返须每次装载方式和物品相同",
+            )
+        )
+    if plan.reinforcement_needed:
+        problems.append(
+            Problem(
+                field="transport_plan.reinforcement_needed",
+                message="需要对公路设施采取加固、改造措施的，不能办理多次往返通行证，请按单次申请",
+            )
+        )
+    return problems
+
+
+def admission_problems(sub: OversizeSubmission, today: date) -> list[Problem]:
+    """What the portal refuses on receipt (422), beyond the model: the window and the multi-trip
+    conditions. The workflow asks the same again at acceptance (as 补正), where a case may have waited."""
+    return travel_window_problems(sub, today) + multi_trip_problems(sub)
+
+
+def transport_plan_lines(plan: TransportPlan) -> list[str]:
+    """The transport plan as the permit prints it (运输计划)."""
+    return [
+        f"通行时段：{plan.hours}",
+        f"装载方式：{plan.loading}",
+        f"物品：{plan.goods}",
+        f"护送：{'是' if plan.escort else '否'}",
+    ]
+
+
+def window_passed(sub: OversizeSubmission) -> str:
+    """The refusal when the decision comes after the whole window asked for (`permit_validity` None)."""
+    return f"申请的通行期限已于 {sub.travel_to.isoformat()} 届满，无可许可的通行期限，请重新申请"
+
+
+def permit_validity(sub: OversizeSubmission, decided_on: date) -> tuple[date, date] | None:
+    """The permit's validity as issued: the window asked for, but starting no earlier than the day of
+    the decision; None when the whole window has passed by then (nothing left to permit)."""
+    if sub.travel_to < decided_on:
+        return None
+    return max(sub.travel_from, decided_on), sub.travel_to
+
+
+def permit_roads(sub: OversizeSubmission) -> list[str]:
+    """The roads a permit is for, each once, in travel order: what two permits' routes share."""
+    return list(dict.fromkeys(segment.road for segment in sub.route))
+
+
+def permit_plates(sub: OversizeSubmission) -> list[str]:
+    """The plates a permit is for: the tractor (or truck) and the trailer."""
+    return [plate for plate in (sub.tractor_plate, sub.trailer_plate) if plate is not None]
+
+
+def repeated_permit_reasons(sub: OversizeSubmission, existing: list[VehicleLicence]) -> list[str]:
+    """同一车辆重复办证 (Hunan 2025 plan): a valid permit for the same tractor or trailer whose validity
+    and route overlap the request's means this application is not accepted; the reason names that
+    permit, and the way forward is a change (变更) of it. `existing` is the licence store's answer for
+    the plates and window (validity overlap already); the route overlap is judged here, by road."""
+    roads = set(permit_roads(sub))
+    reasons = []
+    for permit in existing:
+        shared = [road for road in permit.roads if road in roads]
+        if permit.plate in permit_plates(sub) and shared and permit.valid_to >= sub.travel_from:
+            reasons.append(
+                f"车辆 {permit.plate} 已持有效通行证 {permit.licence_id}（{permit.valid_from.isoformat()}至"
+                f"{permit.valid_to.isoformat()}，途经 {'、'.join(shared)}），与本次申请的通行期限和路线重叠："
+                "同一车辆不重复办证，请申请原通行证变更"
+            )
+    return reasons
+
+
 # --- time limits (时限) ------------------------------------------------------------------------------
 
 # Hunan's service guide for 大件运输一件事 (实施编码 1143000000612250052000118006000): promised
@@ -207,22 +410,34 @@ HUNAN_STAGE_SPLIT: Final = {"acceptance": 3, "review": 3, "closing": 1}
 
 
 def task_limit(spec: TaskSpec, limits: CaseLimits) -> int:
-    """Working days for a review task: another province's review has its own limit (Art. 16)."""
+    """Working days for a task: another province's review has its own limit (Art. 16), the police
+    countersign and the on-site check theirs (named defaults)."""
+    if spec.kind == "countersign":
+        return limits.countersign_task
+    if spec.kind == "inspection":
+        return min(DEFAULT_INSPECTION_WORKING_DAYS, limits.promised)
     return limits.province_task if spec.department.startswith("province:") else limits.review_task
 
 
-def oversize_limits(cls: PermitClass, cross_province: bool) -> CaseLimits:
+def oversize_limits(cls: PermitClass, cross_province: bool, *, en_route_by_class: bool = True) -> CaseLimits:
     """A promise can only be shorter than the law: the promised limit never exceeds the statutory one
-    (Art. 15, `domain.oversize.statutory_working_days`)."""
+    (Art. 15, `domain.oversize.statutory_working_days`). An en-route province's review has the limit
+    Art. 16 gives its class (`en_route_working_days`): it answers to its own law, not to Hunan's promise.
+    `en_route_by_class=False` is the earlier 3-day default (cases started under it)."""
     statutory = statutory_working_days(cls, cross_province)
     promised = min(statutory, HUNAN_PROMISED_WORKING_DAYS)
+    province_task = (
+        min(en_route_working_days(cls), statutory)
+        if en_route_by_class
+        else min(DEFAULT_PROVINCE_REVIEW_WORKING_DAYS, promised)
+    )
     return CaseLimits(
         statutory=statutory,
         promised=promised,
         acceptance_stage=min(HUNAN_STAGE_SPLIT["acceptance"], promised),
         review_task=min(HUNAN_STAGE_SPLIT["review"], promised),
         countersign_task=min(DEFAULT_COUNTERSIGN_WORKING_DAYS, promised),
-        province_task=min(DEFAULT_PROVINCE_REVIEW_WORKING_DAYS, promised),
+        province_task=province_task,
         supplement_reply=DEFAULT_SUPPLEMENT_REPLY_WORKING_DAYS,
     )
 
@@ -255,11 +470,15 @@ def acceptance_after_supplement(decision: AcceptanceDecision) -> list[str]:
 
 
 def acceptance(
-    sub: OversizeSubmission, assessment: Assessment, problems: list[Problem]
+    sub: OversizeSubmission,
+    assessment: Assessment,
+    problems: list[Problem],
+    repeated: list[str] | None = None,
 ) -> AcceptanceDecision:
-    """受理, 补正 or 不予受理 for a submission whose registry problems are known."""
-    if assessment.not_accepted:
-        return AcceptanceDecision(verdict=Verdict.NOT_ACCEPT, reasons=assessment.not_accepted, missing=[])
+    """受理, 补正 or 不予受理 for a submission whose registry problems are known; `repeated` are the
+    `repeated_permit_reasons` (a valid permit for the same vehicle and route: not accepted)."""
+    if not_accepted := assessment.not_accepted + (repeated or []):
+        return AcceptanceDecision(verdict=Verdict.NOT_ACCEPT, reasons=not_accepted, missing=[])
     if not assessment.over_limit:
         return AcceptanceDecision(verdict=Verdict.NOT_ACCEPT, reasons=assessment.reasons, missing=[])
     missing = list(problems) + [
@@ -346,6 +565,62 @@ def review_tasks(sub: OversizeSubmission) -> list[TaskSpec]:
     return tasks
 
 
+# --- 勘验 and the credit commitment that replaces it (信易批) ------------------------------------------
+
+INSPECTION_TASK: Final = "inspection:highway"
+DEFAULT_INSPECTION_WORKING_DAYS: Final = 3
+"""Not found (DOMAIN.md): the working days for class III's on-site check (现场勘验). A named default."""
+DEFAULT_COMMITMENT_CREDIT_GRADES: Final = ("A",)
+"""Not found: which grades of the province's credit scale (A/B/C/D as the registry gives it) count as
+the good credit a 信用承诺 needs. A named default: the best grade only."""
+DEFAULT_FALSE_COMMITMENT_BAR_YEARS: Final = 3
+"""A permit obtained on a commitment found false was obtained by deception: 行政许可法 Art. 79 bars the
+applicant for three years from applying again for a licence that concerns public safety, which a
+highway oversize permit does. A named setting, as the department may read Art. 78's one year instead."""
+
+
+def commitment_problems(sub: OversizeSubmission, facts: RegistryFacts) -> list[str]:
+    """Why the commitment cannot replace the on-site check; empty when it can (or none was given)."""
+    commitment = sub.credit_commitment
+    if commitment is None:
+        return []
+    problems = []
+    if not commitment.signed:
+        problems.append("信用承诺书未签署")
+    if facts.credit_grade not in DEFAULT_COMMITMENT_CREDIT_GRADES or facts.serious_dishonesty:
+        grade = facts.credit_grade or "无"
+        problems.append(
+            f"信用等级 {grade} 不在 {'/'.join(DEFAULT_COMMITMENT_CREDIT_GRADES)} 之列或存在严重失信"
+        )
+    return problems
+
+
+def inspection(
+    sub: OversizeSubmission, cls: PermitClass, facts: RegistryFacts
+) -> tuple[TaskSpec | None, list[str]]:
+    """Class III's on-site check (现场勘验) by the highway authority, as a task beside the reviews —
+    or, for a carrier of good credit with a signed commitment and its loading photos/video, no task and
+    the reason it was replaced. The reasons say why a commitment offered was not taken."""
+    if cls is not PermitClass.III:
+        return None, []
+    if sub.credit_commitment is not None and not commitment_problems(sub, facts):
+        media = "、".join(sub.credit_commitment.loading_media)
+        return None, [
+            f"信用承诺替代现场勘验：信用等级 {facts.credit_grade}，承诺书已签署，装载照片/视频：{media}"
+        ]
+    spec = TaskSpec(
+        task_id=INSPECTION_TASK, department=Department.HIGHWAY, kind="inspection", title="现场勘验"
+    )
+    if sub.credit_commitment is None:
+        return spec, []
+    return spec, ["信用承诺未能替代现场勘验：" + "；".join(commitment_problems(sub, facts))]
+
+
+def false_commitment_bar_until(found_on: date) -> date:
+    """The day the bar on a carrier whose commitment was found false ends (依法限制申请, Art. 11(三))."""
+    return _months_later(found_on, 12 * DEFAULT_FALSE_COMMITMENT_BAR_YEARS)
+
+
 def countersign_task(sub: OversizeSubmission, cls: PermitClass) -> TaskSpec | None:
     """The police countersign (会签), when `DEPARTMENT_RULES` asks for it."""
     if cls is PermitClass.I and not sub.has_urban_segment:
@@ -404,6 +679,8 @@ class OversizeSupplement(BaseModel):
     trailer_plate: str | None = None
     driver_qualification: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
     request: OversizeRequest | None = None
+    travel_from: date | None = None  # a corrected window (通行期限), when 补正 named it
+    travel_to: date | None = None
 
     # Checked here, as in the submission: a bad correction is refused at the portal, naming its field,
     # not first inside the workflow's update validator.
@@ -415,7 +692,14 @@ class OversizeSupplement(BaseModel):
     def is_empty(self) -> bool:
         return not self.materials and all(
             value is None
-            for value in (self.tractor_plate, self.trailer_plate, self.driver_qualification, self.request)
+            for value in (
+                self.tractor_plate,
+                self.trailer_plate,
+                self.driver_qualification,
+                self.request,
+                self.travel_from,
+                self.travel_to,
+            )
         )
 
 
@@ -423,7 +707,7 @@ def apply_supplement(sub: OversizeSubmission, sup: OversizeSupplement) -> Oversi
     """The submission as corrected; validated again, so a bad correction is rejected naming the field."""
     data = sub.model_dump(by_alias=True)
     data["materials"] = list(dict.fromkeys([*sub.materials, *sup.materials]))
-    for name in ("tractor_plate", "trailer_plate", "driver_qualification"):
+    for name in ("tractor_plate", "trailer_plate", "driver_qualification", "travel_from", "travel_to"):
         value = getattr(sup, name)
         if value is not None:
             data[name] = value
@@ -435,6 +719,7 @@ def apply_supplement(sub: OversizeSubmission, sup: OversizeSupplement) -> Oversi
 # --- the permit (超限运输车辆通行证) ------------------------------------------------------------------
 
 PERMIT_TYPE_NAME: Final = "超限运输车辆通行证"
+TRIPS_NAMES: Final = {"single": "单次通行", "multiple": "多次往返"}
 PERMIT_KEY: Final = "permit"  # one permit per case
 
 
@@ -444,11 +729,16 @@ def permit_grant(
     facts: RegistryFacts,
     permit_class: PermitClass,
     conditions: list[str],
+    validity: tuple[date, date] | None = None,
 ) -> LicenceGrant:
     """The permit a 准予许可 grants: 持证主体 the carrier by its registered name, the loaded vehicle, the
-    route (each segment also pushed to its enforcement point), the departments' conditions."""
+    route (each segment also pushed to its enforcement point), the departments' conditions, single
+    or multi-trip (with its transport plan). `validity` is `permit_validity`'s; by default the window
+    asked for (cases decided before the validity rule)."""
     req = sub.request
     assert facts.carrier is not None  # acceptance requires the carrier's operating licence
+    valid_from, valid_to = validity or (sub.travel_from, sub.travel_to)
+    plan = sub.transport_plan
     return LicenceGrant(
         case_id=case_id,
         licence_key=PERMIT_KEY,
@@ -456,10 +746,12 @@ def permit_grant(
         type_name=PERMIT_TYPE_NAME,
         holder=facts.carrier.name,
         holder_code=sub.carrier_code,
-        valid_from=sub.travel_from,
-        valid_to=sub.travel_to,
+        valid_from=valid_from,
+        valid_to=valid_to,
         particulars={
             "permit_class": permit_class.value,
+            "trips": TRIPS_NAMES[sub.trips],
+            **({} if plan is None else {"transport_plan": transport_plan_lines(plan)}),
             "tractor_plate": sub.tractor_plate,
             "trailer_plate": sub.trailer_plate or "",
             "cargo": req.cargo.name,
@@ -473,4 +765,6 @@ def permit_grant(
             CheckpointPush(road=s.road, from_=s.from_, to=s.to, province=s.province) for s in sub.route
         ],
         notice={"case_id": case_id, "outcome": "approved"},
+        vehicles=permit_plates(sub),
+        roads=permit_roads(sub),
     )

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
+from domain.calendar import local_date
 from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Task, Withdrawal
 from portal import gateway
 from portal.auth import Principal, Role
@@ -177,6 +178,7 @@ async def submit(
 ) -> Submitted:
     """A portal submission; `matter` selects its schema. A new case answers 202, a repeat 200."""
     submission = _parse_submission(await request.body(), state.matters)
+    _admit(submission, state.matters)
     handle, created = await start_case(state.temporal(), submission, state.task_queue, state.matters)
     request.state.case_id = handle.id
     response.status_code = 202 if created else 200
@@ -282,6 +284,17 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise ApiError(422, "body", "expected a JSON object")
     return document
+
+
+def _admit(submission: Any, matters: MatterRegistry) -> None:
+    """422 naming each field the matter refuses on the day of receipt (Shanghai), as a model cannot."""
+    admission = matters[submission.matter].admission
+    if admission is None:
+        return
+    if problems := admission(submission, local_date(datetime.now(UTC))):
+        error = ApiError(422, problems[0].field, problems[0].message)
+        error.problems = [{"field": p.field, "message": p.message} for p in problems]
+        raise error
 
 
 def _parse_submission(raw: bytes, matters: MatterRegistry) -> Any:

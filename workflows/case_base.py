@@ -8,7 +8,8 @@ supplement). One level of inheritance is the Temporal-native way to share messag
 workflow types; the steps that need only the book are functions in steps.py.
 
 The shared steps, in the order a case meets them: `receive` (收件), `start_promised_clock` (承诺时限
-from receipt), `prefill` (免提交), `enter_acceptance`, `accept` (受理, the statutory clock) or
+from receipt), `prefill` (免提交), `enter_acceptance`, `ask_for_supplement` (补正, once, the clock
+stopped; the matter's `supplement` update answers it), `accept` (受理, the statutory clock) or
 `not_accept` (不予受理), `review_stage` (审核 or
 会签: `open_tasks` — 承办, each task and its stage watched — then the answers), `refuse` or `approve`
 (决定; 制证 for each licence), `withdrawn` (撤回), `after_close` (好差评).
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         ClockStop,
         Opinion,
         Outcome,
+        Problem,
         Rating,
         RecountDues,
         RectificationReply,
@@ -47,12 +49,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import (
         Accepted,
         Decided,
+        MissingItem,
         NotAccepted,
         Rated,
         Received,
         RectificationOpened,
         RectificationReplied,
         ReturnVisited,
+        SupplementRequested,
         TaskClaimed,
         TaskTransferred,
         TaskUrged,
@@ -86,6 +90,8 @@ class CaseWorkflow:
         self.return_visit: ReturnVisit | None = None
         self.urges = 0  # 督办 so far: numbers each one's notice key
         self.transfers = 0  # 转办 so far: likewise
+        self.pending_supplement: Any | None = None  # the matter's 补正 answer, until taken
+        self.awaiting_supplement = False
 
     # --- receipt, the two clocks, acceptance (收件, 受理) --------------------------------------------
 
@@ -173,6 +179,92 @@ class CaseWorkflow:
 
     def closed(self) -> bool:
         return self.book.outcome is not None
+
+    # --- 补正: name what is missing once, wait for the applicant's answer -------------------------
+
+    async def ask_for_supplement(
+        self, missing: list[Problem], reasons: list[str], follows_limit: bool = True
+    ) -> Any | None:
+        """补正 (行政许可法 Art. 32): name every missing item once, stop the clock, wait for the
+        applicant's answer (the matter's `supplement` update) within the reply limit. The answer, or
+        None with the case closed (the limit passed, or the applicant withdrew).
+
+        The reply limit is one of the case's limits (`follows_limit`): marked provisional like the
+        others and moved by a recount (时限重算). Cases started before it keep a plain due."""
+        book, limits = self.book, self.limits
+        assert limits is not None
+        book.problems = missing
+        book.reasons = reasons
+        if follows_limit:
+            limit = {"supplement": limits.supplement_reply}
+            reply_due = (await self.supervision.set_limits(workflow.now(), limit))["supplement"]
+        else:
+            reply_due = (await steps.due_dates(workflow.now(), {"supplement": limits.supplement_reply}))[
+                "supplement"
+            ]
+        steps.enter_stage(book, Stage.SUPPLEMENT)
+        await steps.record(
+            book,
+            SupplementRequested(
+                department=self.department,
+                actor_role="system",
+                planned_at=reply_due,
+                limit_working_days=limits.supplement_reply,
+                missing=[MissingItem(field=p.field, message=p.message) for p in missing],
+            ),
+        )
+        await self.supervision.stop("补正", self.department, "system")
+        await steps.notify(
+            book,
+            "supplement",
+            "applicant",
+            {
+                "case_id": book.case_id,
+                "missing": [p.model_dump() for p in missing],
+                "reply_due": reply_due.isoformat(),
+            },
+        )
+        self.awaiting_supplement = True
+        try:
+            if follows_limit:
+                await self._wait_for_supplement()
+            else:
+                await workflow.wait_condition(
+                    lambda: self.pending_supplement is not None or book.withdrawn,
+                    timeout=reply_due - workflow.now(),
+                    timeout_summary="补正 reply limit",
+                )
+        except TimeoutError:
+            self.awaiting_supplement = False
+            await self.close(
+                Outcome.SUPPLEMENT_EXPIRED, self.department, ["申请人未在补正期限内补正，申请终止"]
+            )
+            return None
+        self.awaiting_supplement = False
+        if book.withdrawn:
+            await self.close_withdrawn()
+            return None
+        await self.supervision.resume(self.department, "applicant")
+        supplement, self.pending_supplement = self.pending_supplement, None
+        return supplement
+
+    async def _wait_for_supplement(self) -> None:
+        """Until the applicant answers or withdraws; TimeoutError at the reply due as it stands now."""
+        sup, book = self.supervision, self.book
+        while self.pending_supplement is None and not book.withdrawn:
+            left = sup.due["supplement"] - workflow.now()
+            if left.total_seconds() <= 0:
+                raise TimeoutError
+            await workflow.wait_condition(
+                sup.moved_or_done(lambda: self.pending_supplement is not None or book.withdrawn),
+                timeout=left,
+                timeout_summary="补正 reply limit",
+            )
+
+    def check_supplement_open(self) -> None:
+        """For a matter's `supplement` validator: a 补正 must be open and not yet answered."""
+        if not self.awaiting_supplement or self.pending_supplement is not None:
+            raise ValueError("stage: no 补正 is open for this case")
 
     # --- department tasks (承办), watched -----------------------------------------------------------
 

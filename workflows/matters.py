@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Final
 
 from pydantic import BaseModel
@@ -29,8 +30,9 @@ from pydantic import BaseModel
 from activities.prefill_business import prefill_business
 from activities.prefill_oversize import prefill_registries
 from domain import open_business_case, oversize_case
+from domain.case import Problem
 from domain.licence import LicenceKind
-from domain.open_business_case import OpenBusinessSubmission
+from domain.open_business_case import OpenBusinessSubmission, OpenBusinessSupplement
 from domain.oversize_case import OversizeSubmission, OversizeSupplement
 from workflows.open_business import OpenTransportBusinessCase
 from workflows.oversize_transport import OversizeTransportCase
@@ -71,6 +73,9 @@ class Matter:
     licence_kinds: tuple[LicenceKind, ...]  # the first is the matter's own (its key is `key`)
     classed: bool = False  # whether its cases get a permit class (大件运输: I/II/III)
     demo: tuple[DemoSample, ...] = ()
+    # What the portal refuses on receipt (422) beyond the model, judged on the day of receipt (e.g.
+    # a permit window that starts in the past); the workflow asks it again at acceptance.
+    admission: Callable[[Any, date], list[Problem]] | None = None
 
     def __post_init__(self) -> None:
         field = self.submission.model_fields.get("matter")
@@ -155,6 +160,7 @@ OVERSIZE_TRANSPORT: Final = Matter(
     prefill=prefill_registries,
     licence_kinds=(LicenceKind(oversize_case.MATTER, oversize_case.PERMIT_TYPE_NAME, "DJYSXK01", "湘超限"),),
     classed=True,
+    admission=oversize_case.admission_problems,
     demo=(
         DemoSample("01-class-i-auto.json"),
         DemoSample(
@@ -180,7 +186,7 @@ OPEN_TRANSPORT_BUSINESS: Final = Matter(
     name=open_business_case.MATTER_NAME,
     workflow=OpenTransportBusinessCase,
     submission=OpenBusinessSubmission,
-    supplement=None,
+    supplement=OpenBusinessSupplement,
     prefill=prefill_business,
     licence_kinds=(
         LicenceKind(

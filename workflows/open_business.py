@@ -1,9 +1,9 @@
 """高效办成开办运输企业一件事: one submission, the road freight operating licence and each truck's 道路运输证.
 
 received → pre-fill (营业执照, each truck's 行驶证, each driver's 从业资格证, in parallel) → acceptance
-(受理 / 不予受理) → review: the licence and one task per truck that needs a certificate, all open at
-once and answered independently → decision, per truck → e-seal and e-licences (the licence, then each
-certificate, each its own identifier) → 归集, notice → 办结 → 好差评.
+(受理 / 补正 once, with the clock stopped / 不予受理) → review: the licence and one task per truck that
+needs a certificate, all open at once and answered independently → decision, per truck → e-seal and
+e-licences (the licence, then each certificate, each its own identifier) → 归集, notice → 办结 → 好差评.
 
 Everything but the matter's rules (domain.open_business_case) is a shared step (case_base, steps).
 """
@@ -22,7 +22,10 @@ with workflow.unsafe.imports_passed_through():
         MATTER,
         OPERATING_LICENCE_TASK,
         OpenBusinessSubmission,
+        OpenBusinessSupplement,
         acceptance,
+        acceptance_after_supplement,
+        apply_supplement,
         decide,
         licence_grants,
         open_business_limits,
@@ -33,6 +36,11 @@ with workflow.unsafe.imports_passed_through():
 
 # Patch id: the road-transport authority (道路运输管理机构) answers as `road_transport`, not `highway`.
 ROAD_TRANSPORT_DEPARTMENT = "road-transport-department"
+# Patch id: the matter's rules as a reviewer reads them (one marker for the set, decided at the start):
+# the statutory limit is 20 working days from 受理 (条例 Art. 24), the promise 5; the 4,500 kg exemption
+# covers ordinary freight vehicles doing ordinary freight only; what the applicant can fix is named
+# once for 补正 instead of 不予受理. Cases started before keep the earlier rules on replay.
+REVIEWED_BUSINESS_RULES = "reviewed-business-rules"
 
 
 @workflow.defn(name="OpenTransportBusinessCase")
@@ -46,12 +54,14 @@ class OpenTransportBusinessCase(CaseWorkflow):
     Messages (updates are validated: a rejected one leaves no event in the history):
     - `submit_opinion(Opinion)`: the road transport authority answers `review:operating_licence` or
       a `review:certificate:<plate>` task, in any order.
+    - `supplement(OpenBusinessSupplement)`: the applicant answers the 补正 notice (trucks or drivers
+      corrected) while it is open.
     - `withdraw(Withdrawal)`: the applicant withdraws (撤回) before the decision.
     - `stop_clock(ClockStop)` / `resume_clock(ClockResume)`: 停表/复表 during review.
     - `rate(Rating)`, then for a bad rating `reply_to_rating` and `record_return_visit`.
     - `claim_task` (签收), `transfer_task` (转办), `urge_task` (督办), as every matter (case_base).
     - query `status() -> CaseStatus`.
-    There is no 补正 in this matter (see domain.open_business_case).
+    One 补正 round for what the applicant can fix (domain.open_business_case.acceptance).
 
     Supervision as in every matter: the promised limit from receipt, the statutory one from 受理, each
     task and the review stage with their own limits; 催办 and cards to the ledger and the Card attribute.
@@ -59,31 +69,49 @@ class OpenTransportBusinessCase(CaseWorkflow):
 
     def __init__(self) -> None:
         super().__init__(MATTER, DEPARTMENT)
+        self.submission: OpenBusinessSubmission | None = None
+        self.reviewed_rules = False  # decided at the start of `run` (REVIEWED_BUSINESS_RULES)
 
     @workflow.run
     async def run(self, submission: OpenBusinessSubmission) -> CaseStatus:
         book = self.book
+        self.submission = submission
         if not workflow.patched(ROAD_TRANSPORT_DEPARTMENT):
             self.department = EARLIER_DEPARTMENT  # started before the authority had its own department
+        self.reviewed_rules = workflow.patched(REVIEWED_BUSINESS_RULES)
         received_at = await self.receive(region=submission.region)
-        limits = open_business_limits()
+        limits = open_business_limits(statutory_from_the_regulation=self.reviewed_rules)
         await self.start_promised_clock(limits, received_at)
 
-        facts = await self.prefill(
-            prefill_business,
-            BusinessPrefillInput(
-                credit_code=submission.credit_code,
-                plates=submission.trucks,
-                qualifications=submission.drivers,
-            ),
-        )
-        accepted = acceptance(submission, facts, local_date(workflow.now()))
-        if not await self.enter_acceptance():
-            return await self.after_close()
-        if not accepted.accepted:
+        supplemented = False
+        while True:
+            facts = await self.prefill(
+                prefill_business,
+                BusinessPrefillInput(
+                    credit_code=submission.credit_code,
+                    plates=submission.trucks,
+                    qualifications=submission.drivers,
+                ),
+            )
+            accepted = acceptance(
+                submission, facts, local_date(workflow.now()), ordinary_freight_only=self.reviewed_rules
+            )
+            if not await self.enter_acceptance():
+                return await self.after_close()
+            if accepted.accepted:
+                break
+            if self.reviewed_rules and accepted.fixable and not supplemented:  # 补正, once
+                answer = await self.ask_for_supplement(accepted.problems, accepted.reasons)
+                if answer is None:
+                    return await self.after_close()
+                submission = self.submission = apply_supplement(submission, answer)
+                supplemented = True
+                continue
             book.problems = accepted.problems
-            await self.not_accept(accepted.reasons)
+            reasons = acceptance_after_supplement(accepted) if supplemented else accepted.reasons
+            await self.not_accept(reasons)
             return await self.after_close()
+        book.problems = []
         await self.accept()
 
         specs = review_tasks(accepted, self.department)
@@ -100,3 +128,18 @@ class OpenTransportBusinessCase(CaseWorkflow):
             licence_grants(book.case_id, submission, facts, decision, local_date(workflow.now())),
             self.decision("准予许可", **decision.ledger_parts()),
         )
+
+    # --- the 补正 message -----------------------------------------------------------------------
+
+    @workflow.update
+    def supplement(self, supplement: OpenBusinessSupplement) -> CaseStatus:
+        self.pending_supplement = supplement
+        return self.book.status()
+
+    @supplement.validator
+    def _validate_supplement(self, supplement: OpenBusinessSupplement) -> None:
+        self.check_supplement_open()
+        if supplement.is_empty():
+            raise ValueError("trucks: a supplement must correct the trucks or drivers, or add a material")
+        assert self.submission is not None
+        apply_supplement(self.submission, supplement)  # a bad correction fails here, naming its field

@@ -12,15 +12,14 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.licensing import VehicleLicenceQuery, licences_for_vehicles
     from activities.prefill_oversize import PrefillInput, prefill_registries
     from domain.calendar import local_date
-    from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage
-    from domain.events import MissingItem, SupplementRequested
+    from domain.case import CaseStatus, Opinion, Problem, Stage, TaskSpec
     from domain.limits import CaseLimits
     from domain.oversize import Assessment, assess
     from domain.oversize_case import (
         MATTER,
-        AcceptanceDecision,
         Department,
         OversizeSubmission,
         OversizeSupplement,
@@ -28,15 +27,21 @@ with workflow.unsafe.imports_passed_through():
         Verdict,
         acceptance,
         acceptance_after_supplement,
+        admission_problems,
         apply_supplement,
         auto_approval,
         carrier_standing,
         countersign_task,
+        inspection,
         oversize_limits,
         permit_grant,
+        permit_plates,
+        permit_validity,
         registry_problems,
+        repeated_permit_reasons,
         review_tasks,
         task_limit,
+        window_passed,
     )
     from workflows import steps
     from workflows.case_base import CaseWorkflow
@@ -47,6 +52,13 @@ with workflow.unsafe.imports_passed_through():
 # it to another task on replay. Cases started under the first keep its check.
 SUPPLEMENT_DUE_IS_A_LIMIT = "supplement-due-is-a-limit"
 SUPPLEMENT_LIMIT_FROM_START = "supplement-limit-from-start"
+# Patch id: the permit rules as a reviewer reads them (one marker for the set, decided at the start):
+# the window asked for is a validity that starts no earlier than the decision and runs no longer than a
+# single or multi-trip permit may (else 补正); class I needs its axle loads within Art. 17, and rules
+# refuse the highway review on Art. 17's axle loads; the police countersign runs in parallel with the
+# reviews; an en-route province's review has Art. 16's limit for the class. Cases started before keep
+# the earlier rules on replay.
+REVIEWED_PERMIT_RULES = "reviewed-permit-rules"
 HIGHWAY = Department.HIGHWAY.value
 
 
@@ -75,15 +87,15 @@ class OversizeTransportCase(CaseWorkflow):
     def __init__(self) -> None:
         super().__init__(MATTER, HIGHWAY)
         self.submission: OversizeSubmission | None = None
-        self.pending_supplement: OversizeSupplement | None = None
-        self.awaiting_supplement = False
         self.supplement_is_a_limit = False  # decided at the start of `run`
+        self.reviewed_rules = False  # likewise (REVIEWED_PERMIT_RULES)
 
     @workflow.run
     async def run(self, submission: OversizeSubmission) -> CaseStatus:
         book = self.book
         self.submission = submission
         self.supplement_is_a_limit = workflow.patched(SUPPLEMENT_LIMIT_FROM_START)
+        self.reviewed_rules = workflow.patched(REVIEWED_PERMIT_RULES)
         received_at = await self.receive(region=submission.origin_province)
 
         accepted = await self._accept(submission, received_at)
@@ -93,22 +105,41 @@ class OversizeTransportCase(CaseWorkflow):
         limits = self.limits
         assert limits is not None and assessment.permit_class is not None
 
-        if not await self._review(submission, facts, assessment, problems, limits):
+        countersign = countersign_task(submission, assessment.permit_class)
+        alongside: list[TaskSpec] = []
+        if self.reviewed_rules:
+            # 并联审批: the police countersign opens beside the reviews, each answer stored, one
+            # decision; so does class III's on-site check (勘验), unless a credit commitment replaces it.
+            check, why = inspection(submission, assessment.permit_class, facts)
+            book.reasons = book.reasons + why
+            if check is None and submission.credit_commitment is not None and why:
+                book.commitment_carrier = submission.carrier_code  # the commitment stood in for 勘验
+            alongside = [spec for spec in (check, countersign) if spec is not None]
+        if not await self._review(submission, facts, assessment, problems, limits, alongside):
             return await self.withdrawn()
         if refused := steps.refusals(book):
             return await self.refuse(refused)
 
-        if (spec := countersign_task(submission, assessment.permit_class)) is not None:
+        if countersign is not None and not self.reviewed_rules:  # cases started before: after the review
             if not await self.review_stage(
-                Stage.COUNTERSIGN, [spec], {spec.task_id: limits.countersign_task}
+                Stage.COUNTERSIGN, [countersign], {countersign.task_id: limits.countersign_task}
             ):
                 return await self.withdrawn()
             if refused := steps.refusals(book):
                 return await self.refuse(refused)
 
+        validity = None
+        if self.reviewed_rules:
+            validity = permit_validity(submission, local_date(workflow.now()))
+            if validity is None:
+                return await self.refuse([window_passed(submission)])
         book.conditions = [c for t in book.tasks.values() for c in t.conditions]
         return await self.approve(
-            [permit_grant(book.case_id, submission, facts, assessment.permit_class, book.conditions)],
+            [
+                permit_grant(
+                    book.case_id, submission, facts, assessment.permit_class, book.conditions, validity
+                )
+            ],
             self.decision("准予许可", conditions=book.conditions),
         )
 
@@ -131,12 +162,37 @@ class OversizeTransportCase(CaseWorkflow):
                 ),
             )
             today = local_date(workflow.now())
-            assessment = assess(submission.request, carrier_standing(facts), today)
+            assessment = assess(
+                submission.request,
+                carrier_standing(facts),
+                today,
+                axle_loads_in_class_i=self.reviewed_rules,
+            )
             problems = registry_problems(submission, facts, today)
-            decision = acceptance(submission, assessment, problems)
+            repeated: list[str] = []
+            if self.reviewed_rules:
+                # A window that cannot be a validity is named for 补正; a valid permit for the same
+                # vehicle and route makes the application not accepted (同一车辆重复办证).
+                problems = problems + admission_problems(submission, today)
+                held = await steps.run_local(
+                    licences_for_vehicles,
+                    VehicleLicenceQuery(
+                        matter=MATTER,
+                        plates=permit_plates(submission),
+                        valid_from=submission.travel_from,
+                        valid_to=submission.travel_to,
+                    ),
+                    "permits the vehicle holds (同一车辆重复办证)",
+                )
+                repeated = repeated_permit_reasons(submission, held)
+            decision = acceptance(submission, assessment, problems, repeated)
             if assessment.permit_class is not None:
                 book.permit_class = assessment.permit_class.value
-                limits = oversize_limits(assessment.permit_class, submission.request.cross_province)
+                limits = oversize_limits(
+                    assessment.permit_class,
+                    submission.request.cross_province,
+                    en_route_by_class=self.reviewed_rules,
+                )
                 await self.start_promised_clock(limits, received_at)
             if not await self.enter_acceptance():
                 return None
@@ -151,82 +207,15 @@ class OversizeTransportCase(CaseWorkflow):
             if supplemented:  # one 补正 round only (SUPPLEMENT_ROUNDS)
                 await self.not_accept(acceptance_after_supplement(decision))
                 return None
-            supplement = await self._ask_for_supplement(decision)
+            # The reply limit is one of the case's limits (provisional mark, recounts); cases started
+            # before SUPPLEMENT_DUE_IS_A_LIMIT keep a plain due, as they did.
+            follows = self.supplement_is_a_limit or workflow.patched(SUPPLEMENT_DUE_IS_A_LIMIT)
+            supplement = await self.ask_for_supplement(decision.missing, decision.reasons, follows)
             if supplement is None:
                 return None
             submission = apply_supplement(submission, supplement)
             self.submission = submission
             supplemented = True
-
-    async def _ask_for_supplement(self, decision: AcceptanceDecision) -> OversizeSupplement | None:
-        """补正: name every missing item once, stop the clock, wait for the applicant within the limit."""
-        book, limits = self.book, self.limits
-        assert limits is not None
-        book.problems = decision.missing
-        book.reasons = decision.reasons
-        # The reply limit is one of the case's limits: marked provisional like the others and moved by
-        # a recount (时限重算) when a holiday notice arrives. Cases started before keep a plain due.
-        follows = self.supplement_is_a_limit or workflow.patched(SUPPLEMENT_DUE_IS_A_LIMIT)
-        if follows:
-            limit = {"supplement": limits.supplement_reply}
-            reply_due = (await self.supervision.set_limits(workflow.now(), limit))["supplement"]
-        else:
-            reply_due = (await steps.due_dates(workflow.now(), {"supplement": limits.supplement_reply}))[
-                "supplement"
-            ]
-        steps.enter_stage(book, Stage.SUPPLEMENT)
-        missing = [p.model_dump() for p in decision.missing]
-        await steps.record(
-            book,
-            SupplementRequested(
-                department=HIGHWAY,
-                actor_role="system",
-                planned_at=reply_due,
-                limit_working_days=limits.supplement_reply,
-                missing=[MissingItem(field=p.field, message=p.message) for p in decision.missing],
-            ),
-        )
-        await self.supervision.stop("补正", HIGHWAY, "system")
-        await steps.notify(
-            book,
-            "supplement",
-            "applicant",
-            {"case_id": book.case_id, "missing": missing, "reply_due": reply_due.isoformat()},
-        )
-        self.awaiting_supplement = True
-        try:
-            if follows:
-                await self._wait_for_supplement()
-            else:
-                await workflow.wait_condition(
-                    lambda: self.pending_supplement is not None or book.withdrawn,
-                    timeout=reply_due - workflow.now(),
-                    timeout_summary="补正 reply limit",
-                )
-        except TimeoutError:
-            self.awaiting_supplement = False
-            await self.close(Outcome.SUPPLEMENT_EXPIRED, HIGHWAY, ["申请人未在补正期限内补正，申请终止"])
-            return None
-        self.awaiting_supplement = False
-        if book.withdrawn:
-            await self.close_withdrawn()
-            return None
-        await self.supervision.resume(HIGHWAY, "applicant")
-        supplement, self.pending_supplement = self.pending_supplement, None
-        return supplement
-
-    async def _wait_for_supplement(self) -> None:
-        """Until the applicant answers or withdraws; TimeoutError at the reply due as it stands now."""
-        sup, book = self.supervision, self.book
-        while self.pending_supplement is None and not book.withdrawn:
-            left = sup.due["supplement"] - workflow.now()
-            if left.total_seconds() <= 0:
-                raise TimeoutError
-            await workflow.wait_condition(
-                sup.moved_or_done(lambda: self.pending_supplement is not None or book.withdrawn),
-                timeout=left,
-                timeout_summary="补正 reply limit",
-            )
 
     # --- parallel review (并联审核) ------------------------------------------------------------------
 
@@ -237,16 +226,27 @@ class OversizeTransportCase(CaseWorkflow):
         assessment: Assessment,
         problems: list[Problem],
         limits: CaseLimits,
+        alongside: list[TaskSpec],
     ) -> bool:
-        """并联审核: every department at once; 智能审批 answers for the highway authority when it may."""
-        specs = review_tasks(submission)
+        """并联审核: every department at once (with the police countersign in `alongside`); 智能审批
+        answers for the highway authority when it may: approves, or refuses on Art. 17's axle loads."""
+        specs = review_tasks(submission) + alongside
         approved, reasons = auto_approval(submission, assessment, facts, problems)
         self.book.reasons = self.book.reasons + reasons
-        by_rules = (
-            [Opinion(task_id="review:highway", department=HIGHWAY, approve=True, reason="；".join(reasons))]
-            if approved
-            else []
-        )
+        by_rules = []
+        if approved:
+            by_rules = [
+                Opinion(task_id="review:highway", department=HIGHWAY, approve=True, reason="；".join(reasons))
+            ]
+        elif self.reviewed_rules and assessment.refusals:  # 不予许可 by the numbers of Art. 17
+            by_rules = [
+                Opinion(
+                    task_id="review:highway",
+                    department=HIGHWAY,
+                    approve=False,
+                    reason="；".join(assessment.refusals),
+                )
+            ]
         limit_of = {spec.task_id: task_limit(spec, limits) for spec in specs}
         return await self.review_stage(Stage.REVIEW, specs, limit_of, by_rules=by_rules)
 
@@ -259,8 +259,7 @@ class OversizeTransportCase(CaseWorkflow):
 
     @supplement.validator
     def _validate_supplement(self, supplement: OversizeSupplement) -> None:
-        if not self.awaiting_supplement or self.pending_supplement is not None:
-            raise ValueError("stage: no 补正 is open for this case")
+        self.check_supplement_open()
         if supplement.is_empty():
             raise ValueError("materials: a supplement must add a material or correct a field")
         assert self.submission is not None

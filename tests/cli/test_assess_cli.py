@@ -22,6 +22,7 @@ CONTRACT_KEYS = {
     "not_accepted",
     "refusals",
     "reasons",
+    "limits",
 }
 
 
@@ -151,3 +152,46 @@ def test_not_utf8_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     path.write_bytes(json.dumps(request(), ensure_ascii=False).encode("gbk"))
     assert main(["assess", str(path)]) == 2
     assert "not UTF-8" in capsys.readouterr().err
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "submissions"
+
+
+@pytest.mark.parametrize(
+    ("sample", "cls", "statutory", "promised"),
+    [
+        ("01-class-i-auto.json", "I", 2, 2),
+        ("02-class-ii-urban.json", "II", 5, 5),
+        ("03-class-iii.json", "III", 15, 7),
+    ],
+)
+def test_a_whole_submission_prints_both_limits_named(
+    capsys: pytest.CaptureFixture[str], sample: str, cls: str, statutory: int, promised: int
+) -> None:
+    """A portal document is read as one (the samples were rejected before), with both limits named."""
+    assert main(["assess", str(SAMPLES / sample)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == CONTRACT_KEYS | {"refused_today"}
+    assert result["permit_class"] == cls
+    limits = result["limits"]
+    assert (limits["statutory"]["name"], limits["statutory"]["working_days"]) == ("法定时限", statutory)
+    assert (limits["promised"]["name"], limits["promised"]["working_days"]) == ("承诺时限", promised)
+    assert "第十五条" in limits["statutory"]["source"]
+
+
+def test_a_submission_says_what_the_portal_would_refuse_today(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads((SAMPLES / "01-class-i-auto.json").read_text(encoding="utf-8"))
+    document.update(travel_from="2020-01-01", travel_to="2020-01-05")
+    code, out, err = run(tmp_path, capsys, document)
+    assert (code, err) == (0, "")
+    assert [p["field"] for p in json.loads(out)["refused_today"]] == ["travel_from"]
+
+
+def test_a_bad_submission_names_its_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = json.loads((SAMPLES / "01-class-i-auto.json").read_text(encoding="utf-8"))
+    document["tractor_plate"] = "not a plate"
+    code, out, err = run(tmp_path, capsys, document)
+    assert code == 2 and out == ""
+    assert "tractor_plate" in err

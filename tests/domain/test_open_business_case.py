@@ -16,8 +16,11 @@ from domain.open_business_case import (
     DriverFacts,
     OpenBusinessFacts,
     OpenBusinessSubmission,
+    OpenBusinessSupplement,
     TruckFacts,
     acceptance,
+    acceptance_after_supplement,
+    apply_supplement,
     certificate_task_id,
     decide,
     is_light,
@@ -196,11 +199,75 @@ def test_a_refused_licence_or_no_granted_certificate_refuses_the_case():
     assert not decision.approved and "均未核准" in decision.reasons[0]
 
 
-def test_limits_are_five_working_days_with_reviews_inside():
+def test_limits_are_twenty_statutory_and_five_promised_with_reviews_inside():
     limits = open_business_limits()
-    assert (limits.statutory, limits.promised) == (5, 5)
+    assert (limits.statutory, limits.promised) == (20, 5)  # 条例 Art. 24; the 2024 plan's promise
     assert limits.acceptance_stage <= limits.review_task <= limits.promised
     assert limits.certificate_task <= limits.promised
+    earlier = open_business_limits(statutory_from_the_regulation=False)
+    assert (earlier.statutory, earlier.promised) == (5, 5)  # cases started under the earlier reading
+
+
+def typed(plate: str, vehicle_type: str, total: int | None) -> TruckFacts:
+    return truck(plate, total).model_copy(update={"vehicle_type": vehicle_type})
+
+
+@pytest.mark.parametrize(
+    ("vehicle_type", "total", "scope", "light"),
+    [
+        ("轻型厢式货车", LIGHT_TRUCK_MAX_TOTAL_MASS_KG, ["道路普通货物运输"], True),  # at the line
+        ("轻型厢式货车", LIGHT_TRUCK_MAX_TOTAL_MASS_KG - 5, ["道路普通货物运输"], True),  # inside
+        ("轻型厢式货车", LIGHT_TRUCK_MAX_TOTAL_MASS_KG + 1, ["道路普通货物运输"], False),  # just over
+        # 4,495 kg refrigerated van: not an ordinary freight vehicle, whatever the scope.
+        ("轻型冷藏车", 4_495, ["道路普通货物运输", "货物专用运输（冷藏保鲜设备）"], False),
+        ("轻型罐式货车", 4_495, ["道路普通货物运输"], False),
+        # An ordinary light van of a business that does no ordinary freight does 专用运输.
+        ("轻型厢式货车", 4_495, ["货物专用运输（集装箱）"], False),
+        ("轻型厢式货车", None, ["道路普通货物运输"], False),
+    ],
+)
+def test_the_exemption_is_for_ordinary_freight_vehicles_doing_ordinary_freight(
+    vehicle_type: str, total: int | None, scope: list[str], light: bool
+):
+    assert is_light(typed("湘AH1004", vehicle_type, total), scope) is light
+
+
+def test_a_light_refrigerated_van_needs_its_certificate():
+    data = facts(trucks={**facts().trucks, "湘AH1004": typed("湘AH1004", "轻型冷藏车", 4_495)})
+    sub = business(BUSINESS, scope=["道路普通货物运输", "货物专用运输（冷藏保鲜设备）"])
+    result = acceptance(sub, data, ON)
+    assert result.accepted and result.qualifying == PLATES and result.light == []
+    earlier = acceptance(sub, data, ON, ordinary_freight_only=False)  # mass alone, as cases before
+    assert earlier.light == ["湘AH1004"]
+
+
+def test_what_the_applicant_can_fix_is_for_supplement_the_rest_is_not():
+    expired = DriverFacts(
+        qualification_number=DRIVERS[0], categories=["经营性道路货物运输驾驶员"], valid_until=date(2026, 1, 1)
+    )
+    fixable = acceptance(business(BUSINESS), facts(drivers={**facts().drivers, DRIVERS[0]: expired}), ON)
+    assert not fixable.accepted and fixable.fixable
+    assert [p.field for p in fixable.problems] == ["drivers.0"]
+    both = acceptance(
+        business(BUSINESS, scope=["道路普通货物运输", "道路危险货物运输"]),
+        facts(drivers={**facts().drivers, DRIVERS[0]: expired}),
+        ON,
+    )
+    assert not both.accepted and not both.fixable  # dangerous goods: no correction of this application
+    assert [p.field for p in both.problems] == ["scope", "drivers.0"]
+    assert acceptance_after_supplement(fixable)[0].startswith("补正后仍与登记数据不符")
+    assert acceptance_after_supplement(both) == both.reasons
+
+
+def test_a_supplement_replaces_the_trucks_or_drivers_and_is_validated():
+    sub = business(BUSINESS)
+    fixed = apply_supplement(sub, OpenBusinessSupplement(drivers=["430000199001010022"]))
+    assert fixed.drivers == ["430000199001010022"] and fixed.trucks == sub.trucks
+    assert OpenBusinessSupplement().is_empty()
+    with pytest.raises(ValidationError, match="trucks"):
+        OpenBusinessSupplement.model_validate({"trucks": ["湘AH1001", "湘AH1001"]})
+    with pytest.raises(ValidationError, match="trucks"):
+        OpenBusinessSupplement.model_validate({"trucks": ["not a plate"]})
 
 
 def test_validity_years_and_leap_days():

@@ -226,7 +226,7 @@ def test_no_extra_materials_below_class_iii(cls: PermitClass | None) -> None:
 def test_class_iii_needs_outline_drawing_and_escort_plan() -> None:
     materials = extra_materials(PermitClass.III)
     assert any("车货外廓尺寸图" in m for m in materials) and any("护送方案" in m for m in materials)
-    assert all("第十一条" in m for m in materials)
+    assert all("第九条" in m for m in materials)
     assert escort_plan_required(PermitClass.III)
     a = assess(req(width_m=3.8))
     assert a.extra_materials == materials and a.escort_plan_required
@@ -272,7 +272,7 @@ LICENSED = CarrierStanding(licence_scopes=frozenset({"道路普通货物运输",
 
 def test_divisible_cargo_not_accepted() -> None:
     reasons = not_accepted_reasons(req(cargo={"divisible": True, "name": "钢材"}))
-    assert reasons == ["货物「钢材」属于可分载物品（第62号令第十二条）"]
+    assert reasons == ["货物「钢材」属于可分载物品（第62号令第十一条）"]
     assert assess(req(cargo={"divisible": True, "name": "钢材"})).not_accepted == reasons
     assert not_accepted_reasons(req()) == []
 
@@ -309,7 +309,7 @@ def test_barred_carrier(barred_until: date | None, accepted: bool) -> None:
     reasons = not_accepted_reasons(req(), carrier, ON)
     assert (reasons == []) is accepted
     if not accepted:
-        assert "限制申请" in reasons[0] and "第十二条" in reasons[0]
+        assert "限制申请" in reasons[0] and "第十一条" in reasons[0]
     assert assess(req(), carrier, ON).not_accepted == reasons
 
 
@@ -419,5 +419,58 @@ def test_every_row_of_the_table_names_an_article() -> None:
     assert {row.article for row in LIMITS.values()} == {
         Article.OVER_LIMIT,
         Article.PERMIT_CLASS,
+        Article.CROSS_PROVINCE,
         Article.REFUSAL,
     }
+
+
+# --- Art. 15(一): class I also needs the axle loads within Art. 17 --------------------------------------
+
+CLASS_I_AXLES = [
+    # A flatbed within class I's envelope and Art. 3's mass; only the axle loads vary.
+    ([10_000, 10_000, 10_000], PermitClass.I),  # mean at 10,000: within
+    ([9_000, 13_000, 8_000], PermitClass.I),  # max at 13,000, mean 10,000: within
+    ([9_000, 13_000.5, 8_000], PermitClass.II),  # max just over 13,000
+    ([10_000.5, 10_000, 10_000], PermitClass.II),  # mean just over 10,000
+]
+
+
+@pytest.mark.parametrize(("loads", "expected"), CLASS_I_AXLES)
+def test_class_i_needs_axle_loads_within_art17(loads: list[float], expected: PermitClass) -> None:
+    r = req(height_m=4.1, total_mass_kg=45_000, axle_loads_kg=loads, vehicle={"trailer": "flatbed"})
+    assert permit_class(r) is expected
+    a = assess(r)
+    assert a.permit_class is expected
+    if expected is PermitClass.II:
+        # Refused under Art. 17 either way; the class and its deadline are II's, and the reason says why.
+        assert a.refusals and a.statutory_working_days == 5
+        assert any("第十七条" in reason and "不属一类" in reason for reason in a.reasons)
+    else:
+        assert not a.refusals and a.statutory_working_days == 2
+
+
+def test_the_earlier_reading_kept_class_i_for_heavy_axles() -> None:
+    """Cases started before the rule replay with it off: the same request was class I then."""
+    r = req(
+        height_m=4.1,
+        total_mass_kg=45_000,
+        axle_loads_kg=[9_000, 13_500, 8_000],
+        vehicle={"trailer": "flatbed"},
+    )
+    assert permit_class(r, axle_loads_in_class_i=False) is PermitClass.I
+    assert assess(r, axle_loads_in_class_i=False).permit_class is PermitClass.I
+    assert permit_class(r) is PermitClass.II
+
+
+@pytest.mark.parametrize(
+    ("cls", "days"),
+    [(PermitClass.I, 3), (PermitClass.II, 5), (PermitClass.III, 15)],
+)
+def test_an_en_route_province_has_the_days_of_art16_for_the_class(cls: PermitClass, days: int) -> None:
+    from domain.oversize import en_route_working_days
+    from domain.oversize_case import oversize_limits
+
+    assert en_route_working_days(cls) == days
+    limits = oversize_limits(cls, cross_province=True)
+    assert limits.province_task == days <= limits.statutory
+    assert oversize_limits(cls, True, en_route_by_class=False).province_task == 3  # the earlier default

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -40,6 +40,22 @@ async def open_tasks(handle: WorkflowHandle, count: int) -> list[str]:
         return ids if len(ids) == count else None
 
     return await eventually(check)
+
+
+CLASS_III_TASKS = ["countersign:police", "inspection:highway", "review:highway"]
+
+
+async def approve_class_iii(handle: WorkflowHandle) -> None:
+    """The highway review, the on-site check (勘验) and the police countersign, each approved."""
+    for task_id, department in (
+        ("review:highway", "highway"),
+        ("inspection:highway", "highway"),
+        ("countersign:police", "police"),
+    ):
+        await handle.execute_update(
+            OversizeTransportCase.submit_opinion,
+            Opinion(task_id=task_id, department=department, approve=True),
+        )
 
 
 async def ledger_steps(cases: Cases, case_id: str) -> list[str]:
@@ -100,43 +116,74 @@ async def test_class_i_all_checks_pass_completes_without_a_human(cases: Cases):
     assert base64.b64encode(licence.signature)
 
 
-async def test_class_ii_urban_reviews_run_in_parallel_then_police_countersign(cases: Cases):
+POLICE_CONDITIONS = ["夜间 22:00—次日 6:00 通行", "前后各一辆护送车"]
+URBAN_YES = Opinion(task_id="review:urban_road", department="urban_road", approve=True)
+HIGHWAY_YES = Opinion(task_id="review:highway", department="highway", approve=True)
+POLICE_YES = Opinion(
+    task_id="countersign:police", department="police", approve=True, conditions=POLICE_CONDITIONS
+)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        pytest.param([POLICE_YES, URBAN_YES, HIGHWAY_YES], id="police-first"),
+        pytest.param([URBAN_YES, HIGHWAY_YES, POLICE_YES], id="police-last"),
+    ],
+)
+async def test_class_ii_police_countersign_runs_beside_the_reviews(cases: Cases, answers: list[Opinion]):
+    """并联审批: the highway and urban-road reviews and the police countersign open at once, each with
+    its own limit; each answer is stored; one decision once the last one is in, whichever it is."""
     handle = await cases.start(submission(CLASS_II_URBAN))
 
-    # Both reviews are open at once: the highway authority must review by hand (S207 is off the
-    # main corridors) and the urban-road authority reviews the city segment.
-    assert await open_tasks(handle, 2) == ["review:highway", "review:urban_road"]
-    await handle.execute_update(
-        OversizeTransportCase.submit_opinion,
-        Opinion(task_id="review:urban_road", department="urban_road", approve=True),
-    )
-    await handle.execute_update(
-        OversizeTransportCase.submit_opinion,
-        Opinion(task_id="review:highway", department="highway", approve=True),
-    )
-
-    assert await open_tasks(handle, 1) == ["countersign:police"]
-    assert (await status_of(handle)).stage is Stage.COUNTERSIGN
-    conditions = ["夜间 22:00—次日 6:00 通行", "前后各一辆护送车"]
-    await handle.execute_update(
-        OversizeTransportCase.submit_opinion,
-        Opinion(task_id="countersign:police", department="police", approve=True, conditions=conditions),
-    )
+    # The highway authority reviews by hand (S207 is off the main corridors); the urban-road authority
+    # reviews the city segment; the police countersign the route, all at the same time.
+    assert await open_tasks(handle, 3) == ["countersign:police", "review:highway", "review:urban_road"]
+    status = await status_of(handle)
+    assert status.stage is Stage.REVIEW
+    police = next(t for t in status.open_tasks if t.task_id == "countersign:police")
+    highway = next(t for t in status.open_tasks if t.task_id == "review:highway")
+    assert police.kind == "countersign" and police.due is not None and highway.due is not None
+    assert police.due <= highway.due  # its own limit: 2 working days against the review's 3
+    for n, opinion in enumerate(answers, 1):
+        await handle.execute_update(OversizeTransportCase.submit_opinion, opinion)
+        if n < len(answers):
+            assert len((await status_of(handle)).open_tasks) == len(answers) - n  # still waiting
     final = await result(handle)
     assert final.outcome is Outcome.APPROVED
-    assert final.conditions == conditions
+    assert final.conditions == POLICE_CONDITIONS
     async with cases.deps.sessions() as session:
         licence = await get_licence(session, final.licence_ids[0])
     assert licence is not None
-    assert licence.payload["particulars"]["conditions"] == conditions
+    assert licence.payload["particulars"]["conditions"] == POLICE_CONDITIONS
     steps = await ledger_steps(cases, handle.id)
     assert steps.count("承办") == 3 and steps.count("审核") == 2 and steps.count("会签") == 1
+    assert steps[2:5] == ["承办", "承办", "承办"]  # all opened before any answer
+    assert steps.count("决定") == 1
     await assert_chain_valid(cases)
+
+
+async def test_a_police_refusal_refuses_the_case_with_the_reviews_still_open(cases: Cases):
+    handle = await cases.start(submission(CLASS_II_URBAN))
+    await open_tasks(handle, 3)
+    await handle.execute_update(OversizeTransportCase.submit_opinion, URBAN_YES)
+    refusal = Opinion(
+        task_id="countersign:police", department="police", approve=False, reason="途经学校路段，时段冲突"
+    )
+    await handle.execute_update(OversizeTransportCase.submit_opinion, refusal)
+    final = await result(handle)
+    assert final.outcome is Outcome.REFUSED
+    assert any("途经学校路段" in r for r in final.reasons)
+    assert final.licence_ids == [] and final.open_tasks == []
+    steps = await ledger_steps(cases, handle.id)
+    assert steps.count("会签") == 1 and steps.count("审核") == 1  # the highway review was never answered
+    assert steps[-2:] == ["决定", "办结"]
 
 
 async def test_class_iii_refusal_by_one_reviewer_refuses_the_case(cases: Cases):
     handle = await cases.start(submission(CLASS_III))
-    assert await open_tasks(handle, 1) == ["review:highway"]  # class III: never by rules
+    # class III: never by rules; the on-site check (勘验) and the police countersign beside the review
+    assert await open_tasks(handle, 3) == CLASS_III_TASKS
     status = await status_of(handle)
     assert status.permit_class == "III"
     await handle.execute_update(
@@ -161,15 +208,8 @@ async def test_class_iii_without_escort_plan_is_sent_back_and_supplemented(cases
     assert [p.field for p in status.problems] == ["materials"]
     assert "护送方案" in status.problems[0].message
     await handle.execute_update(OversizeTransportCase.supplement, OversizeSupplement(materials=["护送方案"]))
-    assert await open_tasks(handle, 1) == ["review:highway"]
-    await handle.execute_update(
-        OversizeTransportCase.submit_opinion,
-        Opinion(task_id="review:highway", department="highway", approve=True),
-    )
-    await handle.execute_update(
-        OversizeTransportCase.submit_opinion,
-        Opinion(task_id="countersign:police", department="police", approve=True),
-    )
+    assert await open_tasks(handle, 3) == CLASS_III_TASKS
+    await approve_class_iii(handle)
     final = await result(handle)
     assert final.outcome is Outcome.APPROVED
     steps = await ledger_steps(cases, handle.id)
@@ -206,7 +246,7 @@ async def test_not_accepted_with_reasons(cases: Cases, data: dict, reason: str):
 
 async def test_withdrawal_mid_review(cases: Cases):
     handle = await cases.start(submission(CLASS_III))
-    await open_tasks(handle, 1)
+    await open_tasks(handle, 3)
     await handle.execute_update(OversizeTransportCase.withdraw, Withdrawal(reason="项目推迟"))
     final = await result(handle)
     assert final.outcome is Outcome.WITHDRAWN
@@ -223,11 +263,11 @@ async def rejection(handle: WorkflowHandle, opinion: Opinion) -> str:
 
 async def test_wrong_department_and_duplicate_opinions_are_rejected_without_history(cases: Cases):
     handle = await cases.start(submission(CLASS_II_URBAN))
-    await open_tasks(handle, 2)
+    await open_tasks(handle, 3)
 
     wrong_department = Opinion(task_id="review:highway", department="urban_road", approve=True)
     assert "department" in await rejection(handle, wrong_department)
-    not_open = Opinion(task_id="countersign:police", department="police", approve=True)
+    not_open = Opinion(task_id="review:province:广东", department="province:广东", approve=True)
     assert "task_id" in await rejection(handle, not_open)
     assert await update_events(handle) == 0
 
@@ -239,5 +279,164 @@ async def test_wrong_department_and_duplicate_opinions_are_rejected_without_hist
     refusal_without_reason = Opinion(task_id="review:urban_road", department="urban_road", approve=False)
     assert "reason" in await rejection(handle, refusal_without_reason)
     assert await update_events(handle) == accepted
-    assert len((await status_of(handle)).open_tasks) == 1
+    assert len((await status_of(handle)).open_tasks) == 2
+    await handle.terminate("test done")
+
+
+# --- the permit's validity, multi-trip permits, repeated permits, Art. 17 by rules -------------------
+# The server's clock starts at Thu 2026-09-24 09:00 (Shanghai): "today" for these cases.
+
+MULTI_TRIP_PLAN = {
+    "hours": "每日22:00至次日6:00",
+    "loading": "低平板半挂车，绑扎固定",
+    "goods": "变压器",
+    "escort": False,
+    "same_loading_every_trip": True,
+    "reinforcement_needed": False,
+}
+
+
+async def waiting_for_supplement(handle: WorkflowHandle) -> CaseStatus:
+    async def check() -> CaseStatus | None:
+        status = await status_of(handle)
+        return status if status.stage is Stage.SUPPLEMENT else None
+
+    return await eventually(check)
+
+
+@pytest.mark.parametrize(
+    ("window", "field"),
+    [
+        (("2020-01-01", "2020-01-05"), "travel_from"),  # starts in the past
+        (("2026-09-24", "2027-09-23"), "travel_to"),  # twelve months for one trip
+    ],
+    ids=["starts-in-2020", "twelve-months"],
+)
+async def test_a_window_that_cannot_be_a_validity_is_named_for_supplement_never_issued(
+    cases: Cases, window: tuple[str, str], field: str
+):
+    """Class I on the auto path (智能审批): the window is checked before anything is approved."""
+    handle = await cases.start(submission(CLASS_I, travel_from=window[0], travel_to=window[1]))
+    status = await waiting_for_supplement(handle)
+    assert field in [p.field for p in status.problems]
+    assert status.licence_ids == [] and status.open_tasks == []
+    await handle.execute_update(
+        OversizeTransportCase.supplement,
+        OversizeSupplement(travel_from=date(2026, 9, 28), travel_to=date(2026, 10, 12)),
+    )
+    final = await result(handle)
+    assert final.outcome is Outcome.APPROVED
+    async with cases.deps.sessions() as session:
+        licence = await get_licence(session, final.licence_ids[0])
+    assert licence is not None
+    assert (licence.valid_from, licence.valid_to) == (date(2026, 9, 28), date(2026, 10, 12))
+
+
+async def test_a_decision_after_the_whole_window_issues_no_permit(cases: Cases):
+    handle = await cases.start(submission(CLASS_III, travel_from="2026-09-24", travel_to="2026-09-25"))
+    await open_tasks(handle, 3)
+    await cases.env.sleep(timedelta(days=3))  # Sep 27: the window asked for has passed
+    await approve_class_iii(handle)
+    final = await result(handle)
+    assert final.outcome is Outcome.REFUSED and final.licence_ids == []
+    assert any("届满" in r for r in final.reasons)
+
+
+async def test_a_late_decision_starts_the_permit_on_its_own_day(cases: Cases):
+    handle = await cases.start(submission(CLASS_III, travel_from="2026-09-24", travel_to="2026-10-20"))
+    await open_tasks(handle, 3)
+    await cases.env.sleep(timedelta(days=4))  # decided on Mon Sep 28
+    await approve_class_iii(handle)
+    final = await result(handle)
+    async with cases.deps.sessions() as session:
+        licence = await get_licence(session, final.licence_ids[0])
+    assert licence is not None
+    assert (licence.valid_from, licence.valid_to) == (date(2026, 9, 28), date(2026, 10, 20))
+
+
+async def test_a_multi_trip_permit_runs_six_months_with_its_plan(cases: Cases):
+    data = submission(
+        CLASS_I,
+        travel_from="2026-09-24",
+        travel_to="2027-03-23",
+        trips="multiple",
+        transport_plan=MULTI_TRIP_PLAN,
+    )
+    final = await result(await cases.start(data))
+    assert final.outcome is Outcome.APPROVED
+    async with cases.deps.sessions() as session:
+        licence = await get_licence(session, final.licence_ids[0])
+    assert licence is not None
+    assert (licence.valid_from, licence.valid_to) == (date(2026, 9, 24), date(2027, 3, 23))
+    particulars = licence.payload["particulars"]
+    assert particulars["trips"] == "多次往返"
+    assert "物品：变压器" in particulars["transport_plan"]
+
+
+async def test_a_multi_trip_request_that_does_not_qualify_is_told_which_condition(cases: Cases):
+    plan = {**MULTI_TRIP_PLAN, "reinforcement_needed": True}
+    data = submission(
+        CLASS_I, travel_from="2026-09-24", travel_to="2026-12-23", trips="multiple", transport_plan=plan
+    )
+    status = await waiting_for_supplement(await cases.start(data))
+    assert [p.field for p in status.problems] == ["transport_plan.reinforcement_needed"]
+
+
+async def decided(handle: WorkflowHandle) -> CaseStatus:
+    """The status once the case has its outcome (not its result, which waits for the 好差评 window)."""
+
+    async def check() -> CaseStatus | None:
+        status = await status_of(handle)
+        return status if status.outcome is not None else None
+
+    return await eventually(check)
+
+
+async def test_no_second_permit_for_the_same_vehicle_and_route(cases: Cases):
+    """同一车辆重复办证: the first permit is found by plate; the second case is not accepted naming it."""
+    first = await decided(
+        await cases.start(submission(CLASS_I, travel_from="2026-09-24", travel_to="2026-10-10"))
+    )
+    assert first.outcome is Outcome.APPROVED
+    [permit_id] = first.licence_ids
+    second = await decided(
+        await cases.start(submission(CLASS_I, travel_from="2026-10-08", travel_to="2026-10-20"))
+    )
+    assert second.outcome is Outcome.NOT_ACCEPTED
+    assert any(permit_id in r and "变更" in r for r in second.reasons)
+    # After the first permit's validity, the same vehicle and route get a permit again.
+    third = await decided(
+        await cases.start(submission(CLASS_I, travel_from="2026-10-11", travel_to="2026-10-20"))
+    )
+    assert third.outcome is Outcome.APPROVED
+
+
+async def test_an_axle_over_art17_is_not_class_i_and_rules_refuse_it(cases: Cases):
+    data = with_request(CLASS_I, loaded__axle_loads_kg=[9_000, 13_500, 9_000])
+    final = await result(await cases.start(submission(data)))
+    assert final.permit_class == "II"  # not class I (Art. 15(一)), with class II's limits
+    assert final.outcome is Outcome.REFUSED
+    assert any("第十七条" in r for r in final.reasons)
+    assert final.licence_ids == []
+
+
+COMMITMENT = {"signed": True, "loading_media": ["装载照片-前.jpg", "装载视频.mp4"]}
+
+
+async def test_a_credit_commitment_replaces_the_on_site_check_for_a_good_carrier(cases: Cases):
+    """信易批: grade A carrier, signed commitment with loading photos/video: no 勘验 task."""
+    handle = await cases.start(submission(CLASS_III, credit_commitment=COMMITMENT))
+    assert await open_tasks(handle, 2) == ["countersign:police", "review:highway"]
+    status = await status_of(handle)
+    assert any(r.startswith("信用承诺替代现场勘验") for r in status.reasons)
+    assert status.commitment_carrier == CLASS_III["carrier_code"]
+    await handle.terminate("test done")
+
+
+async def test_a_commitment_of_a_carrier_without_good_credit_leaves_the_check(cases: Cases):
+    handle = await cases.start(submission(CLASS_III, credit_commitment={**COMMITMENT, "signed": False}))
+    assert await open_tasks(handle, 3) == CLASS_III_TASKS
+    status = await status_of(handle)
+    assert any("信用承诺未能替代现场勘验" in r and "未签署" in r for r in status.reasons)
+    assert status.commitment_carrier is None
     await handle.terminate("test done")

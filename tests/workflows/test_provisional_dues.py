@@ -3,8 +3,9 @@
 The server's clock starts on Sun 2026-12-20 09:00 (Shanghai). With the notices transcribed up to 2026,
 2027 is provisional: weekends and the statutory holidays (元旦 Fri Jan 1), no 调休. A class III
 cross-province case received then is accepted at once; its dues, counted by hand (start day not
-counted): review tasks 3 → Wed Dec 23; promised 7 → Tue Dec 29; statutory 20 → Dec 21–25 (5), 28–31
-(9), Jan 4–8 (14), Jan 11–15 (19), Mon 2027-01-18 (20), provisional.
+counted): review tasks 3 → Wed Dec 23; the en-route province's 15 (Art. 16) → Mon 2027-01-11;
+promised 7 → Tue Dec 29; statutory 20 → Dec 21–25 (5), 28–31 (9), Jan 4–8 (14), Jan 11–15 (19),
+Mon 2027-01-18 (20), provisional.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ CROSS_PROVINCE = {
         {"road": "G4", "from": "岳阳", "to": "武汉", "kind": "expressway", "province": "湖北"},
     ],
     "travel_from": "2027-01-20",
-    "travel_to": "2027-02-20",
+    "travel_to": "2027-02-18",  # 30 days: a single trip's longest validity
 }
 
 
@@ -89,7 +90,10 @@ async def test_a_case_into_2027_is_accepted_at_once_with_provisional_dues(decemb
     assert status.dues_provisional
     assert {t.task_id: t.due for t in status.open_tasks} == {
         "review:highway": eod(2026, 12, 23),
-        "review:province:湖北": eod(2026, 12, 23),
+        "inspection:highway": eod(2026, 12, 23),  # 勘验: 3 working days
+        "countersign:police": eod(2026, 12, 22),  # beside the reviews: 2 working days
+        # An en-route province has Art. 16's 15 working days for class III: Jan 11, provisional.
+        "review:province:湖北": eod(2027, 1, 11),
     }
     description = await handle.describe()
     assert description.typed_search_attributes.get(sa.DUES_PROVISIONAL) is True
@@ -195,7 +199,7 @@ async def test_a_card_the_official_calendar_would_not_have_raised_is_withdrawn(d
 async def test_the_rating_window_of_a_closed_case_follows_the_notice(december: Cases):
     # Class I, approved by rules at once on Sun Dec 20; the 好差评 window is 10 working days: Dec 21–31 (9)
     # and provisionally Mon Jan 4 (10); on the test notice (Jan 1–6 off) Thu Jan 7.
-    case = {**CLASS_I, "travel_from": "2027-01-20", "travel_to": "2027-02-20"}
+    case = {**CLASS_I, "travel_from": "2027-01-20", "travel_to": "2027-02-18"}
     handle = await december.start(submission(case))
 
     async def approved():
