@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,14 @@ async def _answer(
         await asyncio.sleep(0.1)
 
 
-def print_where_to_look(cases: list[DemoCase], *, ui_port: int, portal_url: str, tokens_file: Path) -> None:
+def print_where_to_look(
+    cases: list[DemoCase],
+    *,
+    ui_port: int,
+    portal_url: str,
+    tokens_file: Path,
+    logs: Sequence[str] = (),
+) -> None:
     ui = f"http://127.0.0.1:{ui_port}/namespaces/default/workflows"
     print("\nWhere to look:", flush=True)
     print(f"  Temporal UI, every case:        {ui}", flush=True)
@@ -140,6 +148,8 @@ def print_where_to_look(cases: list[DemoCase], *, ui_port: int, portal_url: str,
     print(f"  Temporal UI, cases in review:   {ui}?query={query}", flush=True)
     print(f"  Portal API (OpenAPI):           {portal_url}/docs", flush=True)
     print(f"  Officer/portal/auditor tokens:  {tokens_file}", flush=True)
+    for line in logs:
+        print(line, flush=True)
     if not cases:
         return
     print("\nDemo cases:", flush=True)
