@@ -22,6 +22,7 @@ from urllib.parse import quote
 import httpx
 
 from workflows.matters import MATTERS, DemoAnswer, MatterRegistry
+from workflows.search_attributes import EVALUATION_STAGE
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "samples" / "submissions"
 
@@ -153,11 +154,25 @@ def print_where_to_look(
     if not cases:
         return
     print("\nDemo cases:", flush=True)
+    rating = 0
     for case in cases:
         status = case.status
         state = status.get("outcome") or status.get("stage")
         waiting = ", ".join(t["task_id"] for t in status.get("open_tasks", []))
+        if status.get("rating_open"):
+            rating += 1
+            waiting = "好差评 window open: Running in the UI until rated or closed"
         print(f"  {case.case_id:<42} {state:<14} {waiting}", flush=True)
+    if rating:
+        # Otherwise a decided case that the UI lists as Running looks stuck.
+        evaluation = quote(f"OnethingStage = '{EVALUATION_STAGE}'")
+        print(
+            f"\n{rating} decided case(s) wait for the applicant's rating (好差评): the workflow runs on "
+            "until the applicant rates or the window closes, so the Temporal UI lists it as Running, "
+            f"with stage {EVALUATION_STAGE!r} and the window's close in its details:\n"
+            f"  {ui}?query={evaluation}",
+            flush=True,
+        )
     first = cases[0]
     print(
         f"\nOne case's status:\n  curl -H 'Authorization: Bearer {first.applicant_token}' "

@@ -56,6 +56,14 @@ def test_make_run_feeds_the_demo_and_prints_where_to_look(tmp_path: Path):
     assert "approved" in lines["open-transport-business-DEMO-B-001"]
     assert "review:operating_licence" in lines["open-transport-business-DEMO-B-002"]
     assert "not_accepted" in lines["open-transport-business-DEMO-B-003"]
+    # Decided cases run on for their 好差评 window: the summary says so, with the UI's query for them.
+    assert "好差评 window open" in lines["oversize-transport-DEMO-I-001"]
+    assert "好差评 window open" not in lines["oversize-transport-DEMO-III-001"]  # still in review
+    assert "wait for the applicant's rating (好差评)" in out
+    assert "OnethingStage%20%3D%20%27evaluation%27" in out
+    # The console is the start-up, the demo and where to look; the JSON logs are in their files.
+    assert not [line for line in out.splitlines() if line.startswith("{")]
+    assert (tmp_path / "logs" / "up.log").stat().st_size > 0
     assert "11010519491231002X" not in out + result.stderr  # no personal data in what it prints or logs
     # Said before it bites: from 1 November, a next year without a notice is in the banner.
     outlook = calendar_outlook(provisional_calendar(), datetime.now(SHANGHAI).date())
