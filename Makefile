@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# Options of `onething up` through ARGS, e.g. make run ARGS="--portal-port 8001" (or --verbose).
 run: $(STAMP)
-	$(BIN)/onething up --demo
+	$(BIN)/onething up --demo $(ARGS)
 
 test: system-deps lint typecheck pytest audit-deps
 

@@ -35,6 +35,8 @@ class Settings:
     temporal_namespace: str
     task_queue: str
     workflow_cache: int = WORKFLOW_CACHE_DEFAULT
+    # host:port where a worker serves its Prometheus metrics (the Temporal SDK's); None: no endpoint.
+    metrics_address: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -46,6 +48,7 @@ class Settings:
             temporal_namespace=_env("TEMPORAL_NAMESPACE", "default"),
             task_queue=_env("ONETHING_TASK_QUEUE", TASK_QUEUE_DEFAULT),
             workflow_cache=_positive_int("ONETHING_WORKFLOW_CACHE", WORKFLOW_CACHE_DEFAULT),
+            metrics_address=_host_port("ONETHING_METRICS_ADDRESS"),
         )
 
 
@@ -97,6 +100,17 @@ def _positive_int(name: str, default: int) -> int:
     if not text.isdigit() or int(text) < 1:
         raise SettingsError(f"{name} must be a whole number of at least 1, not {text!r}")
     return int(text)
+
+
+def _host_port(name: str) -> str | None:
+    """`host:port` (0.0.0.0:9464, 127.0.0.1:9464) or unset; anything else names the variable."""
+    text = _env(name, "")
+    if not text:
+        return None
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise SettingsError(f"{name} must be host:port (e.g. 0.0.0.0:9464), not {text!r}")
+    return text
 
 
 def venv_binary(name: str) -> Path:

@@ -18,6 +18,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -111,12 +112,35 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 async def connect(settings: Settings) -> Client:
-    """A client whose payloads are encrypted (codec.py): the server never sees case data in clear."""
+    """A client whose payloads are encrypted (codec.py): the server never sees case data in clear.
+
+    With `settings.metrics_address` its runtime serves the SDK's Prometheus metrics there (task
+    slots, poll and schedule-to-start latencies, workflow and activity failures: README "What to
+    alert on"); the worker built on this client reports through it.
+    """
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=encrypted_converter(codec_from_env(os.environ, settings.data_dir)),
+        runtime=metrics_runtime(settings.metrics_address),
     )
+
+
+_runtimes: dict[str, Runtime] = {}
+
+
+def metrics_runtime(address: str | None) -> Runtime | None:
+    """A Temporal runtime exporting Prometheus metrics at `address` (one per address and process: a
+    runtime binds its port when created); None keeps the SDK's default runtime, without metrics."""
+    if address is None:
+        return None
+    if address not in _runtimes:
+        # Seconds, not milliseconds, and counters with _total: what Prometheus' own conventions expect.
+        prometheus = PrometheusConfig(
+            bind_address=address, counters_total_suffix=True, durations_as_seconds=True
+        )
+        _runtimes[address] = Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+    return _runtimes[address]
 
 
 async def run_worker(client: Client, settings: Settings, deps: Deps, stop: asyncio.Event) -> None:

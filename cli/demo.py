@@ -15,6 +15,7 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ import httpx
 
 from domain.calendar import local_date
 from workflows.matters import MATTERS, DemoAnswer, MatterRegistry
+from workflows.search_attributes import EVALUATION_STAGE
 
 SUBMISSIONS = Path(__file__).resolve().parents[1] / "samples" / "submissions"
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -153,7 +155,14 @@ async def _answer(
         await asyncio.sleep(0.1)
 
 
-def print_where_to_look(cases: list[DemoCase], *, ui_port: int, portal_url: str, tokens_file: Path) -> None:
+def print_where_to_look(
+    cases: list[DemoCase],
+    *,
+    ui_port: int,
+    portal_url: str,
+    tokens_file: Path,
+    logs: Sequence[str] = (),
+) -> None:
     ui = f"http://127.0.0.1:{ui_port}/namespaces/default/workflows"
     print("\nWhere to look:", flush=True)
     print(f"  Temporal UI, every case:        {ui}", flush=True)
@@ -161,14 +170,30 @@ def print_where_to_look(cases: list[DemoCase], *, ui_port: int, portal_url: str,
     print(f"  Temporal UI, cases in review:   {ui}?query={query}", flush=True)
     print(f"  Portal API (OpenAPI):           {portal_url}/docs", flush=True)
     print(f"  Officer/portal/auditor tokens:  {tokens_file}", flush=True)
+    for line in logs:
+        print(line, flush=True)
     if not cases:
         return
     print("\nDemo cases:", flush=True)
+    rating = 0
     for case in cases:
         status = case.status
         state = status.get("outcome") or status.get("stage")
         waiting = ", ".join(t["task_id"] for t in status.get("open_tasks", []))
+        if status.get("rating_open"):
+            rating += 1
+            waiting = "好差评 window open: Running in the UI until rated or closed"
         print(f"  {case.case_id:<42} {state:<14} {waiting}", flush=True)
+    if rating:
+        # Otherwise a decided case that the UI lists as Running looks stuck.
+        evaluation = quote(f"OnethingStage = '{EVALUATION_STAGE}'")
+        print(
+            f"\n{rating} decided case(s) wait for the applicant's rating (好差评): the workflow runs on "
+            "until the applicant rates or the window closes, so the Temporal UI lists it as Running, "
+            f"with stage {EVALUATION_STAGE!r} and the window's close in its details:\n"
+            f"  {ui}?query={evaluation}",
+            flush=True,
+        )
     first = cases[0]
     print(
         f"\nOne case's status:\n  curl -H 'Authorization: Bearer {first.applicant_token}' "

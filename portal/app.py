@@ -4,7 +4,8 @@
     app = create_app(settings, client=c, deps=d, task_queue=q)   # tests, embedded stack
     app = create_app(settings, ..., matters=MATTERS.plus(entry))  # a test's own matter too
 
-OpenAPI at /docs and /redoc, their assets served from an installed package (portal/docs.py).
+OpenAPI at /docs and /redoc, their assets served from an installed package (portal/docs.py);
+/healthz, /readyz and /metrics for operators (portal/health.py).
 Every error answers `{"detail": [{"field", "message"}, …]}` (portal.errors).
 """
 
@@ -23,7 +24,7 @@ from temporalio.client import Client
 
 from activities.deps import Deps, build_deps, dispose
 from codec import EncryptionCodec, codec_from_env, encrypted_converter
-from portal import actions, audit, carriers, cases, docs, errors, licences, tasks
+from portal import actions, audit, carriers, cases, docs, errors, health, licences, tasks
 from portal import codec as codec_endpoint
 from portal.auth import ApplicantTokens, TokenStore, applicant_secret
 from portal.config import PortalConfig
@@ -108,6 +109,7 @@ def create_app(
     app.include_router(licences.router)
     app.include_router(audit.router)
     app.include_router(codec_endpoint.router)
+    app.include_router(health.router)
     if origins := codec_endpoint.ui_origins():
         # The Web UI calls the codec endpoint from its own origin (another port on the same host).
         app.add_middleware(
@@ -119,7 +121,7 @@ def create_app(
         )
     # Added last = outermost: the log sees every answer, the 413s of the body limit included.
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
-    app.add_middleware(RequestLog)
+    app.add_middleware(RequestLog, metrics=state.metrics)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -28,7 +28,6 @@ from portal.errors import ApiError, forbidden, invalid
 from portal.messages import OPINION_UPDATE, SUPPLEMENT_UPDATE, WITHDRAW_UPDATE
 from portal.security import require
 from portal.state import PortalState, portal_state
-from workflows.client import start_case
 from workflows.matters import Matter, MatterRegistry
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -179,7 +178,7 @@ async def submit(
     """A portal submission; `matter` selects its schema. A new case answers 202, a repeat 200."""
     submission = _parse_submission(await request.body(), state.matters)
     _admit(submission, state.matters)
-    handle, created = await start_case(state.temporal(), submission, state.task_queue, state.matters)
+    handle, created = await gateway.start(state.temporal(), submission, state.task_queue, state.matters)
     request.state.case_id = handle.id
     response.status_code = 202 if created else 200
     return Submitted(

@@ -5,17 +5,19 @@ Messages are addressed by name (`portal.messages`), so one gateway serves every 
     unknown workflow id                         → 404
     update rejected by the workflow's validator → 409, the validator's message ("task_id: …")
     update on a case that has closed            → 409
-    Temporal unreachable, or no answer in time  → 503
+    Temporal unreachable, or no answer in time  → 503 (a submission's start too: `start`)
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio.client import (
     Client,
     RPCTimeoutOrCancelledError,
+    WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
@@ -25,6 +27,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.case import CaseStatus
 from portal.errors import ApiError
 from portal.messages import STATUS_QUERY
+from workflows.client import CaseSubmission, start_case
+from workflows.matters import MatterRegistry
 
 # An HTTP caller should not wait for ever when no worker answers: a query needs a worker to run it,
 # and an update waits until the workflow has accepted it.
@@ -59,6 +63,22 @@ async def case_status(client: Client, case_id: str) -> CaseStatus:
     except RPCTimeoutOrCancelledError as error:
         raise ApiError(503, "server", "Temporal did not answer in time") from error
     return status
+
+
+async def start(
+    client: Client, submission: CaseSubmission, task_queue: str, matters: MatterRegistry
+) -> tuple[WorkflowHandle[Any, CaseStatus], bool]:
+    """Start the submission's case (or find it, started before); 503 while Temporal is unreachable.
+
+    The portal may retry: the case id is the submission's, so a start that did reach the server
+    before the connection broke yields the same case again, never a second one.
+    """
+    try:
+        return await start_case(client, submission, task_queue, matters)
+    except RPCError as error:
+        raise _rpc_failure(error) from error
+    except RPCTimeoutOrCancelledError as error:
+        raise ApiError(503, "server", "Temporal did not answer in time; submit again") from error
 
 
 async def execute_update(client: Client, case_id: str, update: str, argument: BaseModel) -> CaseStatus:

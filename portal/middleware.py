@@ -1,4 +1,4 @@
-"""Two plain ASGI middlewares: the request body limit and the request log.
+"""Two plain ASGI middlewares: the request body limit and the request log (with its metrics).
 
 Plain ASGI rather than `BaseHTTPMiddleware`: the body limit has to sit between the server and
 whoever reads the body, and neither needs a task group per request.
@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.errors import error_response
+from portal.metrics import PortalMetrics
 
 log = structlog.get_logger("portal.request")
 
@@ -69,14 +70,16 @@ class BodyLimit:
 
 
 class RequestLog:
-    """One structured event per request: method, route template, status, case id, role, duration.
+    """One structured event per request: method, route template, status, case id, role, duration;
+    and the same request counted in `metrics` (by method, route template and status).
 
     Never the body, the query string or a header: tokens travel in the Authorization header and
     submissions carry personal data.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: PortalMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,12 +100,17 @@ class RequestLog:
             route = scope.get("route")
             state = scope.get("state") or {}
             path_params = scope.get("path_params") or {}
+            seconds = time.perf_counter() - started
+            method = str(scope.get("method"))
+            template = getattr(route, "path", None) or "(unrouted)"  # one series for every unknown path
             log.info(
                 "request",
-                method=scope.get("method"),
-                path=getattr(route, "path", None) or "(unrouted)",
+                method=method,
+                path=template,
                 status=status,
                 case_id=state.get("case_id") or path_params.get("case_id"),
                 role=state.get("role"),
-                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                duration_ms=round(seconds * 1000, 1),
             )
+            if self.metrics is not None:
+                self.metrics.observe(method, template, status, seconds)

@@ -6,7 +6,7 @@ did not pass them (tests pass their own, and in-process ASGI transports run no l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from temporalio.client import Client
@@ -16,6 +16,7 @@ from codec import EncryptionCodec
 from portal.auth import ApplicantTokens, TokenStore
 from portal.config import PortalConfig
 from portal.errors import ApiError
+from portal.metrics import PortalMetrics
 from settings import Settings
 from workflows.matters import MATTERS, MatterRegistry
 
@@ -31,6 +32,7 @@ class PortalState:
     deps: Deps | None = None
     codec: EncryptionCodec | None = None
     matters: MatterRegistry = MATTERS  # which submissions it accepts, which cases it serves
+    metrics: PortalMetrics = field(default_factory=PortalMetrics)
 
     def codec_or_503(self) -> EncryptionCodec:
         if self.codec is None:

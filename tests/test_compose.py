@@ -37,6 +37,12 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path):
         assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
         assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")
     assert services["temporal"]["environment"]["DB"] == "postgres12"
+    # Health: the worker's SDK metrics endpoint, the portal's readiness; both are what they probe.
+    assert services["worker"]["environment"]["ONETHING_METRICS_ADDRESS"] == "0.0.0.0:9464"
+    assert "9464/metrics" in " ".join(services["worker"]["healthcheck"]["test"])
+    assert "8000/readyz" in " ".join(services["portal"]["healthcheck"]["test"])
+    # The worker's own variable came on top of the shared ones, not instead of them.
+    assert services["worker"]["environment"]["ONETHING_ENV"] == "production"
 
 
 def test_compose_registers_every_search_attribute_the_workflows_use():

@@ -74,6 +74,8 @@ R = TypeVar("R")
 
 # Outcomes after which the applicant is asked to rate the service (好差评).
 RATED_OUTCOMES = (Outcome.APPROVED, Outcome.REFUSED, Outcome.NOT_ACCEPTED)
+# Patch id: the 好差评 window (and 整改) show in the UI's stage search attribute and current details.
+EVALUATION_SHOWN = "evaluation-window-shown"
 
 
 class CaseWorkflow:
@@ -398,6 +400,11 @@ class CaseWorkflow:
             sup = self.supervision
             await sup.set_limits(workflow.now(), {"evaluation": limits.evaluation_window})
             self.book.rating_open = True
+            # A case running on after 办结 looked stuck in the UI; it now says why. The stage upsert is
+            # a command: cases whose window opened before this change replay without it.
+            shown = workflow.patched(EVALUATION_SHOWN)
+            if shown:
+                steps.show_after_close(book, sa.EVALUATION_STAGE, self._window_note(sup.due["evaluation"]))
             # The window closes at the evaluation due as it stands: a recount (时限重算) may move it,
             # and then the wait starts again towards the new time. Nothing else moves it after 办结, so
             # a case without a recount waits on the one timer it always did.
@@ -413,10 +420,26 @@ class CaseWorkflow:
                     )
                 except TimeoutError:  # the window closing without a rating is normal
                     break
+                if shown:  # a recount moved the close: the details follow (they are no command)
+                    workflow.set_current_details(
+                        steps.details_after_close(book, self._window_note(sup.due["evaluation"]))
+                    )
             self.book.rating_open = False
             if self.rating is not None and self.rating.score <= BAD_RATING_AT_MOST:
+                if shown:
+                    note = f"**整改** the {department} department answers the bad rating (差评), then a 回访"
+                    steps.show_after_close(book, sa.RECTIFICATION_STAGE, note)
                 await self._rectify(limits, department)
+            if shown:
+                steps.show_after_close(book, Stage.CLOSED.value, "**办结**; the 好差评 window is over")
         return await steps.finish(book)
+
+    @staticmethod
+    def _window_note(closes: datetime) -> str:
+        return (
+            f"**好差评 window open** until {closes.isoformat()}: the case is decided (办结); it runs on "
+            "until the applicant rates the service or the window closes"
+        )
 
     async def _rectify(self, limits: CaseLimits, department: str) -> None:
         """整改: the responsible department answers the bad rating within its limit, then a 回访."""

@@ -14,6 +14,11 @@ from temporalio.common import SearchAttributeKey
 MATTER = SearchAttributeKey.for_keyword("OnethingMatter")
 PERMIT_CLASS = SearchAttributeKey.for_keyword("OnethingPermitClass")
 STAGE = SearchAttributeKey.for_keyword("OnethingStage")
+# The stage a decided case shows while its 好差评 window is open (and `rectification` during 整改):
+# the workflow runs on, so the UI lists it as Running; this says why. The status API's stage stays
+# `closed` (办结 is done) with `rating_open`.
+EVALUATION_STAGE = "evaluation"
+RECTIFICATION_STAGE = "rectification"
 DUE = SearchAttributeKey.for_datetime("OnethingDue")
 CARD = SearchAttributeKey.for_keyword("OnethingCard")
 REGION = SearchAttributeKey.for_keyword("OnethingRegion")

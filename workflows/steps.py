@@ -224,6 +224,17 @@ def enter_stage(book: CaseBook, stage: Stage) -> None:
     workflow.set_current_details(current_details(book))
 
 
+def show_after_close(book: CaseBook, stage: str, note: str) -> None:
+    """After 办结 a case may run on (好差评, 整改): the UI's stage and details say why. The book's stage
+    stays `closed`: the status API and the ledger know the case is done."""
+    workflow.upsert_search_attributes([sa.STAGE.value_set(stage)])
+    workflow.set_current_details(details_after_close(book, note))
+
+
+def details_after_close(book: CaseBook, note: str) -> str:
+    return f"{note}\n\n{current_details(book)}"
+
+
 def current_details(book: CaseBook) -> str:
     """A markdown stage table for the UI; no personal data."""
     lines = [

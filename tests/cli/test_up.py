@@ -5,6 +5,7 @@ Marked devserver: each test starts the whole embedded stack in a subprocess on f
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -55,6 +56,14 @@ def test_make_run_feeds_the_demo_and_prints_where_to_look(tmp_path: Path):
     assert "approved" in lines["open-transport-business-DEMO-B-001"]
     assert "review:operating_licence" in lines["open-transport-business-DEMO-B-002"]
     assert "not_accepted" in lines["open-transport-business-DEMO-B-003"]
+    # Decided cases run on for their 好差评 window: the summary says so, with the UI's query for them.
+    assert "好差评 window open" in lines["oversize-transport-DEMO-I-001"]
+    assert "好差评 window open" not in lines["oversize-transport-DEMO-III-001"]  # still in review
+    assert "wait for the applicant's rating (好差评)" in out
+    assert "OnethingStage%20%3D%20%27evaluation%27" in out
+    # The console is the start-up, the demo and where to look; the JSON logs are in their files.
+    assert not [line for line in out.splitlines() if line.startswith("{")]
+    assert (tmp_path / "logs" / "up.log").stat().st_size > 0
     assert "11010519491231002X" not in out + result.stderr  # no personal data in what it prints or logs
     # Said before it bites: from 1 November, a next year without a notice is in the banner.
     outlook = calendar_outlook(provisional_calendar(), datetime.now(SHANGHAI).date())
@@ -131,3 +140,131 @@ async def test_stopping_and_restarting_mid_review_loses_no_case(tmp_path: Path):
             await eventually(approved, within=30)
     finally:
         stop(second)
+
+
+# --- a run a person can read, and one that supervises what it starts (issue 16, items 5 and 6) -------
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of `pid`, from /proc (every thread's list: a child belongs to its forker)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie holds no port; it waits only for its parent to read its status
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def ports_of(command: list[str]) -> dict[str, int]:
+    return {command[i]: int(command[i + 1]) for i in range(len(command) - 1) if command[i].endswith("-port")}
+
+
+@pytest.mark.parametrize("option", ["--portal-port", "--temporal-port"])
+def test_a_busy_port_is_one_line_naming_it_and_nothing_starts(tmp_path: Path, option: str):
+    command, _ = up_command()
+    busy = ports_of(command)[option]
+    with socket.socket() as foreign:  # another program's server, listening on the port
+        foreign.bind(("127.0.0.1", busy))
+        foreign.listen()
+        env = {**os.environ, "ONETHING_DATA_DIR": str(tmp_path)}
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert f"port {busy} ({option}) is in use" in lines[0]
+    assert f'make run ARGS="{option} {busy + 1}"' in lines[0]
+    assert not (tmp_path / "temporal.db").exists()  # refused before any server started
+
+
+def test_make_run_passes_args_to_onething_up():
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        ["make", "-n", "-C", str(root), "run", "ARGS=--portal-port 8001"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "onething up --demo --portal-port 8001" in result.stdout
+
+
+def start_up(tmp_path: Path) -> tuple[subprocess.Popen[str], list[str], str]:
+    command, portal_port = up_command()
+    env = {**os.environ, "ONETHING_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, command, f"http://127.0.0.1:{portal_port}"
+
+
+async def portal_answers(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient() as http:
+            return (await http.get(f"{url}/healthz")).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def read_until(process: subprocess.Popen[str], text: str) -> str:
+    """What `up` printed up to and including the line containing `text` (or all of it, if it ended)."""
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if text in line:
+            break
+    return "".join(seen)
+
+
+async def test_up_ends_non_zero_with_one_line_when_its_dev_server_dies(tmp_path: Path):
+    process, _, _ = start_up(tmp_path)
+    try:
+        started = await asyncio.wait_for(asyncio.to_thread(read_until, process, "Running."), timeout=90)
+        (server,) = children(process.pid)  # the dev server: `up` runs the worker and portal itself
+        os.kill(server, signal.SIGKILL)
+        rest, err = process.communicate(timeout=90)
+        out = started + rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 1
+    assert "the Temporal dev server on port" in err and "was killed by signal 9" in err, err
+    assert str(tmp_path / "logs" / "up.log") in err  # where to look for more
+    assert "Traceback" not in out + err
+    # The console had the start-up and where the logs are, not the logs themselves.
+    assert "Up: Temporal UI" in out and str(tmp_path / "logs" / "temporal.log") in out
+    assert not [line for line in out.splitlines() if line.startswith("{")]
+    assert '"event": "worker started"' in (tmp_path / "logs" / "up.log").read_text()
+
+
+async def test_sigkill_of_up_leaves_no_process_holding_its_ports(tmp_path: Path):
+    process, command, url = start_up(tmp_path)
+    try:
+        await eventually(lambda: portal_answers(url), within=90)
+        started = children(process.pid)
+        assert started, "the dev server runs as a child of `up`"
+    finally:
+        process.kill()  # SIGKILL: no handler of `up` runs
+        process.communicate()
+
+    async def all_gone() -> bool:
+        return not any(alive(pid) for pid in started)
+
+    await eventually(all_gone, within=30)
+    for option, port in ports_of(command).items():
+        assert port_free(port), f"{option} {port} still held"

@@ -195,6 +195,11 @@ TABLE = (
         only({"auditor": 200} | dict.fromkeys(OFFICERS, 200)),
         body=lambda: OPEN_SESAME,
     ),
+    # Operators' probes and Prometheus carry no credentials; nothing they answer names a case or a
+    # person (portal/health.py).
+    Row("GET", "/healthz", only({}, public=True)),
+    Row("GET", "/readyz", only({}, public=True)),
+    Row("GET", "/metrics", only({}, public=True)),
     # FastAPI's own pages: the API description is public.
     Row("GET", "/openapi.json", only({}, public=True)),
     Row("GET", "/docs", only({}, public=True)),

@@ -53,6 +53,10 @@ HANDLER_ROLE: Mapping[str, str | None] = {
     "GET /audit.json": "auditor",
     "POST /codec/encode": "officer:police",
     "POST /codec/decode": "auditor",
+    # Operators' probes and Prometheus: public by design (portal/health.py).
+    "GET /healthz": None,
+    "GET /readyz": None,
+    "GET /metrics": None,
 }
 OTHER_CREDENTIALS = ("anonymous", "unknown", "generated", "staff")
 

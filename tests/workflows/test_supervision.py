@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from temporalio.api.sdk.v1 import WorkflowMetadata
+
 from domain.calendar import end_of_day
 from domain.case import (
     ClockResume,
@@ -28,6 +30,7 @@ from tests.conftest import PINNED_START
 from tests.factories import CLASS_I, CLASS_III, submission
 from tests.polling import eventually
 from tests.workflows.conftest import Cases
+from workflows import search_attributes as sa
 from workflows.oversize_transport import OversizeTransportCase
 
 CARDS = ("催办", "黄牌", "红牌", "超法定时限")
@@ -162,6 +165,42 @@ async def test_a_rating_of_one_opens_a_rectification_with_its_own_timers(cases: 
         ("整改答复", None),
         ("回访", None),
     ]
+
+
+async def test_the_ui_says_why_a_decided_case_runs_on(cases: Cases):
+    """办结 is done, yet the workflow runs for its 好差评 window (and a 整改): the UI's stage and details
+    say so, while the status API's stage stays closed."""
+    handle = await cases.start(submission(CLASS_I))
+
+    async def shown() -> tuple[str | None, str]:
+        stage = (await handle.describe()).typed_search_attributes.get(sa.STAGE)
+        metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        return stage, metadata.current_details
+
+    async def in_window():
+        status = await handle.query(OversizeTransportCase.status)
+        return status if status.rating_open else None
+
+    status = await eventually(in_window)
+    assert status.stage is Stage.CLOSED and status.outcome is Outcome.APPROVED
+    stage, details = await shown()
+    assert stage == "evaluation"
+    assert details.startswith("**好差评 window open** until ") and "**Stage** closed" in details
+
+    await handle.execute_update(OversizeTransportCase.rate, Rating(score=1, comment="等待时间长"))
+
+    async def rectifying():
+        stage, details = await shown()
+        return details if stage == "rectification" else None
+
+    assert "**整改** the highway department" in await eventually(rectifying)
+    reply = RectificationReply(department="highway", reply="已优化审批流程")
+    await handle.execute_update(OversizeTransportCase.reply_to_rating, reply)
+    visit = ReturnVisit(department="highway", satisfied=True)
+    await handle.execute_update(OversizeTransportCase.record_return_visit, visit)
+    await handle.result()
+    stage, details = await shown()
+    assert stage == "closed" and details.startswith("**办结**; the 好差评 window is over")
 
 
 async def test_a_good_rating_closes_without_rectification(cases: Cases):
