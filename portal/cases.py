@@ -27,7 +27,7 @@ from portal.errors import ApiError, forbidden, invalid
 from portal.messages import OPINION_UPDATE, SUPPLEMENT_UPDATE, WITHDRAW_UPDATE
 from portal.security import require
 from portal.state import PortalState, portal_state
-from workflows.client import start_case
+from workflows.client import SubmissionConflict, start_case
 from workflows.matters import Matter, MatterRegistry
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -166,7 +166,8 @@ def document_bodies(schema: dict[str, Any], matters: MatterRegistry) -> None:
     summary="Submit an application (idempotent per submission_id)",
     responses={
         **ERRORS,
-        200: {"model": Submitted, "description": "the same submission_id again: the same case"},
+        200: {"model": Submitted, "description": "the same submission_id and body again: the same case"},
+        409: {"description": "the submission_id was used for another body (`submission_id`)"},
     },
 )
 async def submit(
@@ -175,9 +176,16 @@ async def submit(
     state: State,
     principal: Annotated[Principal, Depends(require(Role.PORTAL))],
 ) -> Submitted:
-    """A portal submission; `matter` selects its schema. A new case answers 202, a repeat 200."""
+    """A portal submission; `matter` selects its schema. A new case answers 202, a repeat of the same
+    body 200 (the same case), the same submission_id with another body 409."""
     submission = _parse_submission(await request.body(), state.matters)
-    handle, created = await start_case(state.temporal(), submission, state.task_queue, state.matters)
+    try:
+        handle, created = await start_case(state.temporal(), submission, state.task_queue, state.matters)
+    except SubmissionConflict as conflict:
+        request.state.case_id = conflict.case_id
+        raise ApiError(
+            409, "submission_id", "already used for another submission; resend the same body or use a new id"
+        ) from None
     request.state.case_id = handle.id
     response.status_code = 202 if created else 200
     return Submitted(
