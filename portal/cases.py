@@ -20,7 +20,18 @@ from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
-from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Task, Withdrawal
+from domain.case import (
+    CaseStatus,
+    FreeText,
+    Opinion,
+    Outcome,
+    Problem,
+    ShortText,
+    Stage,
+    Task,
+    Withdrawal,
+    hidden_in_document,
+)
 from portal import gateway
 from portal.auth import Principal, Role
 from portal.errors import ApiError, forbidden, invalid
@@ -130,10 +141,8 @@ class OpinionIn(BaseModel):
 
     task_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     approve: StrictBool
-    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    conditions: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] = Field(
-        default_factory=list, max_length=20
-    )
+    reason: FreeText | None = None
+    conditions: list[ShortText] = Field(default_factory=list, max_length=20)
 
 
 def document_bodies(schema: dict[str, Any], matters: MatterRegistry) -> None:
@@ -255,8 +264,10 @@ async def supplement(
     matter = known_matter(case_id, state)
     if matter.supplement is None:
         raise ApiError(409, "stage", f"{matter.key} has no 补正 (supplement) round")
+    raw = await request.body()
+    _refuse_hidden_characters(_json_object(raw))
     try:
-        answer = matter.supplement.model_validate_json(await request.body(), strict=True)
+        answer = matter.supplement.model_validate_json(raw, strict=True)
     except ValidationError as error:
         raise invalid(error) from None
     return CaseView.of(await gateway.execute_update(state.temporal(), case_id, SUPPLEMENT_UPDATE, answer))
@@ -292,6 +303,22 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return document
 
 
+def _refuse_hidden_characters(document: dict[str, Any]) -> None:
+    """422 naming every field with a control or format character, whatever the matter's model: names
+    and free text of every matter, one check."""
+    try:
+        hidden = hidden_in_document(document)
+    except RecursionError:
+        raise ApiError(422, "body", "nested too deeply") from None
+    if hidden:
+        error = ApiError(422, "body", "invalid")
+        error.problems = [
+            {"field": field, "message": f"contains a control or format character ({character})"}
+            for field, character in hidden
+        ]
+        raise error
+
+
 def _parse_submission(raw: bytes, matters: MatterRegistry) -> Any:
     """The submission in the model of its `matter`: any matter's model is a `CaseSubmission`."""
     document = _json_object(raw)
@@ -303,6 +330,7 @@ def _parse_submission(raw: bytes, matters: MatterRegistry) -> Any:
     if matter is None:
         shown = name[:50] if isinstance(name, str) else name
         raise ApiError(422, "matter", f"unknown matter {shown!r}; expected one of {known}")
+    _refuse_hidden_characters(document)
     try:
         # Strict: no "true" for true or "5" for 5; JSON mode still reads dates from ISO strings.
         return matter.submission.model_validate_json(raw, strict=True)

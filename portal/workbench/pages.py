@@ -50,7 +50,8 @@ from portal.workbench.sessions import (
 )
 from store.ledger import list_events
 
-router = APIRouter(prefix="/workbench", include_in_schema=False)
+PREFIX = "/workbench"
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
 State = Annotated[PortalState, Depends(portal_state)]
 Form = dict[str, list[str]]
 
