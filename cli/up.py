@@ -31,7 +31,7 @@ from codec import codec_from_env, encrypted_converter
 from logs import configure_logging
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
-from portal.codec import TRUST_UI_ENV, UI_ORIGINS_ENV
+from portal.codec import UI_ORIGINS_ENV
 from services.calendar_outlook import calendar_warnings_now
 from settings import Settings, is_production, require_production_secrets, venv_binary
 from store.registries import RegistrySnapshot, import_snapshot, registry_is_empty
@@ -142,8 +142,8 @@ async def run_up(
     tokens_file = ensure_dev_tokens(settings.data_dir)
     portal_url = f"http://127.0.0.1:{portal_port}"
     codec = codec_from_env(os.environ, settings.data_dir)
-    # The dev server's UI has no login: its own origin may use the codec endpoint (portal/codec.py).
-    os.environ.setdefault(TRUST_UI_ENV, "1")
+    # The UI's page may read the codec's answers (CORS); the officer signs in to the workbench for the
+    # credential the UI then sends (portal/codec.py).
     os.environ.setdefault(UI_ORIGINS_ENV, f"http://127.0.0.1:{ui_port},http://localhost:{ui_port}")
     print(f"Starting the Temporal dev server (SQLite file {settings.data_dir / 'temporal.db'}) …", flush=True)
     env = await WorkflowEnvironment.start_local(

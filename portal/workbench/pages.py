@@ -39,12 +39,15 @@ from portal.messages import SUPPLEMENT_UPDATE
 from portal.state import PortalState, portal_state
 from portal.workbench.html import Markup, join, page
 from portal.workbench.sessions import (
+    CODEC_COOKIE,
+    CODEC_COOKIE_PATH,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     SESSION_SECONDS,
     Session,
     csrf_ok,
     current,
+    grant_codec,
     sessions_of,
     set_cookie,
 )
@@ -123,6 +126,7 @@ async def login(request: Request, state: State) -> Response:
     response = RedirectResponse(target, status_code=303)
     set_cookie(response, request, SESSION_COOKIE, session_id, max_age=SESSION_SECONDS)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/workbench")
+    grant_codec(response, request, session_id)
     return response
 
 
@@ -136,6 +140,7 @@ async def logout(request: Request) -> Response:
     sessions_of(request).close(session_id)
     response = RedirectResponse("/workbench/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/workbench")
+    response.delete_cookie(CODEC_COOKIE, path=CODEC_COOKIE_PATH)
     return response
 
 
@@ -144,7 +149,7 @@ async def logout(request: Request) -> Response:
 
 @router.get("", response_class=HTMLResponse)
 async def home(request: Request, state: State) -> Response:
-    _, session = current(request)
+    session_id, session = current(request)
     if session is None:
         return RedirectResponse("/workbench/login", status_code=303)
     who = session.principal
@@ -193,7 +198,9 @@ async def home(request: Request, state: State) -> Response:
         if inbox.next
         else Markup(""),
     )
-    return _html(_layout("工作台", body, session))
+    response = _html(_layout("工作台", body, session))
+    grant_codec(response, request, session_id)  # renewed while the officer works
+    return response
 
 
 # --- the case --------------------------------------------------------------------------------------------
@@ -201,7 +208,7 @@ async def home(request: Request, state: State) -> Response:
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(case_id: str, request: Request, state: State) -> Response:
-    _, session = current(request)
+    session_id, session = current(request)
     if session is None:
         return RedirectResponse("/workbench/login", status_code=303)
     try:
@@ -222,7 +229,9 @@ async def case_page(case_id: str, request: Request, state: State) -> Response:
             _timeline(events),
         ]
     )
-    return _html(_layout(f"办件 {case_id}", body, session))
+    response = _html(_layout(f"办件 {case_id}", body, session))
+    grant_codec(response, request, session_id)
+    return response
 
 
 @router.post("/cases/{case_id}/{action}")
