@@ -29,9 +29,11 @@ from activities.deps import Deps, build_deps, dispose
 from cli.errors import BadInput
 from codec import codec_from_env, encrypted_converter
 from logs import configure_logging
+from portal import server as portal_server
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
 from portal.codec import UI_ORIGINS_ENV
+from portal.config import PortalConfig
 from services.calendar_outlook import calendar_warnings_now
 from settings import Settings, is_production, require_production_secrets, venv_binary
 from store.registries import RegistrySnapshot, import_snapshot, registry_is_empty
@@ -163,11 +165,24 @@ async def run_up(
             print(f"Registry was empty: loaded the SAMPLE registry {SAMPLE_REGISTRY.name}", flush=True)
         with _stop_on_signals() as stop:
             worker = asyncio.create_task(run_worker(env.client, settings, deps, stop))
+            portal_config = PortalConfig.from_env(settings)
             app = create_app(
-                settings, client=env.client, deps=deps, task_queue=settings.task_queue, codec=codec
+                settings,
+                client=env.client,
+                deps=deps,
+                task_queue=settings.task_queue,
+                codec=codec,
+                config=portal_config,
             )
             server = _PortalServer(
-                uvicorn.Config(app, host="127.0.0.1", port=portal_port, log_level="warning", log_config=None)
+                portal_server.config(
+                    app,
+                    host="127.0.0.1",
+                    port=portal_port,
+                    read_timeout=portal_config.read_timeout,
+                    log_level="warning",
+                    log_config=None,
+                )
             )
             portal = asyncio.create_task(server.serve())
             from cli.demo import feed_demo, print_where_to_look, wait_until_up
