@@ -17,8 +17,10 @@ import uvicorn
 
 from cli.errors import BadInput
 from logs import configure_logging
+from portal import server
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
+from portal.config import PortalConfig
 from settings import Settings, is_production, require_production_secrets
 
 
@@ -49,10 +51,11 @@ def run(args: argparse.Namespace) -> int:
         path = ensure_dev_tokens(settings.data_dir)
         print(f"onething portal: development tokens in {path}", file=sys.stderr)
     try:
-        app = create_app(settings)
+        config = PortalConfig.from_env(settings)
+        app = create_app(settings, config=config)
     except (ValueError, PermissionError) as exc:  # configuration the user must fix
         raise BadInput(str(exc)) from exc
-    uvicorn.run(app, host=args.host, port=port, access_log=False)
+    uvicorn.Server(server.config(app, host=args.host, port=port, read_timeout=config.read_timeout)).run()
     return 0
 
 

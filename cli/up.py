@@ -38,9 +38,11 @@ from cli.devserver import DevServer, DevServerFailed, PortBusy, check_free
 from cli.errors import BadInput
 from codec import codec_from_env
 from logs import configure_logging
+from portal import server as portal_server
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
-from portal.codec import TRUST_UI_ENV, UI_ORIGINS_ENV
+from portal.codec import UI_ORIGINS_ENV
+from portal.config import PortalConfig
 from services.calendar_outlook import calendar_warnings_now
 from settings import Settings, is_production, require_production_secrets, venv_binary
 from store.registries import RegistrySnapshot, import_snapshot, registry_is_empty
@@ -223,8 +225,8 @@ async def run_up(
     tokens_file = ensure_dev_tokens(settings.data_dir)
     portal_url = f"http://127.0.0.1:{portal_port}"
     codec = codec_from_env(os.environ, settings.data_dir)
-    # The dev server's UI has no login: its own origin may use the codec endpoint (portal/codec.py).
-    os.environ.setdefault(TRUST_UI_ENV, "1")
+    # The UI's page may read the codec's answers (CORS); the officer signs in to the workbench for the
+    # credential the UI then sends (portal/codec.py).
     os.environ.setdefault(UI_ORIGINS_ENV, f"http://127.0.0.1:{ui_port},http://localhost:{ui_port}")
     print(f"Starting the Temporal dev server (SQLite file {settings.data_dir / 'temporal.db'}) …", flush=True)
     server = DevServer(
@@ -326,9 +328,24 @@ async def _supervise(
         print(f"Registry was empty: loaded the SAMPLE registry {SAMPLE_REGISTRY.name}", flush=True)
     with _stop_on_signals() as stop:
         worker = asyncio.create_task(run_worker(client, settings, deps, stop))
-        app = create_app(settings, client=client, deps=deps, task_queue=settings.task_queue, codec=codec)
+        portal_config = PortalConfig.from_env(settings)
+        app = create_app(
+            settings,
+            client=client,
+            deps=deps,
+            task_queue=settings.task_queue,
+            codec=codec,
+            config=portal_config,
+        )
         http = _PortalServer(
-            uvicorn.Config(app, host="127.0.0.1", port=portal_port, log_level="warning", log_config=None)
+            portal_server.config(
+                app,
+                host="127.0.0.1",
+                port=portal_port,
+                read_timeout=portal_config.read_timeout,
+                log_level="warning",
+                log_config=None,
+            )
         )
         portal = asyncio.create_task(_serve_portal(http, portal_port))
         watchdog = asyncio.create_task(server.watch())

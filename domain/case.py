@@ -8,11 +8,12 @@ workflows, activities and the portal pass to each other, so they stay plain pyda
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from domain.licence import is_resident_identity_number, is_unified_social_credit_code
 
@@ -72,25 +73,107 @@ class Step(StrEnum):
     URGED = "督办"
 
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# --- canonical text: what is stored is what a reader sees -------------------------------------------
+
+# Line breaks and tabs are how a textarea writes a paragraph; every other control character (Cc) and
+# every format character (Cf: zero-width spaces, direction overrides, BOM) hides or reorders what a
+# reader sees, so a name of nothing but U+200B or U+202E would look empty or spell something else.
+_LAYOUT: Final = frozenset("\n\t")
+# Full-width forms of ASCII (U+FF01–U+FF5E), as a Chinese input method types them, are the same
+# characters: the fields made of ASCII letters and digits take them and store the ASCII.
+_FULL_WIDTH: Final = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
+def hidden_character(value: str, *, multiline: bool = False) -> str | None:
+    """The first control, format or lone surrogate character of `value` as `U+XXXX`, or None.
+
+    `multiline` text (reasons, notes, comments) may contain line breaks and tabs; names may not."""
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs") and not (multiline and char in _LAYOUT):
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def check_text(value: str) -> str:
+    """A single-line name or title: no control or format character; ValueError otherwise."""
+    if found := hidden_character(value):
+        raise ValueError(f"contains a control or format character ({found})")
+    return value
+
+
+def check_free_text(value: str) -> str:
+    """Free text: line breaks (CRLF stored as LF) and tabs, but no other control or format character."""
+    value = value.replace("\r\n", "\n")
+    if found := hidden_character(value, multiline=True):
+        raise ValueError(f"contains a control or format character ({found})")
+    return value
+
+
+def hidden_in_document(document: object, path: str = "") -> list[tuple[str, str]]:
+    """(dotted path, `U+XXXX`) of every key or string anywhere in a JSON document with a control or
+    format character: one check for every field of a body, whatever its model."""
+    if isinstance(document, str):
+        found = hidden_character(document)
+        return [(path or "body", found)] if found else []
+    items: list[tuple[str, object]] = []
+    problems: list[tuple[str, str]] = []
+    if isinstance(document, dict):
+        for key, value in document.items():
+            where = f"{path}.{key}" if path else key
+            if found := hidden_character(key):
+                problems.append((where, found))
+            items.append((where, value))
+    elif isinstance(document, list):
+        items = [(f"{path}.{i}" if path else str(i), value) for i, value in enumerate(document)]
+    for where, value in items:
+        problems.extend(hidden_in_document(value, where))
+    return problems
+
+
+def ascii_width(value: str) -> str:
+    """Full-width ASCII forms (１３８, ＡＤ) as ASCII; every other character unchanged."""
+    return value.translate(_FULL_WIDTH)
+
+
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(check_text)
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(check_text)
+]
+FreeText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(check_free_text)
+]
+RequiredText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(check_free_text),
+]
 SubmissionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
-Material = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Material = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(check_text)]
 
 # --- fields every matter's portal submission shares -------------------------------------------------
 
-_PLATE = re.compile(r"^[\u4e00-\u9fa5][A-Z][A-Z0-9]{4,6}挂?$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+PROVINCE_PLATE_PREFIXES: Final = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+"""The 31 provincial-level 简称 a civil plate starts with (GA 36-2018 号牌): 中 or 国 is no province."""
+_PLATE = re.compile(rf"^[{PROVINCE_PLATE_PREFIXES}][A-Z][A-Z0-9]{{4,6}}挂?$")
+# [0-9], not \d: \d also matches Arabic-Indic and other scripts' digits.
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def normalize_plate(plate: str) -> str:
-    """`湘A·d1234` and `湘AD1234` are the same plate: drop separators, upper-case."""
-    return re.sub(r"[\s·•\-.]", "", plate).upper()
+    """`湘A·d1234`, `湘ＡＤ１２３４` and `湘AD1234` are the same plate: ASCII width, no separators,
+    upper-case."""
+    return re.sub(r"[\s·•\-.]", "", ascii_width(plate)).upper()
 
 
 def check_plate(value: str) -> str:
     """A plate such as 湘AD1234 (or 湘A1234挂), normalized; ValueError otherwise."""
     plate = normalize_plate(value)
+    if plate and plate[0] not in PROVINCE_PLATE_PREFIXES:
+        raise ValueError(
+            f"a plate starts with a province's 简称 ({PROVINCE_PLATE_PREFIXES}), not {plate[0]!r}"
+        )
     if not _PLATE.match(plate):
         raise ValueError("not a vehicle plate such as 湘AD1234")
     return plate
@@ -98,7 +181,7 @@ def check_plate(value: str) -> str:
 
 def check_credit_code(value: str) -> str:
     """A 统一社会信用代码, upper-cased; ValueError unless its GB 32100 check character is right."""
-    value = value.strip().upper()
+    value = ascii_width(value.strip()).upper()
     if not is_unified_social_credit_code(value):
         raise ValueError("not a valid unified social credit code (GB 32100 check character)")
     return value
@@ -116,17 +199,17 @@ class Agent(BaseModel):
     @field_validator("id_number")
     @classmethod
     def _id_number(cls, value: str) -> str:
-        value = value.strip().upper()
+        value = ascii_width(value.strip()).upper()
         if not is_resident_identity_number(value):
-            raise ValueError("not a valid resident identity number (GB 11643 check digit)")
+            raise ValueError("not a valid resident identity number (GB 11643 check digit, ASCII digits)")
         return value
 
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str) -> str:
-        value = value.strip()
+        value = ascii_width(value.strip())
         if not _MOBILE.match(value):
-            raise ValueError("not an 11-digit mainland mobile number")
+            raise ValueError("not an 11-digit mainland mobile number (ASCII digits)")
         return value
 
 

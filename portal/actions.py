@@ -29,8 +29,11 @@ from domain.case import (
     ClockReason,
     ClockResume,
     ClockStop,
+    FreeText,
+    Name,
     Rating,
     RectificationReply,
+    RequiredText,
     ReturnVisit,
     Task,
     TaskClaim,
@@ -58,8 +61,6 @@ router = APIRouter(prefix="/api/v1/cases", tags=["case actions"])
 TaskId = Annotated[str, Path(min_length=1, max_length=100, description="e.g. `review:highway`")]
 Officer = Annotated[Principal, Depends(require(Role.OFFICER))]
 Supervisor = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
 class ClockStopIn(BaseModel):
@@ -69,7 +70,7 @@ class ClockStopIn(BaseModel):
 
     task_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     reason: ClockReason
-    note: Note | None = None
+    note: FreeText | None = None
 
 
 class ClockResumeIn(BaseModel):
@@ -82,20 +83,20 @@ class RatingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     score: StrictInt
-    comment: Note | None = None
+    comment: FreeText | None = None
 
 
 class RectificationReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reply: Text
+    reply: RequiredText
 
 
 class ReturnVisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     satisfied: StrictBool
-    note: Note | None = None
+    note: FreeText | None = None
 
 
 class TransferIn(BaseModel):
@@ -103,14 +104,14 @@ class TransferIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    to_officer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    reason: Text
+    to_officer: Name
+    reason: RequiredText
 
 
 class UrgeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: Note | None = None
+    note: FreeText | None = None
 
 
 # --- 停表 / 复表 -----------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from portal import actions, audit, carriers, cases, docs, errors, health, licenc
 from portal import codec as codec_endpoint
 from portal.auth import ApplicantTokens, TokenStore, applicant_secret
 from portal.config import PortalConfig
-from portal.middleware import BodyLimit, RequestLog
+from portal.middleware import BodyLimit, JsonBodies, RequestLog
 from portal.state import PortalState
 from portal.workbench import pages as workbench
 from services.calendar_outlook import calendar_warnings_now
@@ -119,6 +119,7 @@ def create_app(
             allow_headers=["content-type", "x-namespace", "authorization", "caller-type"],
             allow_credentials=True,
         )
+    app.add_middleware(JsonBodies, form_prefix=workbench.PREFIX)
     # Added last = outermost: the log sees every answer, the 413s of the body limit included.
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(RequestLog, metrics=state.metrics)

@@ -21,13 +21,25 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
 from domain.calendar import local_date
-from domain.case import CaseStatus, Opinion, Outcome, Problem, Stage, Task, Withdrawal
+from domain.case import (
+    CaseStatus,
+    FreeText,
+    Opinion,
+    Outcome,
+    Problem,
+    ShortText,
+    Stage,
+    Task,
+    Withdrawal,
+    hidden_in_document,
+)
 from portal import gateway
 from portal.auth import Principal, Role
 from portal.errors import ApiError, forbidden, invalid
 from portal.messages import OPINION_UPDATE, SUPPLEMENT_UPDATE, WITHDRAW_UPDATE
 from portal.security import require
 from portal.state import PortalState, portal_state
+from workflows.client import SubmissionConflict
 from workflows.matters import Matter, MatterRegistry
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -130,10 +142,8 @@ class OpinionIn(BaseModel):
 
     task_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     approve: StrictBool
-    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    conditions: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] = Field(
-        default_factory=list, max_length=20
-    )
+    reason: FreeText | None = None
+    conditions: list[ShortText] = Field(default_factory=list, max_length=20)
 
 
 def document_bodies(schema: dict[str, Any], matters: MatterRegistry) -> None:
@@ -166,7 +176,8 @@ def document_bodies(schema: dict[str, Any], matters: MatterRegistry) -> None:
     summary="Submit an application (idempotent per submission_id)",
     responses={
         **ERRORS,
-        200: {"model": Submitted, "description": "the same submission_id again: the same case"},
+        200: {"model": Submitted, "description": "the same submission_id and body again: the same case"},
+        409: {"description": "the submission_id was used for another body (`submission_id`)"},
     },
 )
 async def submit(
@@ -175,10 +186,17 @@ async def submit(
     state: State,
     principal: Annotated[Principal, Depends(require(Role.PORTAL))],
 ) -> Submitted:
-    """A portal submission; `matter` selects its schema. A new case answers 202, a repeat 200."""
+    """A portal submission; `matter` selects its schema. A new case answers 202, a repeat of the same
+    body 200 (the same case), the same submission_id with another body 409."""
     submission = _parse_submission(await request.body(), state.matters)
     _admit(submission, state.matters)
-    handle, created = await gateway.start(state.temporal(), submission, state.task_queue, state.matters)
+    try:
+        handle, created = await gateway.start(state.temporal(), submission, state.task_queue, state.matters)
+    except SubmissionConflict as conflict:
+        request.state.case_id = conflict.case_id
+        raise ApiError(
+            409, "submission_id", "already used for another submission; resend the same body or use a new id"
+        ) from None
     request.state.case_id = handle.id
     response.status_code = 202 if created else 200
     return Submitted(
@@ -248,8 +266,10 @@ async def supplement(
     matter = known_matter(case_id, state)
     if matter.supplement is None:
         raise ApiError(409, "stage", f"{matter.key} has no 补正 (supplement) round")
+    raw = await request.body()
+    _refuse_hidden_characters(_json_object(raw))
     try:
-        answer = matter.supplement.model_validate_json(await request.body(), strict=True)
+        answer = matter.supplement.model_validate_json(raw, strict=True)
     except ValidationError as error:
         raise invalid(error) from None
     return CaseView.of(await gateway.execute_update(state.temporal(), case_id, SUPPLEMENT_UPDATE, answer))
@@ -296,6 +316,22 @@ def _admit(submission: Any, matters: MatterRegistry) -> None:
         raise error
 
 
+def _refuse_hidden_characters(document: dict[str, Any]) -> None:
+    """422 naming every field with a control or format character, whatever the matter's model: names
+    and free text of every matter, one check."""
+    try:
+        hidden = hidden_in_document(document)
+    except RecursionError:
+        raise ApiError(422, "body", "nested too deeply") from None
+    if hidden:
+        error = ApiError(422, "body", "invalid")
+        error.problems = [
+            {"field": field, "message": f"contains a control or format character ({character})"}
+            for field, character in hidden
+        ]
+        raise error
+
+
 def _parse_submission(raw: bytes, matters: MatterRegistry) -> Any:
     """The submission in the model of its `matter`: any matter's model is a `CaseSubmission`."""
     document = _json_object(raw)
@@ -307,6 +343,7 @@ def _parse_submission(raw: bytes, matters: MatterRegistry) -> Any:
     if matter is None:
         shown = name[:50] if isinstance(name, str) else name
         raise ApiError(422, "matter", f"unknown matter {shown!r}; expected one of {known}")
+    _refuse_hidden_characters(document)
     try:
         # Strict: no "true" for true or "5" for 5; JSON mode still reads dates from ISO strings.
         return matter.submission.model_validate_json(raw, strict=True)

@@ -1,9 +1,11 @@
 """The Temporal codec endpoint (`/codec/encode`, `/codec/decode`): officers read cases in the Web UI.
 
-The server stores only ciphertext; the UI sends payloads here to be decrypted for display. Who may:
-an officer or auditor bearer token (a cluster's UI behind its own login passes the access token), or,
-only where the embedded single-machine stack turned it on (ONETHING_CODEC_TRUST_UI=1), the local UI's
-own origin: that UI has no login of its own, and whoever can open it on this machine is its operator.
+The server stores only ciphertext; the UI sends payloads here to be decrypted for display. Who may: an
+officer or auditor bearer token (a cluster's UI behind its own login passes the access token), or the
+short-lived codec credential of an officer's or auditor's signed-in workbench session (a cookie the
+UI sends with "include cross-origin credentials" on; portal/workbench/sessions.py). Never an Origin
+header: any process on the machine can write one. CORS (ONETHING_UI_ORIGINS) only lets the UI's page
+read the answers in a browser; it authenticates nobody.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from portal.auth import Role
 from portal.errors import ApiError
 from portal.security import bearer, require
 from portal.state import PortalState, portal_state
+from portal.workbench.sessions import CODEC_COOKIE, sessions_of
 
 router = APIRouter(prefix="/codec", tags=["codec"])
-TRUST_UI_ENV = "ONETHING_CODEC_TRUST_UI"
 UI_ORIGINS_ENV = "ONETHING_UI_ORIGINS"
 _officer_or_auditor = require(Role.OFFICER, Role.AUDITOR)
 
@@ -38,9 +40,11 @@ async def codec_caller(
     state: Annotated[PortalState, Depends(portal_state)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> None:
-    trusted_ui = os.environ.get(TRUST_UI_ENV) == "1" and request.headers.get("origin") in ui_origins()
-    if trusted_ui and credentials is None:
-        return
+    if credentials is None:
+        signed_in = sessions_of(request).codec_principal(request.cookies.get(CODEC_COOKIE))
+        if signed_in is not None:
+            request.state.role = signed_in.role.value
+            return
     await _officer_or_auditor(request, state, credentials)
 
 

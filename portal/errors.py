@@ -17,6 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+
+# nginx's "client closed request": nobody reads it; the request log shows it, in one line.
+CLIENT_CLOSED_REQUEST = 499
 
 log = structlog.get_logger(__name__)
 
@@ -105,6 +109,11 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, [{"field": field, "message": str(exc.detail)}], exc.headers)
 
 
+async def _client_disconnect(request: Request, exc: Exception) -> JSONResponse:
+    # A client that went away mid-request is not an error of ours: no traceback, no second log line.
+    return error_response(CLIENT_CLOSED_REQUEST, [{"field": "request", "message": "the client disconnected"}])
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The traceback goes to the log; the client learns nothing about the internals.
     log.exception("unhandled error", path=request.scope.get("path"), error_type=type(exc).__name__)
@@ -115,4 +124,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
+    app.add_exception_handler(ClientDisconnect, _client_disconnect)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,4 +1,5 @@
-"""Two plain ASGI middlewares: the request body limit and the request log (with its metrics).
+"""Plain ASGI middlewares: the JSON content type, the request body limit and the request log (with
+its metrics).
 
 Plain ASGI rather than `BaseHTTPMiddleware`: the body limit has to sit between the server and
 whoever reads the body, and neither needs a task group per request.
@@ -67,6 +68,36 @@ class BodyLimit:
     async def _reject(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
         response = error_response(status, [{"field": "body", "message": message}])
         await response(scope, receive, send)
+
+
+class JsonBodies:
+    """415 for a request body that does not say `Content-Type: application/json` (the API and the codec).
+
+    Otherwise a `text/plain`, form, XML or multipart body would be parsed as JSON as long as it happened
+    to be JSON. A request without a body needs no content type; the workbench (`form_prefix`) takes the
+    forms its pages send and nothing else.
+    """
+
+    def __init__(self, app: ASGIApp, form_prefix: str) -> None:
+        self.app = app
+        self.form_prefix = form_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.form_prefix):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "0").strip()
+        has_body = declared not in ("", "0") or "transfer-encoding" in headers
+        media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+        if has_body and media_type != "application/json":
+            shown = media_type[:60] or "none"
+            response = error_response(
+                415, [{"field": "content-type", "message": f"expected application/json, got {shown}"}]
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class RequestLog:

@@ -6,6 +6,8 @@ Not workflow code: nothing here runs in the sandbox.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 from datetime import date
 from typing import Any, Final, Protocol
 
@@ -35,6 +37,26 @@ class CaseSubmission(Protocol):
     @property
     def region(self) -> str: ...  # a province or division code: the Region search attribute
     def summary(self) -> str: ...
+    def model_dump_json(self) -> str: ...
+
+
+# The memo key of the first submission's digest: a repeat with another body is a conflict, not the
+# same case. In the memo, which the payload codec encrypts, never in a search attribute.
+SUBMISSION_DIGEST_MEMO: Final = "submission_sha256"
+
+
+class SubmissionConflict(Exception):
+    """The submission id names a case started from another body (a retry must resend the same one)."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"case {case_id} was submitted with another body under this submission_id")
+        self.case_id = case_id
+
+
+def submission_digest(submission: CaseSubmission) -> str:
+    """SHA-256 of the validated submission as its model writes it: two bodies that validate to the same
+    submission (key order, spacing, a plate written 湘A·d1234 or 湘AD1234) are the same submission."""
+    return hashlib.sha256(submission.model_dump_json().encode("utf-8")).hexdigest()
 
 
 def case_id_for(matter: str, submission_id: str) -> str:
@@ -70,10 +92,11 @@ async def start_case(
     client: Client, submission: CaseSubmission, task_queue: str, matters: MatterRegistry = MATTERS
 ) -> tuple[WorkflowHandle[Any, CaseStatus], bool]:
     """Start the case for a submission of any matter in `matters`, or find the one already started;
-    (handle, created)."""
+    (handle, created). Raises SubmissionConflict when the case was started from another body."""
     matter = matters[submission.matter]
     workflow_class = matter.workflow
     case_id = case_id_for(submission.matter, submission.submission_id)
+    digest = submission_digest(submission)
     try:
         handle: WorkflowHandle[Any, CaseStatus] = await client.start_workflow(
             workflow_class.run,
@@ -84,10 +107,16 @@ async def start_case(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=summary_of(submission, matter),
             search_attributes=initial_search_attributes(submission.matter, submission.region),
+            memo={SUBMISSION_DIGEST_MEMO: digest},
         )
         return handle, True
     except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle_for(workflow_class.run, case_id), False
+        handle = client.get_workflow_handle_for(workflow_class.run, case_id)
+    first = await (await handle.describe()).memo_value(SUBMISSION_DIGEST_MEMO, None)
+    # A case started before digests were kept has none: it is taken to be the same submission.
+    if isinstance(first, str) and not hmac.compare_digest(first, digest):
+        raise SubmissionConflict(case_id)
+    return handle, False
 
 
 # --- the calendar: warnings before a year runs out of notices, recounts when one arrives ---------------

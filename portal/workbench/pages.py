@@ -39,18 +39,22 @@ from portal.messages import SUPPLEMENT_UPDATE
 from portal.state import PortalState, portal_state
 from portal.workbench.html import Markup, join, page
 from portal.workbench.sessions import (
+    CODEC_COOKIE,
+    CODEC_COOKIE_PATH,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     SESSION_SECONDS,
     Session,
     csrf_ok,
     current,
+    grant_codec,
     sessions_of,
     set_cookie,
 )
 from store.ledger import list_events
 
-router = APIRouter(prefix="/workbench", include_in_schema=False)
+PREFIX = "/workbench"
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
 State = Annotated[PortalState, Depends(portal_state)]
 Form = dict[str, list[str]]
 
@@ -122,6 +126,7 @@ async def login(request: Request, state: State) -> Response:
     response = RedirectResponse(target, status_code=303)
     set_cookie(response, request, SESSION_COOKIE, session_id, max_age=SESSION_SECONDS)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/workbench")
+    grant_codec(response, request, session_id)
     return response
 
 
@@ -135,6 +140,7 @@ async def logout(request: Request) -> Response:
     sessions_of(request).close(session_id)
     response = RedirectResponse("/workbench/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/workbench")
+    response.delete_cookie(CODEC_COOKIE, path=CODEC_COOKIE_PATH)
     return response
 
 
@@ -143,7 +149,7 @@ async def logout(request: Request) -> Response:
 
 @router.get("", response_class=HTMLResponse)
 async def home(request: Request, state: State) -> Response:
-    _, session = current(request)
+    session_id, session = current(request)
     if session is None:
         return RedirectResponse("/workbench/login", status_code=303)
     who = session.principal
@@ -192,7 +198,9 @@ async def home(request: Request, state: State) -> Response:
         if inbox.next
         else Markup(""),
     )
-    return _html(_layout("工作台", body, session))
+    response = _html(_layout("工作台", body, session))
+    grant_codec(response, request, session_id)  # renewed while the officer works
+    return response
 
 
 # --- the case --------------------------------------------------------------------------------------------
@@ -200,7 +208,7 @@ async def home(request: Request, state: State) -> Response:
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(case_id: str, request: Request, state: State) -> Response:
-    _, session = current(request)
+    session_id, session = current(request)
     if session is None:
         return RedirectResponse("/workbench/login", status_code=303)
     try:
@@ -221,7 +229,9 @@ async def case_page(case_id: str, request: Request, state: State) -> Response:
             _timeline(events),
         ]
     )
-    return _html(_layout(f"办件 {case_id}", body, session))
+    response = _html(_layout(f"办件 {case_id}", body, session))
+    grant_codec(response, request, session_id)
+    return response
 
 
 @router.post("/cases/{case_id}/{action}")

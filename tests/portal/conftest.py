@@ -137,7 +137,12 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def _no_portal_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The developer's own portal settings must not leak into the tests."""
-    for name in ("ONETHING_TOKENS_FILE", "ONETHING_APPLICANT_SECRET", "ONETHING_PORTAL_MAX_BODY_BYTES"):
+    for name in (
+        "ONETHING_TOKENS_FILE",
+        "ONETHING_APPLICANT_SECRET",
+        "ONETHING_PORTAL_MAX_BODY_BYTES",
+        "ONETHING_PORTAL_READ_TIMEOUT_SECONDS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

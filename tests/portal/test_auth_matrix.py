@@ -32,7 +32,6 @@ import portal.codec
 import portal.security
 from logs import configure_logging
 from portal.auth import ApplicantTokens, TokenStore, ensure_dev_tokens
-from portal.codec import TRUST_UI_ENV
 from tests.factories import CLASS_I, CLASS_III
 from tests.portal.conftest import Portal, application, bearer
 
@@ -287,7 +286,6 @@ async def test_every_route_against_every_caller(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ):
-    monkeypatch.delenv(TRUST_UI_ENV, raising=False)  # the codec trusts tokens only, as in a cluster
     caplog.set_level(logging.DEBUG)
     licensed = await portal.submit(application(CLASS_I))
     other = await portal.submit(application(CLASS_III))

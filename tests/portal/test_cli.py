@@ -194,10 +194,12 @@ def test_portal_command_serves_create_app_with_uvicorn(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
 ):
     served: dict[str, Any] = {}
-    monkeypatch.setattr("uvicorn.run", lambda app, **options: served.update(app=app, **options))
+    monkeypatch.setattr("uvicorn.Server.run", lambda self, sockets=None: served.update(config=self.config))
     assert onething(["portal", "--port", "8123", "--dev-tokens"]) == 0
-    assert served["host"] == "127.0.0.1" and served["port"] == 8123 and served["access_log"] is False
-    assert served["app"].title == "onething portal API"
+    config = served["config"]
+    assert config.host == "127.0.0.1" and config.port == 8123 and config.access_log is False
+    assert config.app.title == "onething portal API"
+    assert config.http.read_timeout == 15  # an unfinished request is not held open for ever
     assert (data_dir / "dev-tokens.json").exists() and (data_dir / "tokens.json").exists()
     assert "development tokens in" in capsys.readouterr().err
 
@@ -211,7 +213,7 @@ def test_portal_command_serves_create_app_with_uvicorn(
 def test_the_portal_command_logs_json_lines_with_personal_data_masked(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
 ):
-    monkeypatch.setattr("uvicorn.run", lambda app, **options: None)
+    monkeypatch.setattr("uvicorn.Server.run", lambda self, sockets=None: None)
     try:
         assert onething(["portal", "--port", "8123"]) == 0
         capsys.readouterr()

@@ -2,7 +2,9 @@
 
 `onething up` starts the dev server with `--ui-codec-endpoint <portal>/codec`; the UI sends the
 encrypted payloads it shows to the portal's `/codec/decode`, which returns them in clear to the browser
-only. The raw history on the server has no personal data (test_personal_data_in_temporal.py); here
+only, and only with the codec credential of the officer's signed-in workbench session (the UI's
+"include cross-origin credentials" setting sends it; the UI's Origin alone is refused). The raw
+history on the server has no personal data (test_personal_data_in_temporal.py); here
 headless Chromium opens the case's page and must find the agent's name and ID number in it, and the
 browser must have fetched them from the portal's `/codec/decode`.
 """
@@ -89,6 +91,29 @@ async def test_the_web_ui_shows_an_officer_the_decoded_case(tmp_path: Path):
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = await browser.new_page()
+                # Before signing in, the UI's own origin decodes nothing (it used to be enough).
+                await page.goto(f"http://127.0.0.1:{ui_port}/namespaces/default/workflows")
+                refused = await page.evaluate(
+                    """async (url) => (await fetch(url, {method: "POST", credentials: "include",
+                        headers: {"Content-Type": "application/json"}, body: '{"payloads": []}'})).status""",
+                    f"{portal}/codec/decode",
+                )
+                assert refused == 401
+                # The officer signs in to the workbench in this browser: the session's codec cookie.
+                await page.goto(f"{portal}/workbench/login")
+                await page.fill('input[name="token"]', tokens["officer:highway"])
+                await page.click('button[type="submit"]')
+                await page.wait_for_url(f"{portal}/workbench")
+                # The UI's codec setting "include cross-origin credentials", once per browser.
+                await page.goto(f"http://127.0.0.1:{ui_port}/namespaces/default/workflows")
+                await page.evaluate(
+                    """(endpoint) => {
+                        localStorage.setItem("endpoint", JSON.stringify(endpoint));
+                        localStorage.setItem("includeCredentials", "true");
+                        localStorage.setItem("overrideRemoteCodecConfiguration", "true");
+                    }""",
+                    f"{portal}/codec",
+                )
                 decodes: list[int] = []  # statuses of the UI's calls to the portal's codec endpoint
                 page.on(
                     "response",

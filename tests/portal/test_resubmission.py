@@ -1,0 +1,45 @@
+"""A submission id names one submission: the same body again is the same case, another body a 409.
+
+The portal retries a submission it is not sure arrived; that retry must find the case it started. A
+different body under an id already used is a mistake (or an attempt to read another case's applicant
+token): it must not answer 200 with the first case.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from tests.factories import CLASS_III
+from tests.portal.conftest import Portal, application
+
+CASES = "/api/v1/cases"
+
+
+async def test_the_same_body_again_is_the_same_case_even_written_differently(portal: Portal):
+    document = application(CLASS_III)
+    first = await portal.submit(document)
+    # The same submission with its keys in another order and the plate written with a separator.
+    rewritten = dict(reversed(list(copy.deepcopy(document).items())))
+    rewritten["tractor_plate"] = "湘A·d5678"
+    response = await portal.http.post(
+        CASES,
+        content=json.dumps(rewritten, ensure_ascii=False, indent=1).encode(),
+        headers={**portal.auth("portal"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == first
+
+
+async def test_another_body_under_a_used_submission_id_is_409_naming_it(portal: Portal):
+    document = application(CLASS_III)
+    first = await portal.submit(document)
+    other = copy.deepcopy(document)
+    other["agent"]["phone"] = "13900139000"
+    response = await portal.http.post(CASES, json=other, headers=portal.auth("portal"))
+    assert response.status_code == 409, response.text
+    [problem] = response.json()["detail"]
+    assert problem["field"] == "submission_id"
+    assert "applicant_token" not in response.text and first["applicant_token"] not in response.text
+    # The first case is untouched: the same body still finds it.
+    assert await portal.submit(document, expected=200) == first
