@@ -33,6 +33,15 @@ CLASS_II_URBAN = {**sample("02-class-ii-urban.json"), "submission_id": "T-CLASS-
 # Class III with outline drawing and escort plan.
 CLASS_III = {**sample("03-class-iii.json"), "submission_id": "T-CLASS-III"}
 AGENT = CLASS_I["agent"]
+# A transport plan (运输计划) that qualifies CLASS_I for a multi-trip permit (多次往返).
+MULTI_TRIP_PLAN: dict[str, Any] = {
+    "hours": "每日22:00至次日6:00",
+    "loading": "低平板半挂车，绑扎固定",
+    "goods": "变压器",
+    "escort": False,
+    "same_loading_every_trip": True,
+    "reinforcement_needed": False,
+}
 
 
 # 开办运输企业: three trucks over 4,500 kg and one light truck (湘AH1004, 4,495 kg), two drivers.

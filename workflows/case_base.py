@@ -72,6 +72,9 @@ with workflow.unsafe.imports_passed_through():
 P = TypeVar("P")
 R = TypeVar("R")
 
+# Patch id: the answer to a 补正 shows the case after it took the answer (see `take_supplement`).
+SUPPLEMENT_ANSWER_TAKEN = "supplement-answer-after-it-is-taken"
+
 # Outcomes after which the applicant is asked to rate the service (好差评).
 RATED_OUTCOMES = (Outcome.APPROVED, Outcome.REFUSED, Outcome.NOT_ACCEPTED)
 # Patch id: the 好差评 window (and 整改) show in the UI's stage search attribute and current details.
@@ -262,6 +265,15 @@ class CaseWorkflow:
                 timeout=left,
                 timeout_summary="补正 reply limit",
             )
+
+    async def take_supplement(self, supplement: Any) -> CaseStatus:
+        """The matter's `supplement` update: hand the answer to the waiting case and answer the status
+        once the case has taken it — acceptance again, not still "supplement". Cases started before
+        answered at once (SUPPLEMENT_ANSWER_TAKEN)."""
+        self.pending_supplement = supplement
+        if workflow.patched(SUPPLEMENT_ANSWER_TAKEN):
+            await workflow.wait_condition(lambda: self.pending_supplement is not supplement or self.closed())
+        return self.book.status()
 
     def check_supplement_open(self) -> None:
         """For a matter's `supplement` validator: a 补正 must be open and not yet answered."""

@@ -132,9 +132,8 @@ class OpenTransportBusinessCase(CaseWorkflow):
     # --- the 补正 message -----------------------------------------------------------------------
 
     @workflow.update
-    def supplement(self, supplement: OpenBusinessSupplement) -> CaseStatus:
-        self.pending_supplement = supplement
-        return self.book.status()
+    async def supplement(self, supplement: OpenBusinessSupplement) -> CaseStatus:
+        return await self.take_supplement(supplement)
 
     @supplement.validator
     def _validate_supplement(self, supplement: OpenBusinessSupplement) -> None:

@@ -253,9 +253,8 @@ class OversizeTransportCase(CaseWorkflow):
     # --- the 补正 message (this matter's own) ------------------------------------------------------
 
     @workflow.update
-    def supplement(self, supplement: OversizeSupplement) -> CaseStatus:
-        self.pending_supplement = supplement
-        return self.book.status()
+    async def supplement(self, supplement: OversizeSupplement) -> CaseStatus:
+        return await self.take_supplement(supplement)
 
     @supplement.validator
     def _validate_supplement(self, supplement: OversizeSupplement) -> None:

@@ -22,17 +22,11 @@ from domain.oversize_case import (
     permit_validity,
     travel_window_problems,
 )
-from tests.factories import CLASS_I, submission
+from tests.factories import CLASS_I, MULTI_TRIP_PLAN, submission
+
+PLAN = MULTI_TRIP_PLAN
 
 TODAY = date(2026, 12, 1)  # pinned: the rules are counted from it, not from the machine's clock
-PLAN: dict[str, Any] = {
-    "hours": "每日22:00至次日6:00",
-    "loading": "低平板半挂车，绑扎固定",
-    "goods": "变压器",
-    "escort": False,
-    "same_loading_every_trip": True,
-    "reinforcement_needed": False,
-}
 
 
 def window(start: date, days: int, **changes: Any) -> Any:

@@ -88,6 +88,7 @@ class Row:
     expected: dict[str, int]
     case: str | None = None  # the case the row is about (see `new_case`) or None
     body: Callable[[], Any] | None = None  # a fresh body per call
+    body_of_case: Callable[[dict[str, Any]], Any] | None = None  # a body that names the row's case
     html: bool = False  # a workbench page: its refusals are pages, not `{"detail": …}`
 
     @property
@@ -175,6 +176,13 @@ TABLE = (
         only({"supervisor": 200}),
         case="review",
         body=lambda: {"note": "请尽快办理"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/carriers/{credit_code}/bars",
+        only({"officer:highway": 200}),  # the permitting authority; other departments: 403
+        case="commitment",
+        body_of_case=lambda case: {"case_id": case["case_id"], "reason": "装载照片与现场不符"},
     ),
     Row("GET", "/api/v1/tasks", only({"auditor": 200, "supervisor": 200} | dict.fromkeys(OFFICERS, 200))),
     Row("GET", "/api/v1/licences/{licence_id}", only({}, public=True)),
@@ -297,6 +305,7 @@ async def test_every_route_against_every_caller(
     cells = 0
     for row in TABLE:
         path, applicant = row.path, licensed["applicant_token"]
+        case: dict[str, Any] = {}
         if row.case is not None:
             case = await new_case(portal, row.case)
             path, applicant = path.replace("{case_id}", case["case_id"]), case["applicant_token"]
@@ -305,11 +314,12 @@ async def test_every_route_against_every_caller(
             path.replace("{licence_id}", approved["licence_ids"][0])
             .replace("{task_id}", "review:highway")
             .replace("{action}", "opinion")
+            .replace("{credit_code}", CLASS_III["carrier_code"])
         )
         # Callers who are refused first, then those allowed: an allowed call may change the case.
         for role in sorted(ROLES, key=lambda r: row.expected[r] < 400):
             cells += 1
-            body = row.body() if row.body else None
+            body = row.body_of_case(case) if row.body_of_case else row.body() if row.body else None
             response = await portal.http.request(
                 row.method, path, json=body, headers=callers.headers(role, applicant)
             )
@@ -342,15 +352,24 @@ async def test_every_route_against_every_caller(
 
 async def new_case(portal: Portal, kind: str) -> dict[str, Any]:
     """A case where the row's allowed caller may act: "supplement" (补正 open), "review" (the highway
-    review open), "stopped" (its clock stopped by the highway officer), "rating" (class I approved, the
-    好差评 window open), "rectification" (rated 1), "replied" (the 整改 answered)."""
+    review open), "commitment" (a credit commitment stood in for the 勘验), "stopped" (its clock
+    stopped by the highway officer), "rating" (class I approved, the 好差评 window open),
+    "rectification" (rated 1), "replied" (the 整改 answered)."""
     if kind == "supplement":  # no escort plan: 补正
         case = await portal.submit(application(CLASS_III, materials=["车货外廓尺寸图"]))
         await portal.wait_for(case["case_id"], case["applicant_token"], stage="supplement")
         return case
+    if kind == "commitment":  # grade A carrier's credit commitment: no 勘验, the reviews open
+        case = await portal.submit(
+            application(CLASS_III, credit_commitment={"signed": True, "loading_media": ["装载照片.jpg"]})
+        )
+        open_tasks = ["countersign:police", "review:highway"]
+        await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=open_tasks)
+        return case
     if kind in ("review", "stopped"):
         case = await portal.submit(application(CLASS_III))
-        await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=["review:highway"])
+        open_tasks = ["countersign:police", "inspection:highway", "review:highway"]
+        await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=open_tasks)
         if kind == "stopped":
             await act(
                 portal,

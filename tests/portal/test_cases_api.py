@@ -253,7 +253,14 @@ async def test_supplement_happy_path_and_409(portal: Portal):
 
     response = await portal.http.post(url, json={"materials": ["护送方案"]}, headers=bearer(token))
     assert response.status_code == 200, response.text
-    await portal.wait_for(case_id, token, stage="review", open_tasks=["review:highway"])
+    assert response.json()["stage"] != "supplement"  # the answer shows the case after it took it
+    assert response.json()["clock_stopped"] is None
+    await portal.wait_for(
+        case_id,
+        token,
+        stage="review",
+        open_tasks=["countersign:police", "inspection:highway", "review:highway"],
+    )
 
     response = await portal.http.post(url, json={"materials": ["护送方案"]}, headers=bearer(token))
     assert response.status_code == 409

@@ -21,6 +21,7 @@ from tests.factories import (
     CLASS_I,
     CLASS_II_URBAN,
     CLASS_III,
+    MULTI_TRIP_PLAN,
     submission,
     with_request,
 )
@@ -285,15 +286,6 @@ async def test_wrong_department_and_duplicate_opinions_are_rejected_without_hist
 
 # --- the permit's validity, multi-trip permits, repeated permits, Art. 17 by rules -------------------
 # The server's clock starts at Thu 2026-09-24 09:00 (Shanghai): "today" for these cases.
-
-MULTI_TRIP_PLAN = {
-    "hours": "每日22:00至次日6:00",
-    "loading": "低平板半挂车，绑扎固定",
-    "goods": "变压器",
-    "escort": False,
-    "same_loading_every_trip": True,
-    "reinforcement_needed": False,
-}
 
 
 async def waiting_for_supplement(handle: WorkflowHandle) -> CaseStatus:
