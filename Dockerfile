@@ -5,6 +5,7 @@ COPY pyproject.toml README.md ./
 COPY domain domain
 COPY workflows workflows
 COPY activities activities
+COPY bootstrap bootstrap
 COPY store store
 COPY portal portal
 COPY cli cli

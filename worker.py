@@ -24,10 +24,10 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.deadlines import compute_due_dates, move_due_dates, recount_due_dates
-from activities.deps import Deps, configure
 from activities.ledger import record_supervision
 from activities.licensing import issue_licence, licences_for_vehicles
 from activities.notices import queue_notice
+from bootstrap.deps import Deps, configure
 from codec import codec_from_env, encrypted_converter
 from services.calendar_outlook import calendar_warnings_now
 from services.outbox_relay import run_relay, sender_from_env

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.deps import current
+from bootstrap.deps import current
 from domain.calendar import MissingCalendarYear, WorkingCalendar, end_of_day, local_date
 from store.holiday_notices import load_calendar
 

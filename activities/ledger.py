@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.deps import current
+from bootstrap.deps import current
 from domain.events import SupervisionEventIn, UnreadableEvent
 from store.ledger import LedgerConflict, append_events
 

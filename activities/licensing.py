@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.deps import Deps, current
+from bootstrap.deps import Deps, current
 from domain.calendar import SHANGHAI
 from domain.licence import (
     HolderCodeType,

@@ -8,7 +8,7 @@ import structlog
 from pydantic import BaseModel
 from temporalio import activity
 
-from activities.deps import current
+from bootstrap.deps import current
 from store.outbox import OutboxMessageIn, enqueue
 
 log = structlog.get_logger(__name__)

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.deps import current
 from activities.prefill import read
+from bootstrap.deps import current
 from domain.oversize_case import CarrierFacts, RegistryFacts, VehicleFacts
 from store import carrier_bars, registries
 

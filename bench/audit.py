@@ -46,9 +46,9 @@ from sqlalchemy.pool import NullPool
 
 import services.audit_report as audit_report
 import store.audit_queries as audit_queries
-from activities.config import issuer_from_env
-from activities.deps import calendar_from_env
 from bench.progress import progress
+from bootstrap.deps import calendar_from_env
+from bootstrap.issuer import issuer_from_env
 from domain.calendar import SHANGHAI
 from domain.case import Outcome
 from domain.events import parse_event, to_row

@@ -32,8 +32,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.deps import Deps, build_deps, dispose
 from bench.progress import progress
+from bootstrap.deps import Deps, build_deps, dispose
 from cli.up import SQLITE_PRAGMAS, ensure_sample_registry
 from portal.auth import ensure_dev_tokens
 from settings import TASK_QUEUE_DEFAULT, Settings, venv_binary

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from activities.deps import calendar_from_env
+from bootstrap.deps import calendar_from_env
 from cli.errors import BadInput
 from domain.audit.report import AuditReport
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar

@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from activities.deps import calendar_from_env
+from bootstrap.deps import calendar_from_env
 from cli.errors import BadInput
 from domain.calendar import SHANGHAI, WorkingCalendar, YearNotice, notice_from_dict
 from settings import Settings

@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import json
 
-from activities.deps import build_deps, dispose
+from bootstrap.deps import build_deps, dispose
 from logs import configure_logging
 from services.ledger_rebuild import RebuildReport, rebuild_ledger
 from settings import Settings

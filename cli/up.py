@@ -33,7 +33,7 @@ import structlog
 import uvicorn
 from temporalio.client import Client
 
-from activities.deps import Deps, build_deps, dispose
+from bootstrap.deps import Deps, build_deps, dispose
 from cli.devserver import DevServer, DevServerFailed, PortBusy, check_free
 from cli.errors import BadInput
 from codec import codec_from_env

@@ -22,7 +22,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 
-from activities.deps import Deps, build_deps, dispose
+from bootstrap.deps import Deps, build_deps, dispose
 from codec import EncryptionCodec, codec_from_env, encrypted_converter
 from portal import actions, audit, carriers, cases, docs, errors, health, licences, tasks
 from portal import codec as codec_endpoint

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from temporalio.client import Client
 
-from activities.deps import Deps
+from bootstrap.deps import Deps
 from codec import EncryptionCodec
 from portal.auth import ApplicantTokens, TokenStore
 from portal.config import PortalConfig

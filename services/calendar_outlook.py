@@ -8,7 +8,7 @@ from datetime import datetime
 
 from temporalio.client import Client
 
-from activities.deps import Deps
+from bootstrap.deps import Deps
 from domain.calendar import SHANGHAI
 from store.holiday_notices import load_calendar
 from workflows.client import calendar_warnings

@@ -5,7 +5,7 @@ An entry names what the rest of the product needs of its matter, and nothing els
 - the worker registers each entry's workflow and pre-fill activity (`worker.build_worker`);
 - the portal accepts each entry's submission and supplement models, and tells a case's matter by
   its id (`portal.app.create_app`);
-- licensing codes and numbers each entry's licence kinds (`activities.deps.build_deps`);
+- licensing codes and numbers each entry's licence kinds (`bootstrap.deps.build_deps`);
 - a case starts with the entry's name in its UI summary, its class when the matter is classed, and
   its key as the Matter search attribute (`workflows.client.start_case`);
 - `onething up --demo` sends each entry's sample submissions and answers their tasks (`cli.demo`).

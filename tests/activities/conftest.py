@@ -2,7 +2,7 @@
 
 `deps` is a tmp SQLite file. `db_deps` runs on both databases through the store tests' `db` fixture
 (SQLite, and PostgreSQL in a per-test schema, marked `postgres`). Both call `configure()`, so the
-activities under test find them through `activities.deps.current()`, and un-configure afterwards.
+activities under test find them through `bootstrap.deps.current()`, and un-configure afterwards.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.config import SAMPLE_MAIN_CORRIDORS, issuer_from_env
-from activities.deps import Deps, configure
+from bootstrap.deps import Deps, configure
+from bootstrap.issuer import SAMPLE_MAIN_CORRIDORS, issuer_from_env
 from seal.sm2 import SealKey, generate_key
 from store.db import make_engine, migrate, session_factory
 from store.registries import RegistrySnapshot, import_snapshot

@@ -11,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.deadlines import DueDates, DueDatesInput, MoveDueDatesInput, compute_due_dates, move_due_dates
-from activities.deps import Deps
+from bootstrap.deps import Deps
 from domain.calendar import SHANGHAI, YearNotice
 from store.holiday_notices import add_notice
 
@@ -125,7 +125,7 @@ async def test_naive_start_is_rejected_for_good():
 
 
 def test_a_new_years_notice_is_added_as_data(tmp_path):
-    from activities.deps import calendar_from_env
+    from bootstrap.deps import calendar_from_env
 
     notice = {
         "year": 2027,

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.deps import Deps
 from activities.ledger import SupervisionBatch, record_supervision
+from bootstrap.deps import Deps
 from domain.events import SupervisionEventIn
 from store.ledger import list_events, verify_chain
 from store.schema import LedgerEventRow

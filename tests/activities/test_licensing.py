@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import deps as deps_module
-from activities.config import SAMPLE_ISSUER_CODE, SAMPLE_MAIN_CORRIDORS, Issuer, issuer_from_env
-from activities.deps import Deps, build_deps, configure, current, dispose
 from activities.licensing import IssuedLicenceRef, issue_licence
+from bootstrap import deps as deps_module
+from bootstrap.deps import Deps, build_deps, configure, current, dispose
+from bootstrap.issuer import SAMPLE_ISSUER_CODE, SAMPLE_MAIN_CORRIDORS, Issuer, issuer_from_env
 from domain.licence import (
     CheckpointPush,
     LicenceCatalogue,

@@ -6,8 +6,8 @@ from typing import Any
 
 from temporalio.testing import ActivityEnvironment
 
-from activities.deps import Deps
 from activities.notices import NoticeInput, queue_notice
+from bootstrap.deps import Deps
 from store.outbox import OutboxMessage, list_messages
 
 

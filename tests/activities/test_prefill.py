@@ -7,9 +7,9 @@ from typing import Any
 
 from temporalio.testing import ActivityEnvironment
 
-from activities.deps import Deps
 from activities.prefill_business import BusinessPrefillInput, prefill_business
 from activities.prefill_oversize import PrefillInput, prefill_registries
+from bootstrap.deps import Deps
 from domain.open_business_case import OpenBusinessFacts
 from domain.oversize_case import CarrierFacts, RegistryFacts, VehicleFacts
 from store.registries import RegistrySnapshot, import_snapshot

@@ -24,7 +24,7 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.config import issuer_from_env
+from bootstrap.issuer import issuer_from_env
 from domain.calendar import SHANGHAI, end_of_day
 from domain.case import Step
 from domain.events import (

@@ -13,7 +13,7 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.deps import Deps, configure, dispose
+from bootstrap.deps import Deps, configure, dispose
 from domain.case import CaseStatus, Opinion
 from domain.open_business_case import OpenBusinessSubmission
 from domain.oversize_case import OversizeSubmission

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from activities.config import issuer_from_env
-from activities.deps import Deps
+from bootstrap.deps import Deps
+from bootstrap.issuer import issuer_from_env
 from domain.calendar import WorkingCalendar, YearNotice
 from domain.notices import NOTICE_2024, NOTICE_2025, official_calendar
 from portal import audit

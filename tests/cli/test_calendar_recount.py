@@ -19,7 +19,7 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.deps import Deps, configure, dispose
+from bootstrap.deps import Deps, configure, dispose
 from cli.main import main
 from codec import codec_from_env, encrypted_converter
 from domain.calendar import SHANGHAI, WorkingCalendar

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from temporalio.testing import WorkflowEnvironment
 
-from activities.deps import configure, dispose
+from bootstrap.deps import configure, dispose
 from domain.case import Outcome
 from services.ledger_rebuild import rebuild_ledger
 from store.ledger import list_events, verify_chain

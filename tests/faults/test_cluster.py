@@ -26,7 +26,7 @@ import sqlalchemy as sa
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
-from activities.deps import dispose
+from bootstrap.deps import dispose
 from portal.auth import ensure_dev_tokens
 from settings import venv_binary
 from store.ledger import list_events

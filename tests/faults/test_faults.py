@@ -31,7 +31,7 @@ import pytest
 import sqlalchemy as sa
 from temporalio.testing import WorkflowEnvironment
 
-from activities.deps import dispose
+from bootstrap.deps import dispose
 from domain.case import Outcome
 from settings import venv_binary
 from store.ledger import list_events, verify_chain

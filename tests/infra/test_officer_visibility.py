@@ -15,7 +15,7 @@ import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.deps import configure, dispose
+from bootstrap.deps import configure, dispose
 from domain.case import Stage
 from settings import venv_binary
 from tests.conftest import DEV_UI_PORT

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from temporalio import activity
 
-from activities.deps import current
+from bootstrap.deps import current
 from store import registries
 from tests.matters.third_case import RenewalFacts
 

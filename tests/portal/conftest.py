@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 import cli.main as cli_main
-from activities.deps import Deps, configure, dispose
+from bootstrap.deps import Deps, configure, dispose
 from cli import portal_client, serve
 from domain.calendar import SHANGHAI
 from portal.app import create_app

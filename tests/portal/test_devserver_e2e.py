@@ -22,7 +22,7 @@ import uvicorn
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from activities.deps import configure, dispose
+from bootstrap.deps import configure, dispose
 from portal.app import create_app
 from tests.factories import CLASS_I, CLASS_II_URBAN
 from tests.polling import eventually

@@ -15,7 +15,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.deps import configure, dispose
+from bootstrap.deps import configure, dispose
 from codec import codec_from_env, encrypted_converter
 from domain.case import Stage
 from portal.app import create_app

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities.deps import Deps
 from activities.notices import NoticeInput, queue_notice
+from bootstrap.deps import Deps
 from services import outbox_relay as relay
 from services.outbox_relay import (
     NoPushUrl,

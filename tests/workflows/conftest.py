@@ -14,7 +14,7 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.deps import Deps, build_deps, configure, dispose
+from bootstrap.deps import Deps, build_deps, configure, dispose
 from domain.calendar import WorkingCalendar, YearNotice
 from domain.notices import official_calendar
 from domain.open_business_case import OpenBusinessSubmission

@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.deadlines import DueDates, DueDatesInput, compute_due_dates
-from activities.deps import configure, dispose
+from bootstrap.deps import configure, dispose
 from domain.case import Stage
 from tests.factories import CLASS_III, submission
 from tests.polling import eventually

@@ -19,8 +19,8 @@ from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.deps import Deps, configure, dispose
 from activities.ledger import SupervisionBatch, record_supervision
+from bootstrap.deps import Deps, configure, dispose
 from domain.case import CaseStatus, Opinion, Outcome
 from store.ledger import list_events, verify_chain
 from tests.factories import BUSINESS, BUSINESS_HEAVY, business

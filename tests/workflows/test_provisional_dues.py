@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 from temporalio.client import WorkflowExecutionStatus
 
-from activities.deps import configure, dispose
+from bootstrap.deps import configure, dispose
 from domain.calendar import SHANGHAI, YearNotice, end_of_day
 from domain.case import Outcome, Stage
 from domain.notices import official_calendar

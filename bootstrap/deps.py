@@ -1,4 +1,4 @@
-"""What the activities need from the outside world, built once per worker process.
+"""What the activities need from the outside world, built once per process.
 
 Temporal activities are plain functions registered on a worker; they reach their database, seal key
 and issuer through `current()`. The worker calls `configure(await build_deps(settings, ...))` before it
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from activities.config import Issuer, issuer_from_env, main_corridors_from_env
+from bootstrap.issuer import Issuer, issuer_from_env, main_corridors_from_env
 from domain.calendar import WorkingCalendar, notice_from_dict
 from domain.licence import LicenceKind
 from domain.notices import official_calendar
@@ -51,7 +51,7 @@ def configure(deps: Deps | None) -> None:
 def current() -> Deps:
     if _current is None:
         raise RuntimeError(
-            "activity dependencies are not configured: call activities.deps.configure("
+            "activity dependencies are not configured: call bootstrap.deps.configure("
             "await build_deps(settings, licence_kinds=...)) before starting the worker"
         )
     return _current
@@ -63,7 +63,7 @@ async def build_deps(
     """Deps from settings and the environment: migrated database, seal key, issuer, corridors.
 
     The seal key is ONETHING_SEAL_PRIVATE_KEY when set, else the embedded stack's development key
-    under the data directory (created on first use). Issuer and corridors: see activities/config.py;
+    under the data directory (created on first use). Issuer and corridors: see bootstrap/issuer.py;
     `licence_kinds` are the matter registry's (`MATTERS.licence_kinds`, workflows/matters.py).
     """
     env = os.environ if env is None else env

@@ -14,8 +14,8 @@ sets the real values. None of them is a secret (the seal key is configured in se
 
 ONETHING_LICENCE_TYPE_CODES (`kind=CODE,kind=CODE`) is merged over the registry's sample codes, so
 setting one licence kind keeps the others. The issuer is built from the licence kinds the caller
-passes (the matter registry's): activities are imported by workflows, so they cannot import the
-registry that imports the workflows.
+passes (the matter registry's): the activities, which workflows import, reach this module through
+bootstrap/deps.py, so it cannot import the registry that imports the workflows.
 """
 
 from __future__ import annotations
