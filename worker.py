@@ -37,7 +37,7 @@ from workflows.matters import MATTERS, MatterRegistry
 
 log = structlog.get_logger(__name__)
 
-# The steps every matter's workflow takes (workflows/steps.py); each matter adds its pre-fill.
+# The steps every matter's workflow takes (workflows/case/); each matter adds its pre-fill.
 SHARED_ACTIVITIES: list[Callable[..., Any]] = [
     compute_due_dates,
     move_due_dates,

@@ -9,7 +9,7 @@ POST /api/v1/cases/{case_id}/tasks/{task_id}/claim        officer     签收 (th
 POST /api/v1/cases/{case_id}/tasks/{task_id}/transfer     officer     转办 to another officer of one's dept.
 POST /api/v1/cases/{case_id}/tasks/{task_id}/urge         supervisor  督办: a ledger event, a notice
 
-Each is one workflow update (workflows/case_base.py); each answers the case after the action. The
+Each is one workflow update (workflows/case/messages.py); each answers the case after the action. The
 department and the officer's name come from the token, never from the body. Who-may checks that need
 the case (which department holds the task, whose 整改 it is) read the status first, so a wrong
 department is a 403 naming `department` and not the validator's 409; the validator still has the last

@@ -1,4 +1,4 @@
-"""The messages every matter's workflow answers, by name (workflows/case_base.py).
+"""The messages every matter's workflow answers, by name (workflows/case/messages.py).
 
 Every matter's workflow takes the same query and updates — `status`, `submit_opinion`, `withdraw`, and
 `supplement` where the matter has a 补正 round — so the case endpoints serve every matter of the

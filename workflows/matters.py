@@ -10,7 +10,7 @@ An entry names what the rest of the product needs of its matter, and nothing els
   its key as the Matter search attribute (`workflows.client.start_case`);
 - `onething up --demo` sends each entry's sample submissions and answers their tasks (`cli.demo`).
 
-A new matter is its domain module, its workflow (built from workflows/case_base.py and steps.py),
+A new matter is its domain module, its workflow (built from the shared steps in workflows/case/),
 its pre-fill activity and one entry in `MATTERS`. A test adds one with `MATTERS.plus(entry)` and
 builds the worker and the portal from that registry.
 

@@ -5,7 +5,7 @@ received → pre-fill (营业执照, each truck's 行驶证, each driver's 从�
 needs a certificate, all open at once and answered independently → decision, per truck → e-seal and
 e-licences (the licence, then each certificate, each its own identifier) → 归集, notice → 办结 → 好差评.
 
-Everything but the matter's rules (domain.open_business_case) is a shared step (case_base, steps).
+Everything but the matter's rules (domain.open_business_case) is a shared step (workflows/case/).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ with workflow.unsafe.imports_passed_through():
         review_tasks,
         task_limit,
     )
-    from workflows.case_base import CaseWorkflow
+    from workflows.case import decision, evaluation, intake, review
+    from workflows.case.messages import CaseWorkflow
 
 # Patch id: the road-transport authority (道路运输管理机构) answers as `road_transport`, not `highway`.
 ROAD_TRANSPORT_DEPARTMENT = "road-transport-department"
@@ -59,7 +60,7 @@ class OpenTransportBusinessCase(CaseWorkflow):
     - `withdraw(Withdrawal)`: the applicant withdraws (撤回) before the decision.
     - `stop_clock(ClockStop)` / `resume_clock(ClockResume)`: 停表/复表 during review.
     - `rate(Rating)`, then for a bad rating `reply_to_rating` and `record_return_visit`.
-    - `claim_task` (签收), `transfer_task` (转办), `urge_task` (督办), as every matter (case_base).
+    - `claim_task` (签收), `transfer_task` (转办), `urge_task` (督办), as every matter (case/messages.py).
     - query `status() -> CaseStatus`.
     One 补正 round for what the applicant can fix (domain.open_business_case.acceptance).
 
@@ -74,18 +75,19 @@ class OpenTransportBusinessCase(CaseWorkflow):
 
     @workflow.run
     async def run(self, submission: OpenBusinessSubmission) -> CaseStatus:
-        book = self.book
+        book = self.case.book
         self.submission = submission
         if not workflow.patched(ROAD_TRANSPORT_DEPARTMENT):
-            self.department = EARLIER_DEPARTMENT  # started before the authority had its own department
+            self.case.department = EARLIER_DEPARTMENT  # started before the authority had its own department
         self.reviewed_rules = workflow.patched(REVIEWED_BUSINESS_RULES)
-        received_at = await self.receive(region=submission.region)
+        received_at = await intake.receive(self.case, region=submission.region)
         limits = open_business_limits(statutory_from_the_regulation=self.reviewed_rules)
-        await self.start_promised_clock(limits, received_at)
+        await intake.start_promised_clock(self.case, limits, received_at)
 
         supplemented = False
         while True:
-            facts = await self.prefill(
+            facts = await intake.prefill(
+                self.case,
                 prefill_business,
                 BusinessPrefillInput(
                     credit_code=submission.credit_code,
@@ -96,48 +98,51 @@ class OpenTransportBusinessCase(CaseWorkflow):
             accepted = acceptance(
                 submission, facts, local_date(workflow.now()), ordinary_freight_only=self.reviewed_rules
             )
-            if not await self.enter_acceptance():
-                return await self.after_close()
+            if not await intake.enter_acceptance(self.case):
+                return await evaluation.after_close(self.case)
             if accepted.accepted:
                 break
             if self.reviewed_rules and accepted.fixable and not supplemented:  # 补正, once
-                answer = await self.ask_for_supplement(accepted.problems, accepted.reasons)
+                answer = await intake.ask_for_supplement(self.case, accepted.problems, accepted.reasons)
                 if answer is None:
-                    return await self.after_close()
+                    return await evaluation.after_close(self.case)
                 submission = self.submission = apply_supplement(submission, answer)
                 supplemented = True
                 continue
             book.problems = accepted.problems
             reasons = acceptance_after_supplement(accepted) if supplemented else accepted.reasons
-            await self.not_accept(reasons)
-            return await self.after_close()
+            await intake.not_accept(self.case, reasons)
+            return await evaluation.after_close(self.case)
         book.problems = []
-        await self.accept()
+        await intake.accept(self.case)
 
-        specs = review_tasks(accepted, self.department)
+        specs = review_tasks(accepted, self.case.department)
         limit_of = {spec.task_id: task_limit(spec, limits) for spec in specs}
         # Only the licence's refusal ends the review early: a refused certificate leaves the others open.
-        if not await self.review_stage(Stage.REVIEW, specs, limit_of, blocking=[OPERATING_LICENCE_TASK]):
-            return await self.withdrawn()
+        if not await review.review_stage(
+            self.case, Stage.REVIEW, specs, limit_of, blocking=[OPERATING_LICENCE_TASK]
+        ):
+            return await decision.withdrawn(self.case)
 
-        decision = decide(accepted, book.tasks)
-        book.reasons = decision.reasons
-        if not decision.approved:
-            return await self.refuse(decision.reasons)
-        return await self.approve(
-            licence_grants(book.case_id, submission, facts, decision, local_date(workflow.now())),
-            self.decision("准予许可", **decision.ledger_parts()),
+        ruling = decide(accepted, book.tasks)
+        book.reasons = ruling.reasons
+        if not ruling.approved:
+            return await decision.refuse(self.case, ruling.reasons)
+        return await decision.approve(
+            self.case,
+            licence_grants(book.case_id, submission, facts, ruling, local_date(workflow.now())),
+            decision.decided(self.case, "准予许可", **ruling.ledger_parts()),
         )
 
     # --- the 补正 message -----------------------------------------------------------------------
 
     @workflow.update
     async def supplement(self, supplement: OpenBusinessSupplement) -> CaseStatus:
-        return await self.take_supplement(supplement)
+        return await intake.take_supplement(self.case, supplement)
 
     @supplement.validator
     def _validate_supplement(self, supplement: OpenBusinessSupplement) -> None:
-        self.check_supplement_open()
+        intake.check_supplement_open(self.case)
         if supplement.is_empty():
             raise ValueError("trucks: a supplement must correct the trucks or drivers, or add a material")
         assert self.submission is not None

@@ -43,8 +43,8 @@ with workflow.unsafe.imports_passed_through():
         task_limit,
         window_passed,
     )
-    from workflows import steps
-    from workflows.case_base import CaseWorkflow
+    from workflows.case import decision, effects, evaluation, intake, review
+    from workflows.case.messages import CaseWorkflow
 
 # Patch ids: the 补正 reply limit is counted by the supervision (provisional mark, recounts). The
 # first version was checked where the 补正 begins, after local activities in the same workflow task;
@@ -92,17 +92,17 @@ class OversizeTransportCase(CaseWorkflow):
 
     @workflow.run
     async def run(self, submission: OversizeSubmission) -> CaseStatus:
-        book = self.book
+        book = self.case.book
         self.submission = submission
         self.supplement_is_a_limit = workflow.patched(SUPPLEMENT_LIMIT_FROM_START)
         self.reviewed_rules = workflow.patched(REVIEWED_PERMIT_RULES)
-        received_at = await self.receive(region=submission.origin_province)
+        received_at = await intake.receive(self.case, region=submission.origin_province)
 
         accepted = await self._accept(submission, received_at)
         if accepted is None:
-            return await self.after_close()
+            return await evaluation.after_close(self.case)
         submission, facts, assessment, problems = accepted
-        limits = self.limits
+        limits = self.case.limits
         assert limits is not None and assessment.permit_class is not None
 
         countersign = countersign_task(submission, assessment.permit_class)
@@ -116,31 +116,32 @@ class OversizeTransportCase(CaseWorkflow):
                 book.commitment_carrier = submission.carrier_code  # the commitment stood in for 勘验
             alongside = [spec for spec in (check, countersign) if spec is not None]
         if not await self._review(submission, facts, assessment, problems, limits, alongside):
-            return await self.withdrawn()
-        if refused := steps.refusals(book):
-            return await self.refuse(refused)
+            return await decision.withdrawn(self.case)
+        if refused := review.refusals(book):
+            return await decision.refuse(self.case, refused)
 
         if countersign is not None and not self.reviewed_rules:  # cases started before: after the review
-            if not await self.review_stage(
-                Stage.COUNTERSIGN, [countersign], {countersign.task_id: limits.countersign_task}
+            if not await review.review_stage(
+                self.case, Stage.COUNTERSIGN, [countersign], {countersign.task_id: limits.countersign_task}
             ):
-                return await self.withdrawn()
-            if refused := steps.refusals(book):
-                return await self.refuse(refused)
+                return await decision.withdrawn(self.case)
+            if refused := review.refusals(book):
+                return await decision.refuse(self.case, refused)
 
         validity = None
         if self.reviewed_rules:
             validity = permit_validity(submission, local_date(workflow.now()))
             if validity is None:
-                return await self.refuse([window_passed(submission)])
+                return await decision.refuse(self.case, [window_passed(submission)])
         book.conditions = [c for t in book.tasks.values() for c in t.conditions]
-        return await self.approve(
+        return await decision.approve(
+            self.case,
             [
                 permit_grant(
                     book.case_id, submission, facts, assessment.permit_class, book.conditions, validity
                 )
             ],
-            self.decision("准予许可", conditions=book.conditions),
+            decision.decided(self.case, "准予许可", conditions=book.conditions),
         )
 
     # --- acceptance (受理) --------------------------------------------------------------------------
@@ -149,10 +150,11 @@ class OversizeTransportCase(CaseWorkflow):
         self, submission: OversizeSubmission, received_at: datetime
     ) -> tuple[OversizeSubmission, RegistryFacts, Assessment, list[Problem]] | None:
         """Pre-fill, assess and decide acceptance; at most one 补正 round (行政许可法 Art. 32)."""
-        book = self.book
+        book = self.case.book
         supplemented = False
         while True:
-            facts = await self.prefill(
+            facts = await intake.prefill(
+                self.case,
                 prefill_registries,
                 PrefillInput(
                     carrier_code=submission.carrier_code,
@@ -174,7 +176,7 @@ class OversizeTransportCase(CaseWorkflow):
                 # A window that cannot be a validity is named for 补正; a valid permit for the same
                 # vehicle and route makes the application not accepted (同一车辆重复办证).
                 problems = problems + admission_problems(submission, today)
-                held = await steps.run_local(
+                held = await effects.run_local(
                     licences_for_vehicles,
                     VehicleLicenceQuery(
                         matter=MATTER,
@@ -185,7 +187,7 @@ class OversizeTransportCase(CaseWorkflow):
                     "permits the vehicle holds (同一车辆重复办证)",
                 )
                 repeated = repeated_permit_reasons(submission, held)
-            decision = acceptance(submission, assessment, problems, repeated)
+            admission = acceptance(submission, assessment, problems, repeated)
             if assessment.permit_class is not None:
                 book.permit_class = assessment.permit_class.value
                 limits = oversize_limits(
@@ -193,24 +195,26 @@ class OversizeTransportCase(CaseWorkflow):
                     submission.request.cross_province,
                     en_route_by_class=self.reviewed_rules,
                 )
-                await self.start_promised_clock(limits, received_at)
-            if not await self.enter_acceptance():
+                await intake.start_promised_clock(self.case, limits, received_at)
+            if not await intake.enter_acceptance(self.case):
                 return None
-            if decision.verdict is Verdict.ACCEPT:
+            if admission.verdict is Verdict.ACCEPT:
                 book.problems = []
-                book.reasons = decision.reasons
-                await self.accept()
+                book.reasons = admission.reasons
+                await intake.accept(self.case)
                 return submission, facts, assessment, problems
-            if decision.verdict is Verdict.NOT_ACCEPT:
-                await self.not_accept(decision.reasons)
+            if admission.verdict is Verdict.NOT_ACCEPT:
+                await intake.not_accept(self.case, admission.reasons)
                 return None
             if supplemented:  # one 补正 round only (SUPPLEMENT_ROUNDS)
-                await self.not_accept(acceptance_after_supplement(decision))
+                await intake.not_accept(self.case, acceptance_after_supplement(admission))
                 return None
             # The reply limit is one of the case's limits (provisional mark, recounts); cases started
             # before SUPPLEMENT_DUE_IS_A_LIMIT keep a plain due, as they did.
             follows = self.supplement_is_a_limit or workflow.patched(SUPPLEMENT_DUE_IS_A_LIMIT)
-            supplement = await self.ask_for_supplement(decision.missing, decision.reasons, follows)
+            supplement = await intake.ask_for_supplement(
+                self.case, admission.missing, admission.reasons, follows
+            )
             if supplement is None:
                 return None
             submission = apply_supplement(submission, supplement)
@@ -232,7 +236,7 @@ class OversizeTransportCase(CaseWorkflow):
         answers for the highway authority when it may: approves, or refuses on Art. 17's axle loads."""
         specs = review_tasks(submission) + alongside
         approved, reasons = auto_approval(submission, assessment, facts, problems)
-        self.book.reasons = self.book.reasons + reasons
+        self.case.book.reasons = self.case.book.reasons + reasons
         by_rules = []
         if approved:
             by_rules = [
@@ -248,17 +252,17 @@ class OversizeTransportCase(CaseWorkflow):
                 )
             ]
         limit_of = {spec.task_id: task_limit(spec, limits) for spec in specs}
-        return await self.review_stage(Stage.REVIEW, specs, limit_of, by_rules=by_rules)
+        return await review.review_stage(self.case, Stage.REVIEW, specs, limit_of, by_rules=by_rules)
 
     # --- the 补正 message (this matter's own) ------------------------------------------------------
 
     @workflow.update
     async def supplement(self, supplement: OversizeSupplement) -> CaseStatus:
-        return await self.take_supplement(supplement)
+        return await intake.take_supplement(self.case, supplement)
 
     @supplement.validator
     def _validate_supplement(self, supplement: OversizeSupplement) -> None:
-        self.check_supplement_open()
+        intake.check_supplement_open(self.case)
         if supplement.is_empty():
             raise ValueError("materials: a supplement must add a material or correct a field")
         assert self.submission is not None

@@ -235,7 +235,7 @@ class CaseLog:
         task_id: str | None = None,
         stage: str | None = None,
     ) -> CaseLog:
-        """A card as the watchers raise it: its limit named the way workflows/supervision.py names it."""
+        """A card as the watchers raise it: its limit named the way workflows/case/supervision.py names it."""
         if scope == "task":
             limit = f"task:{task_id}"
         elif scope == "stage":

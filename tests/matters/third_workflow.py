@@ -1,4 +1,4 @@
-"""The third matter's workflow, told only with the shared steps (workflows/case_base.py, steps.py).
+"""The third matter's workflow, told only with the shared steps (workflows/case/).
 
 received → pre-fill → acceptance (受理 / 不予受理) → one review task → decision → e-licence → 办结 → 好差评.
 """
@@ -24,15 +24,15 @@ with workflow.unsafe.imports_passed_through():
         renewal_task,
     )
     from tests.matters.third_prefill import RenewalPrefillInput, prefill_renewal
-    from workflows import steps
-    from workflows.case_base import CaseWorkflow
+    from workflows.case import decision, evaluation, intake, review
+    from workflows.case.messages import CaseWorkflow
 
 
 @workflow.defn(name="TruckCertificateRenewalCase")
 class TruckCertificateRenewalCase(CaseWorkflow):
     """One 道路运输证换发 case (tests only). Input: `RenewalSubmission`; returns the final `CaseStatus`.
 
-    Messages: those every case takes (case_base.CaseWorkflow); no 补正.
+    Messages: those every case takes (workflows/case/messages.py); no 补正.
     """
 
     def __init__(self) -> None:
@@ -40,26 +40,30 @@ class TruckCertificateRenewalCase(CaseWorkflow):
 
     @workflow.run
     async def run(self, submission: RenewalSubmission) -> CaseStatus:
-        received_at = await self.receive(region=submission.region)
+        received_at = await intake.receive(self.case, region=submission.region)
         limits = renewal_limits()
-        await self.start_promised_clock(limits, received_at)
-        facts = await self.prefill(
-            prefill_renewal, RenewalPrefillInput(credit_code=submission.credit_code, plate=submission.plate)
+        await intake.start_promised_clock(self.case, limits, received_at)
+        facts = await intake.prefill(
+            self.case,
+            prefill_renewal,
+            RenewalPrefillInput(credit_code=submission.credit_code, plate=submission.plate),
         )
-        if not await self.enter_acceptance():
-            return await self.after_close()
+        if not await intake.enter_acceptance(self.case):
+            return await evaluation.after_close(self.case)
         if reasons := acceptance_reasons(submission, facts):
-            await self.not_accept(reasons)
-            return await self.after_close()
-        await self.accept()
-        if not await self.review_stage(Stage.REVIEW, [renewal_task()], {RENEWAL_TASK: limits.review_task}):
-            return await self.withdrawn()
-        if refused := steps.refusals(self.book):
-            return await self.refuse(refused)
+            await intake.not_accept(self.case, reasons)
+            return await evaluation.after_close(self.case)
+        await intake.accept(self.case)
+        if not await review.review_stage(
+            self.case, Stage.REVIEW, [renewal_task()], {RENEWAL_TASK: limits.review_task}
+        ):
+            return await decision.withdrawn(self.case)
+        if refused := review.refusals(self.case.book):
+            return await decision.refuse(self.case, refused)
         assert facts.business_name is not None  # accepted: the enterprise was found
         today = local_date(workflow.now())
         licence = LicenceGrant(
-            case_id=self.book.case_id,
+            case_id=self.case.book.case_id,
             licence_key=f"certificate:{submission.plate}",
             matter=MATTER,
             type_name=LICENCE_NAME,
@@ -69,4 +73,4 @@ class TruckCertificateRenewalCase(CaseWorkflow):
             valid_to=today + timedelta(days=4 * 365),
             particulars={"plate": submission.plate},
         )
-        return await self.approve([licence], self.decision("准予许可"))
+        return await decision.approve(self.case, [licence], decision.decided(self.case, "准予许可"))

@@ -43,8 +43,8 @@ with workflow.unsafe.imports_passed_through():
         Scope,
     )
     from workflows import search_attributes as sa
-    from workflows import steps
-    from workflows.steps import CaseBook
+    from workflows.case import effects
+    from workflows.case.book import CaseBook
 
 WARN = "warn:"
 
@@ -88,7 +88,7 @@ class Supervision:
         """Due and warning times for limits counted from `start` (the start day is not counted)."""
         ask = dict(working_days)
         ask.update({WARN + name: max(n - 1, 0) for name, n in working_days.items()})
-        counted = await steps.count_due_dates(start, ask)
+        counted = await effects.count_due_dates(start, ask)
         due = counted.due
         self.due.update(due)
         self.limit_days.update(working_days)
@@ -127,7 +127,7 @@ class Supervision:
     ) -> None:
         self.stopped_at, self.stop_reason = workflow.now(), reason
         self._publish()
-        await steps.record(
+        await effects.record(
             self.book,
             ClockStopped(department=department, actor_role=actor_role, reason=reason, officer=officer),
         )
@@ -136,7 +136,7 @@ class Supervision:
         """Restart the clock; every due moves by the stopped working days. Returns that number."""
         assert self.stopped_at is not None
         reason = self.stop_reason
-        moved = await steps.run_local(
+        moved = await effects.run_local(
             move_due_dates,
             MoveDueDatesInput(due=self.due, stopped_at=self.stopped_at, resumed_at=workflow.now()),
             "move due dates (复表)",
@@ -151,7 +151,7 @@ class Supervision:
         self.stopped_at, self.stop_reason = None, None
         self._publish()
         self._mark_provisional()
-        await steps.record(
+        await effects.record(
             self.book,
             ClockResumed(
                 department=department,
@@ -233,7 +233,7 @@ class Supervision:
             self.card = card
             book.card = card.value
             workflow.upsert_search_attributes([sa.CARD.value_set(card.value)])
-        await steps.record(
+        await effects.record(
             book,
             CardRaised(
                 step=card.step,  # type: ignore[arg-type]  # a card's step is one of the four
@@ -247,7 +247,7 @@ class Supervision:
         )
         if card is Card.WARNING:
             # 催办: the responsible department hears about it, once per limit.
-            await steps.notify(
+            await effects.notify(
                 book,
                 f"warning:{name}",
                 department,
@@ -265,7 +265,7 @@ class Supervision:
         async with self._recounting:
             if not self.basis:
                 return False
-            counted = await steps.run_local(
+            counted = await effects.run_local(
                 recount_due_dates, RecountInput(limits=self.basis), f"recount due dates (时限重算 {year})"
             )
             old = dict(self.due)
@@ -278,7 +278,7 @@ class Supervision:
             changed = [n for n in moved if not n.startswith(WARN)]  # the ledger shows the limits
             self._publish()
             self._mark_provisional()
-            await steps.record(
+            await effects.record(
                 self.book,
                 DuesRecounted(
                     department=department,
@@ -303,7 +303,7 @@ class Supervision:
             self.raised[name] = [c for c in cards if c not in early]
             spec = self._specs.get(name)
             for card in early:
-                await steps.record(
+                await effects.record(
                     self.book,
                     CardWithdrawn(
                         department=spec.department if spec else department,

@@ -1,0 +1,144 @@
+"""How a shared step acts outside the workflow: activities, the ledger, notices, the calendar.
+
+Everything here runs inside the workflow sandbox: deterministic, effects only through activities —
+`run_remote` (a regular activity) and `run_local` (a local one, with its bounded retries). On them:
+`record` writes one supervision event (电子监察) to the ledger in step order, `notify` queues a
+notice, `due_dates` counts working-day limits through the calendar activity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.deadlines import DueDates, DueDatesInput, compute_due_dates
+    from activities.ledger import SupervisionBatch, record_supervision
+    from activities.notices import NoticeInput, queue_notice
+    from domain.events import SupervisionEvent, to_row
+    from workflows.case.book import CaseBook
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+# Downstream systems may be down for a while; keep retrying with a bounded interval rather than fail
+# a case that is otherwise decided. A regular activity's retries are the server's: they add no event
+# to the history (it records the schedule, and the start and outcome of the last attempt only), so a
+# case that waits on them for weeks keeps a short history.
+REMOTE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
+# A local activity retries inside the worker; past a minute of backoff each retry costs the history a
+# timer and a marker (about 6 events every 100 s: the 51,200-event limit in some ten days). So a few
+# quick tries locally, then the same activity as a regular one, whose retries the history does not see.
+LOCAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=4),
+    maximum_attempts=3,
+)
+# The fallback's backoff doubles from 5 s to at most an hour: a store back after a short outage is used
+# again within minutes, one back after a long one within the hour, and a case stuck for a month costs
+# the worker about 24 attempts a day, none of them in the history.
+FALLBACK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(hours=1)
+)
+
+# Patch id: ledger writes one at a time, in the order the workflow took its steps (see `record`).
+LEDGER_IN_ORDER = "ledger-in-step-order"
+# Patch id: local activities retry a bounded number of times, then continue as a regular activity.
+BOUNDED_RETRIES = "bounded-local-retries"
+
+
+# How long one attempt of a regular activity may take. Ours are look-ups and a seal of a few
+# milliseconds to a few seconds; a worker that dies mid-attempt is noticed only when this passes (they
+# do not heartbeat), so a minute here was a minute's stall of the case per worker crash.
+REMOTE_ATTEMPT = timedelta(seconds=20)
+
+
+async def run_remote(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R:
+    """A regular activity: its own history events, retried by the server across worker restarts."""
+    return await workflow.execute_activity(
+        fn, arg, start_to_close_timeout=REMOTE_ATTEMPT, retry_policy=REMOTE_RETRY, summary=summary
+    )
+
+
+async def run_local(fn: Callable[[P], Awaitable[R]], arg: P, summary: str) -> R:
+    """A local activity: one marker event; for quick, idempotent database writes and computations.
+
+    It is tried a few times in the worker (`LOCAL_RETRY`); if it still fails, and not for good, it runs
+    again as a regular activity (`FALLBACK_RETRY`), whose retries do not grow the history, until it
+    succeeds. Cases started before this change keep the unbounded local retries on replay.
+    """
+    if not workflow.patched(BOUNDED_RETRIES):
+        return await workflow.execute_local_activity(
+            fn, arg, start_to_close_timeout=timedelta(seconds=30), summary=summary
+        )
+    try:
+        return await workflow.execute_local_activity(
+            fn, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=LOCAL_RETRY, summary=summary
+        )
+    except (ActivityError, ApplicationError) as exc:
+        # A local activity's failure may arrive as the activity's own ApplicationError. Failed for
+        # good (bad input, a conflict no retry fixes): the workflow sees it as before.
+        cause = exc.cause if isinstance(exc, ActivityError) else exc
+        if isinstance(cause, ApplicationError) and cause.non_retryable:
+            raise
+    return await workflow.execute_activity(
+        fn,
+        arg,
+        start_to_close_timeout=REMOTE_ATTEMPT,
+        retry_policy=FALLBACK_RETRY,
+        summary=f"{summary} (retrying)",
+    )
+
+
+async def record(book: CaseBook, event: SupervisionEvent) -> None:
+    """Write one supervision event to the ledger, at the workflow's time, exactly once.
+
+    An event that carries a due (`planned_at`) while some due of the case was counted through a
+    provisional calendar year says so (`dues_provisional`).
+    """
+    if event.planned_at is not None and book.dues_provisional:
+        event = event.model_copy(update={"dues_provisional": True})
+    row = to_row(
+        event,
+        case_id=book.case_id,
+        matter=book.matter,
+        actual_at=workflow.now(),
+        idempotency_key=book.next_ledger_key(event.step),
+    )
+    batch = SupervisionBatch(events=[row])
+    # Steps taken concurrently (an officer's last 审核 in an update handler, the 决定 the main run takes
+    # the moment that task is answered; a watcher's 催办) would otherwise race in two local activities,
+    # and the ledger's order — the order auditors read — would not be the order of the steps. Cases
+    # started before this change keep their concurrent writes on replay.
+    if workflow.patched(LEDGER_IN_ORDER):
+        async with book.ledger_turn:
+            await run_local(record_supervision, batch, f"ledger {event.step.value}")
+    else:
+        await run_local(record_supervision, batch, f"ledger {event.step.value}")
+
+
+async def due_dates(start: datetime, working_days: dict[str, int]) -> dict[str, datetime]:
+    """Working-day limits → due times, through the calendar activity (its data may change later)."""
+    return (await count_due_dates(start, working_days)).due
+
+
+async def count_due_dates(start: datetime, working_days: dict[str, int]) -> DueDates:
+    """The due times, and which of them were counted through a provisional calendar year."""
+    return await run_local(
+        compute_due_dates, DueDatesInput(start=start, working_days=working_days), "working-day due dates"
+    )
+
+
+async def notify(book: CaseBook, key: str, recipient: str, payload: dict[str, Any]) -> None:
+    await run_local(
+        queue_notice,
+        NoticeInput(case_id=book.case_id, key=key, recipient=recipient, payload=payload),
+        f"notice {key}",
+    )
