@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import json
 import os
 import random
@@ -18,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +32,7 @@ from bench.progress import progress
 from bench.stack import TRIVIAL_QUEUE, CpuMeter, Stack, file_mb, rss_mb
 from bench.stats import percentile, summary
 from bench.trivial_workflow import BenchTrivial
+from domain.calendar import local_date
 from domain.case import Step
 from domain.oversize_case import MATTER, OversizeSubmission
 from store.schema import LedgerEventRow
@@ -50,9 +52,18 @@ def sample(name: str) -> dict[str, Any]:
     return data
 
 
+_windows = itertools.count()
+
+
 def with_id(base: dict[str, Any], submission_id: str) -> dict[str, Any]:
+    """The sample as a new submission: its id, and a one-day travel window of its own (a day after the
+    previous one's, from today), so that no two permits the bench asks for overlap: the same sample
+    vehicle on the same road would otherwise be refused a second permit (同一车辆重复办证)."""
     data = copy.deepcopy(base)
     data["submission_id"] = submission_id
+    if "travel_from" in data:
+        day = (local_date(datetime.now(UTC)) + timedelta(days=next(_windows))).isoformat()
+        data["travel_from"] = data["travel_to"] = day
     return data
 
 

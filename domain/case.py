@@ -287,6 +287,7 @@ class CaseStatus(BaseModel):
     licence_ids: list[str]
     conditions: list[str]
     clock_stopped: str | None = None  # the reason while the clock stands still (停表)
+    clock_stopped_by: str | None = None  # the department that stopped it: only it restarts it (复表)
     # Some due was counted through a year without a State Council notice (statutory holidays only):
     # it may move when the notice arrives.
     dues_provisional: bool = False

@@ -131,11 +131,13 @@ async def stop_clock(case_id: CaseId, body: ClockStopIn, state: State, officer: 
 async def resume_clock(
     case_id: CaseId, state: State, officer: Officer, body: Annotated[ClockResumeIn | None, Body()] = None
 ) -> CaseView:
-    """复表: every due moves by the stopped working days; by an officer of a department with an open task."""
+    """复表: every due moves by the stopped working days; by an officer of the department that stopped it."""
     department = _department(officer)
     client, current = await _current(case_id, state)
     if not any(t.department == department for t in current.open_tasks):
         raise forbidden("department", f"{department} holds no open task in this case")
+    if current.clock_stopped_by not in (None, department):
+        raise forbidden("department", f"the clock was stopped by {current.clock_stopped_by}: it restarts it")
     resume = ClockResume(department=department, officer=officer.name)
     return await _update(client, case_id, RESUME_CLOCK_UPDATE, resume)
 

@@ -32,6 +32,9 @@ CLASS_I = {**sample("01-class-i-auto.json"), "submission_id": "T-CLASS-I"}
 CLASS_II_URBAN = {**sample("02-class-ii-urban.json"), "submission_id": "T-CLASS-II"}
 # Class III with outline drawing and escort plan.
 CLASS_III = {**sample("03-class-iii.json"), "submission_id": "T-CLASS-III"}
+# What a class III case opens at once (并联审批): the highway review, its on-site check (勘验) and the
+# police countersign, sorted by id.
+CLASS_III_TASKS = ["countersign:police", "inspection:highway", "review:highway"]
 AGENT = CLASS_I["agent"]
 # A transport plan (运输计划) that qualifies CLASS_I for a multi-trip permit (多次往返).
 MULTI_TRIP_PLAN: dict[str, Any] = {

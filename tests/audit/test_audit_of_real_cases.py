@@ -4,9 +4,10 @@ Five cases run on the time-skipping server from the pinned Thursday 2026-09-24 0
 once (a case started after another's result could be received years later: see
 test_audit_both_matters.py):
 
-- LATE, 大件运输 class III: nobody answers the review until Thu 10-01, so its task (due Wed 09-30,
-  3 working days: 25 is 中秋, 28, 29, 30) is warned on 09-29, carded yellow on 09-30, and the review
-  stage carded yellow with it; then every task is answered and the case is approved.
+- LATE, 大件运输 class III: nobody answers its tasks until Thu 10-01: the review and the on-site check
+  (due Wed 09-30, 3 working days: 25 is 中秋, 28, 29, 30) are warned on 09-29 and carded yellow on
+  09-30, the police countersign beside them (2 working days) a day earlier each, the review stage
+  carded yellow on 09-30; then every task is answered and the case is approved.
 - PAUSED, class III: the highway officer stops the clock (专家评审) at once and resumes it on 10-01.
 - REFUSED, class III: the highway officer refuses on 09-24.
 - WITHDRAWN, class III: the applicant withdraws during review.
@@ -48,7 +49,10 @@ async def answer_all(handle: Handle, *, approve: bool = True) -> None:
         current = await status(handle)
         if current.outcome is not None or current.stage.value not in ("review", "countersign"):
             return
-        for task_id, department in [(t.task_id, t.department) for t in current.open_tasks]:
+        tasks = [(t.task_id, t.department) for t in current.open_tasks]
+        if not approve:  # one refusal refuses the case: the other tasks close unanswered
+            tasks = [t for t in tasks if t[0] == "review:highway"]
+        for task_id, department in tasks:
             opinion = Opinion(
                 task_id=task_id,
                 department=department,
@@ -109,9 +113,15 @@ async def test_the_report_from_what_the_workflows_wrote(stack: Stack):
     # The stage card is counted under its stage, never under "?" (the watchers name the limit
     # "stage:review"; the audit once read a key they never wrote).
     assert cards.by_stage == {"review": kinds(0, 1)}
-    assert cards.by_scope == {"stage": kinds(0, 1), "task": kinds(1, 1)}
-    assert cards.by_task_kind == {"review:highway": kinds(1, 1)}
-    assert cards.by_department == {"highway": kinds(1, 2)}
+    # LATE's three tasks side by side (并联): the review and the 勘验 (3 working days, due 09-30) and the
+    # police countersign (2, due 09-29), each warned the working day before and carded at its due.
+    assert cards.by_scope == {"stage": kinds(0, 1), "task": kinds(3, 3)}
+    assert cards.by_task_kind == {
+        "review:highway": kinds(1, 1),
+        "inspection:highway": kinds(1, 1),
+        "countersign:police": kinds(1, 1),
+    }
+    assert cards.by_department == {"highway": kinds(2, 3), "police": kinds(1, 1)}
 
     oversize = next(m for m in report.matters if m.matter == OVERSIZE)
     business_row = next(m for m in report.matters if m.matter == OPEN_BUSINESS)
@@ -125,7 +135,12 @@ async def test_the_report_from_what_the_workflows_wrote(stack: Stack):
     assert (business_row.decided, business_row.on_time_promised.rate) == (1, 1.0)
 
     durations = {d.task_kind: d for d in report.task_durations}
-    assert set(durations) == {"countersign:police", "review:highway", "review:road_transport"}
+    assert set(durations) == {
+        "countersign:police",
+        "inspection:highway",
+        "review:highway",
+        "review:road_transport",
+    }
     # review:highway: REFUSED answered the day it opened (0), LATE and PAUSED on 10-01 (28, 29, 30: 3).
     highway = durations["review:highway"]
     assert (highway.count, highway.min, highway.median, highway.max) == (3, 0, 3, 3)

@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,16 @@ def tells_the_story(steps: list[str], expected: list[str | tuple[str, ...]]) -> 
                 return False
             at += len(part)
     return at == len(steps)
+
+
+NOT_ACCEPTED = with_request(CLASS_I, cargo__divisible=True)
+
+
+def own_window(document: dict[str, Any], n: int) -> dict[str, Any]:
+    """A one-day travel window n days from today: with more cases of a kind than the tests' fleet has
+    vehicles, no two permits for one vehicle overlap (同一车辆重复办证 would refuse the second)."""
+    day = (date.fromisoformat(document["travel_from"]) + timedelta(days=n)).isoformat()
+    return {**document, "travel_from": day, "travel_to": day}
 
 
 def free_port() -> int:
@@ -218,12 +229,7 @@ async def test_kill_the_worker_restart_the_server_fail_downstream_and_lose_nothi
         tokens = json.loads((tmp_path / "dev-tokens.json").read_text(encoding="utf-8"))
         portal = Officers(http, tokens, deps.sessions)
         documents = [
-            (
-                kind,
-                application(
-                    base or with_request(CLASS_I, cargo__divisible=True), submission_id=f"F{kind}-{n:03d}"
-                ),
-            )
+            (kind, own_window(application(base or NOT_ACCEPTED, submission_id=f"F{kind}-{n:03d}"), n))
             for kind, base, count in MIX
             for n in range(count)
         ]

@@ -31,6 +31,7 @@ from portal.app import create_app
 from portal.auth import ensure_dev_tokens
 from portal.config import DEFAULT_MAX_BODY_BYTES, PortalConfig
 from settings import Settings
+from tests.fleet import with_fleet_vehicle
 from tests.polling import eventually
 from tests.workflows.conftest import sample_deps
 from worker import build_worker
@@ -47,6 +48,7 @@ def application(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
     data["submission_id"] = f"{base['submission_id']}-{uuid.uuid4().hex[:8]}"
     data["travel_from"] = today.isoformat()
     data["travel_to"] = (today + timedelta(days=20)).isoformat()
+    data = with_fleet_vehicle(data)  # one vehicle per permit (同一车辆重复办证)
     data.update(changes)
     return data
 

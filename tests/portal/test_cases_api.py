@@ -15,7 +15,7 @@ from domain.calendar import SHANGHAI
 from portal.auth import APPLICANT_SECRET_FILE
 from seal.sm2 import DEFAULT_USER_ID, SM2_WITH_SM3_OID, verify_licence
 from store.licences import get_licence
-from tests.factories import CLASS_I, CLASS_II_URBAN, CLASS_III, with_request
+from tests.factories import CLASS_I, CLASS_II_URBAN, CLASS_III, CLASS_III_TASKS, with_request
 from tests.portal.conftest import Portal, application, bearer
 
 CASES = "/api/v1/cases"
@@ -201,7 +201,7 @@ async def test_oversized_bodies_are_413_and_start_nothing(portal: Portal):
 async def test_opinion_body_and_refusal_rules(portal: Portal):
     submitted = await portal.submit(application(CLASS_III))
     case_id, token = submitted["case_id"], submitted["applicant_token"]
-    await portal.wait_for(case_id, token, open_tasks=["review:highway"])
+    await portal.wait_for(case_id, token, open_tasks=CLASS_III_TASKS)
     url, highway = f"{CASES}/{case_id}/opinions", portal.auth("officer:highway")
 
     response = await portal.http.post(
@@ -270,7 +270,7 @@ async def test_supplement_happy_path_and_409(portal: Portal):
 async def test_withdrawal_happy_path_and_409(portal: Portal):
     submitted = await portal.submit(application(CLASS_III))
     case_id, token = submitted["case_id"], submitted["applicant_token"]
-    await portal.wait_for(case_id, token, open_tasks=["review:highway"])
+    await portal.wait_for(case_id, token, open_tasks=CLASS_III_TASKS)
     url = f"{CASES}/{case_id}/withdrawal"
 
     response = await portal.http.post(url, json={"reason": 5}, headers=bearer(token))

@@ -66,16 +66,8 @@ async def test_a_false_commitment_bars_the_carrier_and_its_next_application_is_n
     bars = f"/api/v1/carriers/{carrier}/bars"
     body = {"case_id": case_id, "reason": "装载照片与现场不符"}
 
-    response = await portal.http.post(bars, json=body, headers=portal.auth("officer:police"))
-    assert response.status_code == 403
-    response = await portal.http.post(bars, json=body, headers=portal.auth("officer:highway"))
-    assert response.status_code == 200, response.text
-    first = response.json()
-    assert first["created"] is True and first["barred_until"] > today().date().isoformat()
-    again = await portal.http.post(bars, json=body, headers=portal.auth("officer:highway"))
-    assert again.status_code == 200 and again.json() == {**first, "created": False}
-
-    # A case the commitment did not stand in for cannot be the reason for a bar.
+    # A case the commitment did not stand in for cannot be the reason for a bar (asked before the
+    # bar, which would make the carrier's next application not accepted).
     plain = await portal.submit(application(CLASS_III))
     await portal.wait_for(
         plain["case_id"],
@@ -86,6 +78,15 @@ async def test_a_false_commitment_bars_the_carrier_and_its_next_application_is_n
         bars, json={**body, "case_id": plain["case_id"]}, headers=portal.auth("officer:highway")
     )
     assert response.status_code == 409 and response.json()["detail"][0]["field"] == "case_id"
+
+    response = await portal.http.post(bars, json=body, headers=portal.auth("officer:police"))
+    assert response.status_code == 403
+    response = await portal.http.post(bars, json=body, headers=portal.auth("officer:highway"))
+    assert response.status_code == 200, response.text
+    first = response.json()
+    assert first["created"] is True and first["barred_until"] > today().date().isoformat()
+    again = await portal.http.post(bars, json=body, headers=portal.auth("officer:highway"))
+    assert again.status_code == 200 and again.json() == {**first, "created": False}
 
     # The carrier's next application is not accepted while the bar runs (第62号令第十一条(三)).
     later = await portal.submit(application(CLASS_I))

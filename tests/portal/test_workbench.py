@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from store.ledger import list_events
-from tests.factories import CLASS_I, CLASS_III
+from tests.factories import CLASS_I, CLASS_III, CLASS_III_TASKS
 from tests.portal.conftest import Portal, application
 
 MARKUP = '<script>alert("x")</script><b onmouseover=alert(1)>'
@@ -41,7 +41,7 @@ async def ledger_steps(portal: Portal, case_id: str) -> list[str]:
 
 async def in_review(portal: Portal) -> dict[str, Any]:
     case = await portal.submit(application(CLASS_III))
-    await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=["review:highway"])
+    await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=CLASS_III_TASKS)
     return case
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
-from tests.factories import CLASS_I, CLASS_III
+from tests.factories import CLASS_I, CLASS_III, CLASS_III_TASKS
 from tests.portal import conftest as portal_fixtures
 from tests.portal.conftest import Portal, application
 from tests.security.fuzz import TALLY
@@ -33,7 +33,7 @@ class Live:
 async def live(portal: Portal) -> AsyncIterator[Live]:
     cases = [await portal.submit(application(CLASS_III)) for _ in range(2)]
     for case in cases:
-        await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=["review:highway"])
+        await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=CLASS_III_TASKS)
     yield Live(review=[c["case_id"] for c in cases])
 
 

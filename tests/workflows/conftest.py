@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from domain.open_business_case import OpenBusinessSubmission
 from domain.oversize_case import OversizeSubmission
 from settings import Settings
 from store.registries import RegistrySnapshot, import_snapshot
+from tests.fleet import fleet_records
 from worker import build_worker
 from workflows.client import start_case
 from workflows.matters import MATTERS, MatterRegistry
@@ -41,8 +43,16 @@ async def sample_deps(
     deps = replace(
         await build_deps(settings, env={}, licence_kinds=matters.licence_kinds), calendar=calendar_for_tests()
     )
-    await import_snapshot(deps.sessions, RegistrySnapshot.model_validate_json(SAMPLE_REGISTRY.read_text()))
+    await import_snapshot(deps.sessions, sample_registry_with_fleet())
     return deps
+
+
+def sample_registry_with_fleet() -> RegistrySnapshot:
+    """The sample registry and the tests' fleet (tests/fleet.py): one vehicle per permit in a test."""
+    registry = json.loads(SAMPLE_REGISTRY.read_text(encoding="utf-8"))
+    for table, rows in fleet_records().items():
+        registry[table] = [*registry[table], *rows]
+    return RegistrySnapshot.model_validate(registry)
 
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"

@@ -37,6 +37,7 @@ class CaseBook:
         self.conditions: list[str] = []
         self.withdrawn = False
         self.clock_stopped: str | None = None
+        self.clock_stopped_by: str | None = None
         self.rating: int | None = None
         self.rating_open = False  # inside the 好差评 window, not yet rated
         self.rectification: Task | None = None
@@ -63,6 +64,7 @@ class CaseBook:
             licence_ids=self.licence_ids,
             conditions=self.conditions,
             clock_stopped=self.clock_stopped,
+            clock_stopped_by=self.clock_stopped_by,
             rating=self.rating,
             rating_open=self.rating_open,
             rectification=self.rectification,

@@ -82,6 +82,10 @@ class CaseWorkflow:
         review.check_officer_in_review(self.case.book, resume.department)
         if self.case.supervision.stop_reason not in OFFICER_CLOCK_REASONS:
             raise ValueError("stage: the clock is not stopped by an officer")
+        # With the reviews and the countersign in parallel, several departments hold tasks: the clock
+        # stopped for one department's 加固改造 or 专家评审 is that department's to restart.
+        if self.case.supervision.stopped_by not in (None, resume.department):
+            raise ValueError(f"department: the clock was stopped by {self.case.supervision.stopped_by}")
 
     @workflow.update
     async def rate(self, rating: Rating) -> CaseStatus:

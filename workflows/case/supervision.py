@@ -67,6 +67,7 @@ class Supervision:
         self.limit_days: dict[str, int] = {}
         self.stopped_at: datetime | None = None
         self.stop_reason: str | None = None
+        self.stopped_by: str | None = None  # the department that stopped the clock
         self.version = 0  # bumped on every change of the clock, so watchers re-read their times
         self.card: Card | None = None
         self.watchers: list[asyncio.Task[None]] = []
@@ -118,6 +119,7 @@ class Supervision:
         for task in book.tasks.values():
             task.due = self.due.get(f"task:{task.task_id}", task.due)
         book.clock_stopped = self.stop_reason
+        book.clock_stopped_by = self.stopped_by
         self.version += 1
 
     # --- 停表 / 复表 ------------------------------------------------------------------------------
@@ -126,6 +128,7 @@ class Supervision:
         self, reason: str, department: str, actor_role: ActorRole, officer: str | None = None
     ) -> None:
         self.stopped_at, self.stop_reason = workflow.now(), reason
+        self.stopped_by = department  # only this department restarts it (复表)
         self._publish()
         await effects.record(
             self.book,
@@ -148,7 +151,7 @@ class Supervision:
                 self.basis[name].stops.append(stop)
         for name, years in moved.provisional_years.items():
             self.provisional[name] = sorted({*self.provisional.get(name, []), *years})
-        self.stopped_at, self.stop_reason = None, None
+        self.stopped_at, self.stop_reason, self.stopped_by = None, None, None
         self._publish()
         self._mark_provisional()
         await effects.record(
