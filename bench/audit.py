@@ -47,7 +47,6 @@ from sqlalchemy.pool import NullPool
 import services.audit_report as audit_report
 import store.audit_queries as audit_queries
 from activities.config import issuer_from_env
-from activities.deps import calendar_from_env
 from bench.progress import progress
 from domain.calendar import SHANGHAI
 from domain.case import Outcome
@@ -61,6 +60,7 @@ from domain.licence import (
     serial_for,
 )
 from seal.sm2 import DEFAULT_USER_ID, GX, GY, A, B, N, encode_signature, generate_key, verify
+from store.calendar_sources import calendar_from_env
 from store.db import make_engine, migrate, session_factory
 from store.ledger import chain_hash
 from store.schema import GENESIS_HASH, LedgerEventRow, LicenceRow, OutboxRow

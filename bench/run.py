@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from bench import audit, load
+from bench import audit, cli_start, load
 from bench.progress import progress
 from bench.stack import embedded_stack
 from bench.stats import target
@@ -51,6 +51,7 @@ FULL = {
     "human_cases": 30,
     "answers": 200,
     "seal_sample": 20,
+    "cli_runs": 10,
 }
 QUICK = {
     "rate": 2.0,
@@ -63,6 +64,7 @@ QUICK = {
     "human_cases": 3,
     "answers": 10,
     "seal_sample": 5,
+    "cli_runs": 3,
 }
 
 # Each figure the bench must produce, as a path into the document: the quick test checks them all.
@@ -83,6 +85,8 @@ FIGURES = (
     "history.class_I.events",
     "history.class_II.events",
     "history.class_III.events",
+    "cli_start.deadline.median_s",
+    "cli_start.assess.median_s",
 )
 
 
@@ -100,6 +104,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--human-cases", type=int, help="human path: class II cases driven to the end")
     parser.add_argument("--answers", type=int, help="open cases: answers timed")
     parser.add_argument("--seal-sample", type=int, help="audit: licences whose seal is timed for real")
+    parser.add_argument("--cli-runs", type=int, help="quick commands: runs of each, timed (default 10)")
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help="PostgreSQL for the audit figure")
     parser.add_argument("--data-dir", type=Path, help="keep the stack's data here (default: a temp dir)")
     parser.add_argument("--skip-audit", action="store_true", help="leave the audit figure out")
@@ -114,6 +119,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 async def measure(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     run_id = f"{random.getrandbits(24):06x}"
+    # Before the stack starts, so the commands do not share the cores with it.
+    figures["cli_start"] = cli_start.cli_start_figures(args.cli_runs)
     limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
     async with (
         embedded_stack(data_dir) as stack,
@@ -158,6 +165,8 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("audit.postgresql.seconds", "<=", 5, " s"),
     ("history.class_I.events", "<=", 60, ""),
     ("history.class_III.events", "<=", 150, ""),
+    ("cli_start.deadline.median_s", "<=", 0.3, " s"),
+    ("cli_start.assess.median_s", "<=", 0.3, " s"),
 )
 
 

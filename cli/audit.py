@@ -26,7 +26,6 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from activities.deps import calendar_from_env
 from cli.errors import BadInput
 from domain.audit.report import AuditReport
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
@@ -34,6 +33,7 @@ from reports.formats import FORMATS, render
 from reports.verification import render_verification
 from services.audit_report import build_report, verify_ledger
 from settings import Settings
+from store.calendar_sources import calendar_from_env
 from store.db import make_engine, migrate, session_factory
 from store.holiday_notices import load_calendar
 from store.ledger import BrokenChain

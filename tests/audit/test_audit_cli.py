@@ -16,19 +16,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import cli.main as cli_main
-from cli import audit
 from tests.audit.conftest import sqlite_with_fixture
 
 Capture = pytest.CaptureFixture[str]
 NOW = "2026-10-16T12:00:00+08:00"
 CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(autouse=True)
-def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The audit command registered, until cli/main.py lists it itself."""
-    if audit not in cli_main.COMMANDS:
-        monkeypatch.setattr(cli_main, "COMMANDS", (*cli_main.COMMANDS, audit))
 
 
 def run(capsys: Capture, *argv: str) -> tuple[int, str, str]:
