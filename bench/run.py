@@ -35,10 +35,7 @@ from bench.progress import progress
 from bench.stack import embedded_stack
 from bench.stats import target
 
-POSTGRES_URL = os.environ.get(
-    "ONETHING_BENCH_POSTGRES_URL",
-    os.environ.get("ONETHING_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
-)
+POSTGRES_URL = audit.POSTGRES_URL
 
 FULL = {
     "rate": 5.0,
@@ -150,7 +147,7 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         figures["audit"] = await audit.audit_figures(args.audit_cases, args.postgres_url, args.seal_sample)
         for database in ("sqlite", "postgresql"):
             entry = figures["audit"][database]
-            entry["seconds"] = entry["seconds_cold_projected"]
+            entry["seconds"] = entry["seconds_cold"]
     return figures
 
 

@@ -47,6 +47,15 @@ def test_from_1_november_the_report_says_next_year_has_no_notice(ledger: str, ca
     assert "WARNING calendar: no State Council holiday notice for 2027 yet" in out
 
 
+def test_verify_seals_verifies_again_says_how_far_and_reports_the_same(ledger: str, capsys: Capture) -> None:
+    code, trusted, err = run(capsys, "--format", "json", "--now", NOW)
+    assert (code, err) == (0, "")
+    code, verified, err = run(capsys, "--format", "json", "--now", NOW, "--verify-seals")
+    assert code == 0
+    assert verified == trusted
+    assert re.search(r"^onething audit: seals verified (\d+)/\1$", err, re.MULTILINE), err
+
+
 def test_json_is_one_document_with_stable_keys(ledger: str, capsys: Capture) -> None:
     code, out, err = run(capsys, "--format", "json", "--now", NOW)
     assert (code, err) == (0, "")
