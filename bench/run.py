@@ -67,6 +67,8 @@ QUICK = {
 # Each figure the bench must produce, as a path into the document: the quick test checks them all.
 FIGURES = (
     "limit.workflows_per_s",
+    "floor.workflows_per_s",
+    "auto_path.ratio_to_floor",
     "auto_path.latency_s.p50",
     "auto_path.latency_s.p95",
     "auto_path.latency_s.p99",
@@ -127,16 +129,20 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         # First: one case per class end to end, which also warms the worker and the portal up.
         figures["history"] = await load.history_per_class(driver)
         figures["limit"] = await load.measure_limit(stack, args.limit_seconds)
+        figures["floor"] = await load.measure_floor(stack, args.limit_seconds)
         drain = max(30.0, args.seconds)
         steady = await load.offered_load(driver, "a", args.rate, args.seconds, drain)
         search = await load.search_sustained(
             driver, steady, args.search_seconds, args.search_steps, max(30.0, 3 * args.search_seconds)
         )
         limit_rate = figures["limit"]["workflows_per_s"]
+        floor_rate = figures["floor"]["workflows_per_s"]
         figures["auto_path"] = {
             **steady,
             "sustained_rate_per_s": search["sustained_rate_per_s"],
             "ratio_to_limit": round(search["sustained_rate_per_s"] / limit_rate, 3) if limit_rate else 0.0,
+            # Our own code's cost: the same commands with empty bodies run this fast (issue 18 item 1).
+            "ratio_to_floor": round(search["sustained_rate_per_s"] / floor_rate, 3) if floor_rate else 0.0,
             "search": search,
         }
         figures["human_path"] = await load.human_path(driver, args.human_cases, concurrency=5)
