@@ -28,7 +28,7 @@ from domain.licence import (
     make_licence_identifier,
     serial_for,
 )
-from seal.sm2 import SM2_WITH_SM3_OID, sign
+from seal.sm2 import SM2_WITH_SM3_OID, sign, verify
 from store.licences import LicenceIn, save_licence_once
 from store.licences import licences_for_vehicles as stored_licences_for_vehicles
 from store.outbox import OutboxMessageIn
@@ -83,9 +83,18 @@ async def issue_licence(inp: LicenceGrant) -> IssuedLicenceRef:
         status=LicenceStatus.VALID.value,
     )
     messages = outbox_messages(inp, catalogue, signature, deps.seal_key.public_key_hex)
+    # Verified once here, stored with a digest of what was sealed: the audit reads the verdict
+    # instead of verifying every licence's SM2 signature at each report (issue 18).
+    seal_valid = verify(deps.seal_key.public_key_hex, signed_data, signature)
     async with deps.sessions.begin() as session:
         stored, created = await save_licence_once(
-            session, licence, messages, now=now, vehicles=inp.vehicles, roads=inp.roads
+            session,
+            licence,
+            messages,
+            now=now,
+            vehicles=inp.vehicles,
+            roads=inp.roads,
+            seal_valid=seal_valid,
         )
     logger.info(
         "licence issued" if created else "licence already issued",

@@ -11,15 +11,19 @@ The seals are real SM2-with-SM3 signatures under a throwaway key, made fast by r
 all of them (which would give the private key away: never do this with a real key) and by SM3 from
 OpenSSL (hashlib). They verify with `seal.sm2.verify` like any other.
 
-The report checks every licence's seal (GmSSL's SM2 verification, under a millisecond each),
-remembering the results per process. The measurement runs in a fresh process per database, like the command:
-1. the report with the SM2 verification itself replaced by a stub (everything else as in the
-   command: queries, parsing, catalogue checks, the remembered-signature bookkeeping);
-2. the same report again in the same process, every seal now remembered (the portal's /audit from
-   its second request on);
-3. `seal.sm2.verify` timed on a sample of the licences.
-A cold `onething audit` = (1) + licences × (3); it is given as a projection (measuring it outright
-would verify 100 000 seals per database for one figure).
+Since issue 18 item 3 the store also holds one summary per case (store/case_summaries.py, folded here
+with the same `summarise` the ledger append uses) and each licence's seal verdict (verified once, at
+build, as `issue_licence` does at issue). The measurement runs in a fresh process per database, like
+the command:
+1. after: `build_report` as `onething audit` runs it, cold — one summary row per case, the stored
+   seal verdicts (the SM2 calls it still makes are counted: none, when every verdict is stored);
+2. the same report again in the same process (the portal's /audit from its second request on);
+3. before: the report as it was computed until then — every ledger event read, every seal checked —
+   with the SM2 verification replaced by a stub, plus `seal.sm2.verify` timed on a sample; the cold
+   figure of before = that + licences × the sample's time per seal (a projection: measuring it
+   outright would verify 100 000 seals per database for one figure).
+
+    python -m bench.audit --cases 1000          # this figure alone (SQLite and PostgreSQL), as JSON
 """
 
 from __future__ import annotations
@@ -47,8 +51,10 @@ from sqlalchemy.pool import NullPool
 import services.audit_report as audit_report
 import store.audit_queries as audit_queries
 from bench.progress import progress
-from bootstrap.deps import calendar_from_env
 from bootstrap.issuer import issuer_from_env
+from domain.audit.facts import STEPS_READ, LedgerRecord
+from domain.audit.figures import compute_report
+from domain.audit.summary import summarise
 from domain.calendar import SHANGHAI
 from domain.case import Outcome
 from domain.events import parse_event, to_row
@@ -61,14 +67,20 @@ from domain.licence import (
     serial_for,
 )
 from seal.sm2 import DEFAULT_USER_ID, GX, GY, A, B, N, encode_signature, generate_key, verify
+from store.calendar_sources import calendar_from_env
 from store.db import make_engine, migrate, session_factory
 from store.ledger import chain_hash
-from store.schema import GENESIS_HASH, LedgerEventRow, LicenceRow, OutboxRow
+from store.licences import seal_digest
+from store.schema import GENESIS_HASH, CaseSummaryRow, LedgerEventRow, LicenceRow, OutboxRow
 from workflows.matters import MATTERS
 
 CACHE = Path(__file__).resolve().parent / ".cache"
-CACHE_VERSION = 2  # bump when the synthetic cases change (2: built from the typed events)
+CACHE_VERSION = 3  # bump when the synthetic cases change (2: typed events; 3: summaries, seal verdicts)
 MATTER = "oversize-transport"
+POSTGRES_URL = os.environ.get(
+    "ONETHING_BENCH_POSTGRES_URL",
+    os.environ.get("ONETHING_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+)
 REPORT_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=SHANGHAI)
 FIRST_DAY = date(2025, 1, 6)
 DAYS = 640  # receipts from 2025-01-06 into October 2026: the calendar knows both years
@@ -77,6 +89,7 @@ BATCH = 5_000
 LEDGER = cast(sa.Table, LedgerEventRow.__table__)
 LICENCES = cast(sa.Table, LicenceRow.__table__)
 OUTBOX = cast(sa.Table, OutboxRow.__table__)
+SUMMARIES = cast(sa.Table, CaseSummaryRow.__table__)
 
 
 # --- SM2 seals, fast (bench only) ---------------------------------------------------------------------
@@ -346,6 +359,7 @@ def _licence(
     )
     signed = canonical_bytes(catalogue)
     signature = seal.sign(signed)
+    seal_valid = verify(seal.public_key_hex, signed, signature)  # as issue_licence does, once
     payload = catalogue.model_dump(mode="json")
     fetched = rng.random() < 0.85
     licence = {
@@ -364,6 +378,8 @@ def _licence(
         "signed_data": signed,
         "signature": signature,
         "public_key": seal.public_key_hex,
+        "seal_valid": seal_valid,
+        "sealed_sha256": seal_digest(seal.public_key_hex, signed, signature),
         "status": LicenceStatus.VALID.value,
         "first_fetched_at": issued_at + timedelta(hours=1) if fetched else None,
         "fetch_count": rng.randint(1, 3) if fetched else 0,
@@ -397,21 +413,58 @@ def _licence(
     return licence, outbox
 
 
-def synthetic_batches(cases: int, seed: int = 20261127) -> Iterator[tuple[list[Any], list[Any], list[Any]]]:
+def synthetic_batches(
+    cases: int, seed: int = 20261127
+) -> Iterator[tuple[list[Any], list[Any], list[Any], list[Any]]]:
     rng = random.Random(seed)
     seal = FastSeal()
     events: list[Any] = []
     licences: list[Any] = []
     outbox: list[Any] = []
+    summaries: list[Any] = []
     for i in range(cases):
         rows, licence, messages = synthetic_case(i, rng, seal)
         events += rows
         outbox += messages
+        summary = _summary_row(rows)
+        if summary is not None:
+            summaries.append(summary)
         if licence is not None:
             licences.append(licence)
         if len(licences) >= BATCH or i == cases - 1:
-            yield events, licences, outbox
-            events, licences, outbox = [], [], []
+            yield events, licences, outbox, summaries
+            events, licences, outbox, summaries = [], [], [], []
+
+
+def _summary_row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The case's summary row, folded as store/case_summaries.py folds it at each append."""
+    records = [
+        LedgerRecord(
+            r["case_id"],
+            r["matter"],
+            r["seq"],
+            r["step"],
+            r["department"],
+            r["actor_role"],
+            r["planned_at"],
+            r["actual_at"],
+            r["limit_working_days"],
+            r["outcome"],
+            r["detail"],
+        )
+        for r in rows
+        if r["step"] in STEPS_READ
+    ]
+    summary = summarise(records)
+    if summary is None:
+        return None
+    return {
+        "case_id": summary.case_id,
+        "matter": summary.matter,
+        "received_at": summary.received_at,
+        "last_seq": records[-1].seq,
+        "summary": summary.model_dump(mode="json"),
+    }
 
 
 # --- building and copying the store ------------------------------------------------------------------
@@ -436,9 +489,9 @@ async def ensure_sqlite(cases: int) -> Path:
     try:
         await migrate(engine)
         done = 0
-        for events, licences, outbox in synthetic_batches(cases):
+        for events, licences, outbox, summaries in synthetic_batches(cases):
             async with engine.begin() as conn:
-                await _insert(conn, events, licences, outbox)
+                await _insert(conn, events, licences, outbox, summaries)
             done += len(licences)
         async with engine.connect() as conn:
             count = await conn.scalar(sa.select(sa.func.count()).select_from(LEDGER))
@@ -452,7 +505,11 @@ async def ensure_sqlite(cases: int) -> Path:
     return path
 
 
-async def _insert(conn: Any, events: list[Any], licences: list[Any], outbox: list[Any]) -> None:
+async def _insert(
+    conn: Any, events: list[Any], licences: list[Any], outbox: list[Any], summaries: list[Any]
+) -> None:
+    if summaries:
+        await conn.execute(sa.insert(SUMMARIES), summaries)
     if events:
         await conn.execute(sa.insert(LEDGER), events)
     if licences:
@@ -469,7 +526,7 @@ async def copy_to_postgres(sqlite_path: Path, url: str, schema: str) -> None:
     target = make_engine(url, schema=schema)
     try:
         await migrate(target)
-        for table in (LEDGER, LICENCES, OUTBOX):
+        for table in (LEDGER, LICENCES, OUTBOX, SUMMARIES):
             columns = [c for c in table.columns if c.name != "id"]
             async with source.connect() as src, target.begin() as dst:
                 result = await src.stream(sa.select(*columns).execution_options(yield_per=BATCH))
@@ -492,21 +549,24 @@ async def measure(url: str, schema: str | None, sample: int) -> dict[str, Any]:
     sessions = session_factory(engine)
     calls = 0
 
-    def stub(public_key_hex: str, data: bytes, signature: bytes) -> bool:
+    def counted(public_key_hex: str, data: bytes, signature: bytes) -> bool:
         nonlocal calls
         calls += 1
+        return verify(public_key_hex, data, signature)
+
+    def stub(public_key_hex: str, data: bytes, signature: bytes) -> bool:
         return True
 
     try:
         async with engine.connect() as conn:
             events = int(await conn.scalar(sa.select(sa.func.count()).select_from(LEDGER)) or 0)
-        with mock.patch.object(audit_report, "verify", stub):
+        with mock.patch.object(audit_report, "verify", counted):
             started = time.perf_counter()
             report = await audit_report.build_report(sessions, calendar, now=REPORT_NOW)
-            without_sm2 = time.perf_counter() - started
-        started = time.perf_counter()
-        await audit_report.build_report(sessions, calendar, now=REPORT_NOW)
-        warm = time.perf_counter() - started
+            cold = time.perf_counter() - started
+            started = time.perf_counter()
+            await audit_report.build_report(sessions, calendar, now=REPORT_NOW)
+            warm = time.perf_counter() - started
         async with sessions() as session, session.begin():
             started = time.perf_counter()
             records = await audit_queries.load_ledger_records(session)
@@ -514,6 +574,11 @@ async def measure(url: str, schema: str | None, sample: int) -> dict[str, Any]:
             started = time.perf_counter()
             licences = await audit_queries.load_licence_records(session)
             load_licences = time.perf_counter() - started
+        started = time.perf_counter()
+        before = compute_report(
+            records, [audit_report.judge(licence, stub) for licence in licences], calendar, now=REPORT_NOW
+        )
+        before_without_sm2 = load_ledger + load_licences + time.perf_counter() - started
         if licences:  # the first call pays for imports and tables; not part of the per-seal cost
             verify(licences[-1].public_key, licences[-1].signed_data, licences[-1].signature)
         started = time.perf_counter()
@@ -527,17 +592,22 @@ async def measure(url: str, schema: str | None, sample: int) -> dict[str, Any]:
     return {
         "cases_reported": report.total.received,
         "cases_completed": report.total.completed,
+        "same_report_as_before": before.model_dump_json() == report.model_dump_json(),
         "events": events,
-        "event_records_read": len(records),
+        "event_records_read_before": len(records),
         "licences": len(licences),
-        "seconds_without_sm2": round(without_sm2, 3),
+        "seconds_cold": round(cold, 3),
         "seconds_warm": round(warm, 3),
-        "load_ledger_seconds": round(load_ledger, 3),
-        "load_licences_seconds": round(load_licences, 3),
         "sm2_verify_calls": calls,
-        "sm2_verify_ms": round(seal_seconds * 1000, 2),
-        "sm2_sample": min(sample, len(licences)),
-        "sm2_sample_verified": verified,
+        "before": {
+            "seconds_without_sm2": round(before_without_sm2, 3),
+            "load_ledger_seconds": round(load_ledger, 3),
+            "load_licences_seconds": round(load_licences, 3),
+            "sm2_verify_ms": round(seal_seconds * 1000, 2),
+            "sm2_sample": min(sample, len(licences)),
+            "sm2_sample_verified": verified,
+            "seconds_cold_projected": round(before_without_sm2 + len(licences) * seal_seconds, 1),
+        },
     }
 
 
@@ -556,16 +626,11 @@ def run_measurement(url: str, schema: str | None, sample: int) -> dict[str, Any]
     return result
 
 
-def _projected(measured: dict[str, Any]) -> dict[str, Any]:
-    cold = measured["seconds_without_sm2"] + measured["licences"] * measured["sm2_verify_ms"] / 1000
-    return {"seconds_cold_projected": round(cold, 1), **measured}
-
-
 async def audit_figures(cases: int, postgres_url: str, sample: int) -> dict[str, Any]:
     sqlite_path = await ensure_sqlite(cases)
     progress("audit: measuring on SQLite")
     figures: dict[str, Any] = {"cases": cases}
-    figures["sqlite"] = _projected(run_measurement(f"sqlite+aiosqlite:///{sqlite_path}", None, sample))
+    figures["sqlite"] = run_measurement(f"sqlite+aiosqlite:///{sqlite_path}", None, sample)
     schema = f"bench_audit_{uuid.uuid4().hex[:12]}"
     admin = make_engine(postgres_url, poolclass=NullPool)
     try:
@@ -574,7 +639,7 @@ async def audit_figures(cases: int, postgres_url: str, sample: int) -> dict[str,
         try:
             await copy_to_postgres(sqlite_path, postgres_url, schema)
             progress("audit: measuring on PostgreSQL")
-            figures["postgresql"] = _projected(run_measurement(postgres_url, schema, sample))
+            figures["postgresql"] = run_measurement(postgres_url, schema, sample)
         finally:
             async with admin.begin() as conn:
                 await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -584,13 +649,22 @@ async def audit_figures(cases: int, postgres_url: str, sample: int) -> dict[str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="time the audit report once (used by python -m bench)")
-    parser.add_argument("url")
+    parser = argparse.ArgumentParser(
+        description="the audit figure alone (--cases N), or one database's measurement (URL: python -m bench)"
+    )
+    parser.add_argument("url", nargs="?", help="measure this database once (a fresh process per database)")
     parser.add_argument("--schema")
     parser.add_argument("--sample", type=int, default=20)
+    parser.add_argument("--cases", type=int, help="build (or reuse) the synthetic store and measure both")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
     args = parser.parse_args()
-    result = asyncio.run(measure(args.url, args.schema, args.sample))
-    print(json.dumps(result))
+    if args.cases is not None:
+        result = asyncio.run(audit_figures(args.cases, args.postgres_url, args.sample))
+    elif args.url is not None:
+        result = asyncio.run(measure(args.url, args.schema, args.sample))
+    else:
+        parser.error("give a database URL or --cases N")
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,8 +28,9 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.floor_workflow import BenchFloor
 from bench.progress import progress
-from bench.stack import TRIVIAL_QUEUE, CpuMeter, Stack, file_mb, rss_mb
+from bench.stack import FLOOR_QUEUE, TRIVIAL_QUEUE, CpuMeter, Stack, file_mb, rss_mb
 from bench.stats import percentile, summary
 from bench.trivial_workflow import BenchTrivial
 from domain.calendar import local_date
@@ -204,7 +205,7 @@ async def measure_limit(
     try:
         for concurrency in levels:
             progress(f"limit: trivial workflows, {concurrency} in flight, {warmup:g}+{seconds:g}s")
-            runs.append(await _trivial_run(stack, trivial.pid, seconds, concurrency, warmup))
+            runs.append(await _closed_loops(stack, trivial.pid, seconds, concurrency, warmup, _trivial))
             progress(f"limit: {runs[-1]['workflows_per_s']} trivial workflows/s")
     finally:
         trivial.stop()
@@ -212,11 +213,43 @@ async def measure_limit(
     return {**best, "levels": runs}
 
 
-async def _trivial_run(
-    stack: Stack, trivial_pid: int, seconds: float, concurrency: int, warmup: float
+async def measure_floor(
+    stack: Stack, seconds: float, levels: tuple[int, ...] = (10, 25, 50), warmup: float = 1.0
 ) -> dict[str, Any]:
-    client = stack.client
-    run = f"bench-trivial-{random.getrandbits(32):08x}"
+    """Floor workflows (a class I case's commands, bodies that do nothing: bench/floor_workflow.py)
+    completed per second, measured as the limit is; the floor is the best level's rate."""
+    floor = await stack.start_floor_worker()
+    runs: list[dict[str, Any]] = []
+    try:
+        for concurrency in levels:
+            progress(
+                f"floor: class I commands with empty bodies, {concurrency} in flight, {warmup:g}+{seconds:g}s"
+            )
+            runs.append(await _closed_loops(stack, floor.pid, seconds, concurrency, warmup, _floor))
+            progress(f"floor: {runs[-1]['workflows_per_s']} floor workflows/s")
+    finally:
+        floor.stop()
+    best = max(runs, key=lambda r: float(r["workflows_per_s"]))
+    return {**best, "levels": runs}
+
+
+async def _trivial(stack: Stack, workflow_id: str, n: int) -> None:
+    await stack.client.execute_workflow(BenchTrivial.run, n, id=workflow_id, task_queue=TRIVIAL_QUEUE)
+
+
+async def _floor(stack: Stack, workflow_id: str, n: int) -> None:
+    await stack.client.execute_workflow(BenchFloor.run, workflow_id, id=workflow_id, task_queue=FLOOR_QUEUE)
+
+
+async def _closed_loops(
+    stack: Stack,
+    worker_pid: int,
+    seconds: float,
+    concurrency: int,
+    warmup: float,
+    one: Callable[[Stack, str, int], Awaitable[None]],
+) -> dict[str, Any]:
+    run = f"bench-{one.__name__.strip('_')}-{random.getrandbits(32):08x}"
     start = time.monotonic()
     count_from, end = start + warmup, start + warmup + seconds
     completed: list[float] = []
@@ -227,7 +260,7 @@ async def _trivial_run(
         n = 0
         while time.monotonic() < end:
             began = time.monotonic()
-            await client.execute_workflow(BenchTrivial.run, n, id=f"{run}-{k}-{n}", task_queue=TRIVIAL_QUEUE)
+            await one(stack, f"{run}-{k}-{n}", n)
             done = time.monotonic()
             if count_from <= done <= end:
                 completed.append(done)
@@ -236,7 +269,7 @@ async def _trivial_run(
 
     async def metered() -> None:  # over the counted window only
         await asyncio.sleep(warmup)
-        meter = CpuMeter({"server": stack.server_pid(), "worker": trivial_pid, "driver": os.getpid()})
+        meter = CpuMeter({"server": stack.server_pid(), "worker": worker_pid, "driver": os.getpid()})
         meter.start()
         await asyncio.sleep(seconds)
         cpu.update(meter.read())

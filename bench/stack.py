@@ -43,6 +43,7 @@ from workflows.matters import MATTERS
 
 REPO = Path(__file__).resolve().parents[1]
 TRIVIAL_QUEUE = "bench-trivial"
+FLOOR_QUEUE = "bench-floor"
 NAMESPACE = "default"
 
 
@@ -169,6 +170,19 @@ class Stack:
         )
         self.others.append(child)
         await wait_for_log(child, "trivial worker started", offset)
+        return child
+
+    async def start_floor_worker(self) -> Child:
+        """The worker of the floor workflow (bench/floor_workflow.py), a process of its own."""
+        log = self.data_dir / "floor-worker.log"
+        offset = log.stat().st_size if log.exists() else 0
+        child = spawn(
+            self.settings,
+            "floor-worker",
+            ["-m", "bench.floor_worker", self.settings.temporal_address, FLOOR_QUEUE],
+        )
+        self.others.append(child)
+        await wait_for_log(child, "floor worker started", offset)
         return child
 
     def stop_children(self) -> None:

@@ -7,20 +7,19 @@ starts polling; tests configure their own (a tmp SQLite file, a generated seal k
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bootstrap.issuer import Issuer, issuer_from_env, main_corridors_from_env
-from domain.calendar import WorkingCalendar, notice_from_dict
+from domain.calendar import WorkingCalendar
 from domain.licence import LicenceKind
 from domain.notices import official_calendar
 from seal.sm2 import SealKey, key_from_config, load_or_create_dev_key
 from settings import Settings
+from store.calendar_sources import calendar_from_env
 from store.db import make_engine, migrate, session_factory
 
 __all__ = ["Deps", "Issuer", "build_deps", "configure", "current", "dispose"]
@@ -79,19 +78,6 @@ async def build_deps(
         main_corridors=corridors,
         calendar=calendar_from_env(env),
     )
-
-
-def calendar_from_env(env: Mapping[str, str]) -> WorkingCalendar:
-    """The official notices plus the JSON notice files listed in ONETHING_CALENDAR_FILES (os.pathsep).
-
-    The older way to add a year's notice, kept as a fallback: it needs a restart of every process.
-    `onething calendar add` stores the notice where every process reads it at once, over these.
-    """
-    notices = list(official_calendar().notices)
-    for name in filter(None, env.get("ONETHING_CALENDAR_FILES", "").split(os.pathsep)):
-        data = json.loads(Path(name).read_text(encoding="utf-8"))
-        notices += [notice_from_dict(item) for item in (data if isinstance(data, list) else [data])]
-    return WorkingCalendar(notices)
 
 
 async def dispose(deps: Deps) -> None:

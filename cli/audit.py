@@ -3,6 +3,7 @@
     onething audit --from 2026-09-01 --to 2026-09-30 --format html --output audit.html
     onething audit --format json                      # every case, as one JSON document
     onething audit --verify-ledger                    # walk every hash chain; exit 1 if one is broken
+    onething audit --verify-seals                     # verify every licence's SM2 seal again
 
 Cases are selected by the date of their 收件 (receipt) in Asia/Shanghai, both ends included; the
 definitions of every figure are in `domain.audit` and printed with each report. `--now` (ISO 8601,
@@ -10,6 +11,8 @@ default the current time; a bare date means its start in Shanghai) is the instan
 judged overdue against. The database is DATABASE_URL (Settings); it is migrated before reading.
 Working days: as the workers count them: the transcribed notices, ONETHING_CALENDAR_FILES and the
 notices stored by `onething calendar add`; a year without a notice counts provisionally.
+A licence's seal counts by the verdict stored when it was issued (while the sealed bytes still match
+it); `--verify-seals` verifies every one again, with a progress line on stderr.
 
 Exit codes: 0 report written (or every chain intact), 1 a chain is broken or the system failed
 (database, calendar data), 2 bad input (the message names the option).
@@ -26,14 +29,15 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bootstrap.deps import calendar_from_env
 from cli.errors import BadInput
 from domain.audit.report import AuditReport
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
+from logs import configure_logging
 from reports.formats import FORMATS, render
 from reports.verification import render_verification
 from services.audit_report import build_report, verify_ledger
 from settings import Settings
+from store.calendar_sources import calendar_from_env
 from store.db import make_engine, migrate, session_factory
 from store.holiday_notices import load_calendar
 from store.ledger import BrokenChain
@@ -60,10 +64,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="walk every case's hash chain; print each broken case, its first bad seq and why",
     )
+    parser.add_argument(
+        "--verify-seals",
+        action="store_true",
+        help="verify every licence's SM2 seal again instead of the verdicts stored at issue",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    configure_logging()  # on stderr: stdout carries the report
     received_from = parse_date("--from", args.received_from)
     received_to = parse_date("--to", args.received_to)
     if received_from and received_to and received_to < received_from:
@@ -87,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
             code = 1 if broken else 0
             text = render_verification(cases, broken, fmt)
         else:
-            report = asyncio.run(_report(settings.database_url, calendar, now, received_from, received_to))
+            report = asyncio.run(
+                _report(settings.database_url, calendar, now, received_from, received_to, args.verify_seals)
+            )
             code, text = 0, render(report, fmt)
     except (SQLAlchemyError, OSError) as exc:
         # The first line only: SQLAlchemy appends the statement and a help link.
@@ -102,7 +114,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _report(
-    url: str, calendar: WorkingCalendar, now: datetime, received_from: date | None, received_to: date | None
+    url: str,
+    calendar: WorkingCalendar,
+    now: datetime,
+    received_from: date | None,
+    received_to: date | None,
+    verify_seals: bool = False,
 ) -> AuditReport:
     await migrate(url)
     engine = make_engine(url)
@@ -110,10 +127,21 @@ async def _report(
         sessions = session_factory(engine)
         calendar = await load_calendar(sessions, calendar)
         return await build_report(
-            sessions, calendar, now=now, received_from=received_from, received_to=received_to
+            sessions,
+            calendar,
+            now=now,
+            received_from=received_from,
+            received_to=received_to,
+            verify_seals=verify_seals,
+            seal_progress=_seal_progress if verify_seals else None,
         )
     finally:
         await engine.dispose()
+
+
+def _seal_progress(done: int, total: int) -> None:
+    # stderr, so the report on stdout stays the report; one line each time, readable in a log too.
+    print(f"onething audit: seals verified {done}/{total}", file=sys.stderr, flush=True)
 
 
 async def _verify(url: str) -> tuple[int, list[BrokenChain]]:

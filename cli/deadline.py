@@ -19,17 +19,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from cli.errors import BadInput
-from cli.holidays import current_calendar
 from domain.calendar import MissingCalendarYear, WorkingCalendar, YearNotice, notice_from_dict
 from domain.notices import official_calendar, provisional_notice
 from settings import Settings
+from store.calendar_sources import calendar_from_env, sqlite_stored_notices
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     working_days = _parse_working_days(args.working_days)
     extra = [notice for path in args.calendar_file for notice in _read_notices(Path(path))]
     try:
-        stored = asyncio.run(current_calendar(Settings.from_env().database_url, provisional=False))
-    except (SQLAlchemyError, OSError) as exc:
+        stored = _current_calendar(Settings.from_env().database_url)
+    except (StoreUnreadable, sqlite3.Error, OSError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         print(f"onething deadline: cannot read the calendar store at DATABASE_URL: {reason}", file=sys.stderr)
         return 1
@@ -97,6 +97,29 @@ def run(args: argparse.Namespace) -> int:
         doc["provisional_years"] = list(years)
     print(json.dumps(doc))
     return 0
+
+
+class StoreUnreadable(Exception):
+    """The calendar store at DATABASE_URL could not be read (the cause is chained)."""
+
+
+def _current_calendar(database_url: str) -> WorkingCalendar:
+    """What the workers count on now, without provisional years (`cli.holidays.current_calendar`).
+
+    A SQLite store is read with the standard library, so printing a date does not import SQLAlchemy
+    and Alembic (issue 18); any other store is migrated and read the way every process reads it.
+    """
+    notices = sqlite_stored_notices(database_url)
+    if notices is not None:
+        return calendar_from_env(os.environ).replaced(notices).with_provisional(None)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cli.holidays import current_calendar
+
+    try:
+        return asyncio.run(current_calendar(database_url, provisional=False))
+    except SQLAlchemyError as exc:
+        raise StoreUnreadable(str(exc)) from exc
 
 
 def _parse_start(text: str) -> date:

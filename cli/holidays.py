@@ -32,10 +32,10 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bootstrap.deps import calendar_from_env
 from cli.errors import BadInput
 from domain.calendar import SHANGHAI, WorkingCalendar, YearNotice, notice_from_dict
 from settings import Settings
+from store.calendar_sources import calendar_from_env
 from store.db import make_engine, migrate, session_factory
 from store.holiday_notices import Stored, add_notice, load_calendar, notice_to_dict, stored_notices
 

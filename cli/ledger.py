@@ -6,6 +6,10 @@ restored), 1 when differences remain.
 
 `onething ledger rebuild-inbox`: throw the officers' inbox away and fold it again from the ledger
 (store/inbox.py); prints `{"tasks": N}`.
+
+`onething ledger rebuild-summaries`: the same for the cases' summaries the audit reads
+(store/case_summaries.py); prints `{"cases": N}`. The events `rebuild --apply` restores are appended
+like any other, so the inbox and the summaries of those cases move with them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from bootstrap.deps import build_deps, dispose
 from logs import configure_logging
 from services.ledger_rebuild import RebuildReport, rebuild_ledger
 from settings import Settings
+from store.case_summaries import rebuild as rebuild_summaries
 from store.inbox import rebuild as rebuild_inbox
 from worker import WORKFLOWS, connect
 from workflows.matters import MATTERS
@@ -34,6 +39,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rebuild.set_defaults(handler=_rebuild)
     inbox = actions.add_parser("rebuild-inbox", help="fold the officers' inbox again from the ledger")
     inbox.set_defaults(handler=_rebuild_inbox)
+    summaries = actions.add_parser(
+        "rebuild-summaries", help="fold the cases' summaries the audit reads again from the ledger"
+    )
+    summaries.set_defaults(handler=_rebuild_summaries)
 
 
 def _rebuild_inbox(args: argparse.Namespace) -> int:
@@ -47,6 +56,21 @@ async def _run_inbox(settings: Settings) -> int:
     deps = await build_deps(settings, licence_kinds=MATTERS.licence_kinds)
     try:
         return await rebuild_inbox(deps.sessions)
+    finally:
+        await dispose(deps)
+
+
+def _rebuild_summaries(args: argparse.Namespace) -> int:
+    configure_logging()
+    cases = asyncio.run(_run_summaries(Settings.from_env()))
+    print(json.dumps({"cases": cases}))
+    return 0
+
+
+async def _run_summaries(settings: Settings) -> int:
+    deps = await build_deps(settings, licence_kinds=MATTERS.licence_kinds)
+    try:
+        return await rebuild_summaries(deps.sessions)
     finally:
         await dispose(deps)
 

@@ -1,10 +1,15 @@
-"""The auditors' report as a use case (效能监察报告): load the ledger and licences in one snapshot,
+"""The auditors' report as a use case (效能监察报告): load the cases and licences in one snapshot,
 judge every licence's record and seal, compute the figures. `onething audit` and the portal's /audit
 both call `build_report`.
 
-It checks the licences' seals with `seal.sm2.verify` (GmSSL's SM2, under a millisecond each):
-verified signatures are remembered per process, and the whole computation runs in a worker thread so
-a server's event loop keeps answering.
+One row per case (issue 18): the report reads the cases' summaries (store/case_summaries.py), kept
+with the ledger; while some case of the period has none (a store just migrated to 0007, before
+`onething ledger rebuild-summaries`), it reads the ledger events instead, as it always did, and says so
+in the log. A licence's seal is judged by the verdict stored when it was issued while the digest of
+what was sealed still matches the stored bytes (store.licences.seal_digest); a licence without one,
+or every licence with `verify_seals=True` (`onething audit --verify-seals`), is verified with
+`seal.sm2.verify`, verified signatures remembered per process. The computation runs in a worker
+thread so a server's event loop keeps answering.
 """
 
 from __future__ import annotations
@@ -13,29 +18,45 @@ import asyncio
 import contextlib
 import gc
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.audit.facts import LicenceRecord, licence_is_qualified
-from domain.audit.figures import compute_report
+from domain.audit.facts import LicenceRecord, SignatureCheck, licence_is_qualified
+from domain.audit.figures import compute_report, compute_report_from_summaries
 from domain.audit.report import AuditReport
 from domain.calendar import WorkingCalendar
 from seal.sm2 import verify
 from store.audit_queries import RawLicence, load_ledger_records, load_licence_records
+from store.case_summaries import load_summaries, summaries_complete
 from store.ledger import BrokenChain, verify_chain
+from store.licences import seal_digest
 from store.schema import LedgerEventRow
+
+log = structlog.get_logger()
+
+SealProgress = Callable[[int, int], None]
+"""(seals verified so far, seals to verify): called while `verify_seals` runs."""
+SEAL_PROGRESS_EVERY = 1000
 
 _SIGNATURE_CACHE_LIMIT = 500_000
 _verified: dict[bytes, bool] = {}
 
 
-def judge(licence: RawLicence) -> LicenceRecord:
-    """The KPI view of a loaded licence: collected, qualified (record and seal check out), activated."""
+def judge(licence: RawLicence, seal_check: SignatureCheck | None = None) -> LicenceRecord:
+    """The KPI view of a loaded licence: collected, qualified (record and seal check out), activated.
+
+    `seal_check`: how its signature is checked (default: the stored verdict, else `verify_remembered`).
+    """
     qualified = licence_is_qualified(
-        licence.payload, licence.signed_data, licence.signature, licence.public_key, verify_remembered
+        licence.payload,
+        licence.signed_data,
+        licence.signature,
+        licence.public_key,
+        seal_check or _stored_verdict(licence),
     )
     return LicenceRecord(
         licence_id=licence.licence_id,
@@ -44,6 +65,19 @@ def judge(licence: RawLicence) -> LicenceRecord:
         qualified=qualified,
         activated=licence.fetch_count > 0,
     )
+
+
+def _stored_verdict(licence: RawLicence) -> SignatureCheck:
+    """The verdict stored at issue, when it is about these very bytes; otherwise a verification."""
+
+    def check(public_key_hex: str, data: bytes, signature: bytes) -> bool:
+        if licence.seal_valid is not None and licence.sealed_sha256 == seal_digest(
+            public_key_hex, data, signature
+        ):
+            return licence.seal_valid
+        return verify_remembered(public_key_hex, data, signature)
+
+    return check
 
 
 def verify_remembered(public_key_hex: str, data: bytes, signature: bytes) -> bool:
@@ -67,24 +101,52 @@ async def build_report(
     now: datetime,
     received_from: date | None = None,
     received_to: date | None = None,
+    verify_seals: bool = False,
+    seal_progress: SealProgress | None = None,
 ) -> AuditReport:
-    """The auditors' report: read in one transaction (a consistent snapshot), compute in a thread."""
+    """The auditors' report: read in one transaction (a consistent snapshot), compute in a thread.
+
+    `verify_seals`: verify every licence's SM2 signature again rather than trust the stored verdicts,
+    calling `seal_progress` every `SEAL_PROGRESS_EVERY` licences and at the end.
+    """
     with _collector_paused():
         async with sessions() as session, session.begin():
-            events = await load_ledger_records(session, received_from, received_to)
+            if await summaries_complete(session, received_from, received_to):
+                summaries = await load_summaries(session, received_from, received_to)
+                events = None
+            else:
+                log.warning(
+                    "audit reads the ledger: cases without a summary",
+                    hint="onething ledger rebuild-summaries",
+                )
+                summaries = []
+                events = await load_ledger_records(session, received_from, received_to)
             licences = await load_licence_records(session, received_from, received_to)
 
         def compute() -> AuditReport:
-            return compute_report(
-                events,
-                [judge(licence) for licence in licences],
-                calendar,
-                now=now,
-                received_from=received_from,
-                received_to=received_to,
+            judged = _judge_all(licences, verify_seals, seal_progress)
+            if events is not None:
+                return compute_report(
+                    events, judged, calendar, now=now, received_from=received_from, received_to=received_to
+                )
+            return compute_report_from_summaries(
+                summaries, judged, calendar, now=now, received_from=received_from, received_to=received_to
             )
 
         return await asyncio.to_thread(compute)
+
+
+def _judge_all(
+    licences: Sequence[RawLicence], verify_seals: bool, progress: SealProgress | None
+) -> list[LicenceRecord]:
+    if not verify_seals:
+        return [judge(licence) for licence in licences]
+    judged = []
+    for done, licence in enumerate(licences, start=1):
+        judged.append(judge(licence, verify))
+        if progress is not None and (done % SEAL_PROGRESS_EVERY == 0 or done == len(licences)):
+            progress(done, len(licences))
+    return judged
 
 
 @contextlib.contextmanager

@@ -114,6 +114,8 @@ async def load_licence_records(
         LicenceRow.signature,
         LicenceRow.public_key,
         LicenceRow.fetch_count,
+        LicenceRow.seal_valid,
+        LicenceRow.sealed_sha256,
     )
     if cohort is not None:
         delivered_stmt = delivered_stmt.where(OutboxRow.case_id.in_(cohort))
@@ -130,6 +132,8 @@ async def load_licence_records(
             public_key=row.public_key,
             fetch_count=row.fetch_count,
             collected=row.licence_id in delivered,
+            seal_valid=row.seal_valid,
+            sealed_sha256=row.sealed_sha256,
         )
         for row in rows
     ]
@@ -145,6 +149,8 @@ class RawLicence:
         "licence_id",
         "payload",
         "public_key",
+        "seal_valid",
+        "sealed_sha256",
         "signature",
         "signed_data",
     )
@@ -160,6 +166,8 @@ class RawLicence:
         public_key: str,
         fetch_count: int,
         collected: bool,
+        seal_valid: bool | None = None,
+        sealed_sha256: str | None = None,
     ) -> None:
         self.licence_id = licence_id
         self.case_id = case_id
@@ -169,3 +177,5 @@ class RawLicence:
         self.public_key = public_key
         self.fetch_count = fetch_count
         self.collected = collected
+        self.seal_valid = seal_valid  # the verdict stored at issue (None: none stored)
+        self.sealed_sha256 = sealed_sha256  # what that verdict is about: store.licences.seal_digest

@@ -28,9 +28,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.audit.facts import STEPS_READ
 from domain.events import SupervisionEventIn, UnreadableEvent, read_row
 from domain.inbox import INBOX_STEPS
-from store import inbox
+from store import case_summaries, inbox
 from store.schema import GENESIS_HASH, LedgerEventRow
 
 APPEND_ATTEMPTS = 5
@@ -137,6 +138,7 @@ async def _append(session: AsyncSession, events: Sequence[SupervisionEventIn]) -
     tails: dict[str, tuple[int, str]] = {}
     seqs: list[int] = []
     inbox_changed: set[str] = set()
+    summary_changed: set[str] = set()
     for event in events:
         if event.idempotency_key in known:
             case_id, seq = known[event.idempotency_key]
@@ -157,10 +159,15 @@ async def _append(session: AsyncSession, events: Sequence[SupervisionEventIn]) -
         seqs.append(row.seq)
         if event.step in INBOX_STEPS:
             inbox_changed.add(event.case_id)
+        if event.step in STEPS_READ:
+            summary_changed.add(event.case_id)
     await session.flush()
-    # The inbox read model moves with the ledger, in the same transaction (store/inbox.py).
+    # The read models move with the ledger, in the same transaction: the inbox (store/inbox.py) and
+    # the summaries the audit reads (store/case_summaries.py).
     for case_id in sorted(inbox_changed):
         await inbox.refresh_case(session, case_id)
+    for case_id in sorted(summary_changed):
+        await case_summaries.refresh_case(session, case_id)
     return seqs
 
 

@@ -7,6 +7,7 @@ checkpoints, the notice); a later run finds the licence by (case_id, licence_key
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -55,6 +56,15 @@ class IssuedLicence(LicenceIn):
     fetch_count: int
 
 
+def seal_digest(public_key_hex: str, signed_data: bytes, signature: bytes) -> str:
+    """SHA-256 over what a seal verdict is about: the key, the signed bytes (hashed) and the signature."""
+    return hashlib.sha256(
+        b"\0".join(
+            (public_key_hex.encode("ascii", "replace"), hashlib.sha256(signed_data).digest(), signature)
+        )
+    ).hexdigest()
+
+
 async def save_licence_once(
     session: AsyncSession,
     licence: LicenceIn,
@@ -63,9 +73,12 @@ async def save_licence_once(
     now: datetime | None = None,
     vehicles: Sequence[str] = (),
     roads: Sequence[str] = (),
+    seal_valid: bool | None = None,
 ) -> tuple[IssuedLicence, bool]:
     """Store `licence` and enqueue `outbox_messages`, unless the case already has this licence.
 
+    `seal_valid`: the verdict of verifying the seal at issue, stored with the digest of what it is
+    about (`seal_digest`) so the audit need not verify it again; None stores no verdict.
     Returns the stored licence and whether this call created it. Runs in the caller's transaction
     and does not commit: commit once, and licence and messages are stored together or not at all.
     A concurrent twin that inserts first makes this call return the twin's licence.
@@ -73,7 +86,15 @@ async def save_licence_once(
     existing = await _find(session, licence.case_id, licence.licence_key)
     if existing is not None:
         return _to_licence(existing), False
-    row = LicenceRow(**licence.model_dump(), first_fetched_at=None, fetch_count=0)
+    row = LicenceRow(
+        **licence.model_dump(),
+        first_fetched_at=None,
+        fetch_count=0,
+        seal_valid=seal_valid,
+        sealed_sha256=None
+        if seal_valid is None
+        else seal_digest(licence.public_key, licence.signed_data, licence.signature),
+    )
     try:
         async with session.begin_nested():
             session.add(row)

@@ -179,6 +179,20 @@ class LedgerEventRow(Base):
     hash: Mapped[str] = mapped_column(sa.String(64))
 
 
+class CaseSummaryRow(Base):
+    """One case as the auditors' report reads it (domain/audit/summary.py), folded from its ledger
+    events in their transaction and rebuildable from them (store/case_summaries.py)."""
+
+    __tablename__ = "case_summaries"
+    __table_args__ = (sa.Index("ix_case_summaries_received_at", "received_at"),)
+
+    case_id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    matter: Mapped[str] = mapped_column(sa.String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the cohort of a period is by 收件
+    last_seq: Mapped[int] = mapped_column(sa.Integer)  # the latest ledger event folded into it
+    summary: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # `CaseSummary`, as JSON
+
+
 class InboxTaskRow(Base):
     """One task of the officers' inbox (待办/已办): a projection of the ledger (domain/inbox.py), written
     with the ledger events in their transaction and rebuildable from them (store/inbox.py)."""
@@ -231,6 +245,11 @@ class LicenceRow(Base):
     signed_data: Mapped[bytes] = mapped_column(sa.LargeBinary)
     signature: Mapped[bytes] = mapped_column(sa.LargeBinary)
     public_key: Mapped[str] = mapped_column(sa.String(200))
+    # The seal verified when issued, over `sealed_sha256` (store.licences.seal_digest of the key,
+    # signed bytes and signature): a report trusts it while the digest still matches (issue 18).
+    # None for a licence issued before 0007: verified at each report.
+    seal_valid: Mapped[bool | None] = mapped_column(sa.Boolean)
+    sealed_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(32))
     first_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fetch_count: Mapped[int] = mapped_column(sa.Integer)

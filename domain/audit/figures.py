@@ -45,6 +45,7 @@ from domain.audit.report import (
     TaskDurations,
     WeekOnTime,
 )
+from domain.audit.summary import CaseSummary, facts_of
 from domain.calendar import SHANGHAI, WorkingCalendar, calendar_outlook
 from domain.case import Outcome
 from domain.limits import BAD_RATING_AT_MOST
@@ -74,6 +75,60 @@ def compute_report(
         facts = read_case(case_events, workdays, unreadable)
         if facts is not None and _in_period(facts.received_at, received_from, received_to):
             cases.append(facts)
+    return report_of_cases(
+        cases,
+        len(unreadable),
+        licences,
+        calendar,
+        workdays,
+        now=now,
+        received_from=received_from,
+        received_to=received_to,
+    )
+
+
+def compute_report_from_summaries(
+    summaries: Iterable[CaseSummary],
+    licences: Iterable[LicenceRecord],
+    calendar: WorkingCalendar,
+    *,
+    now: datetime,
+    received_from: date | None = None,
+    received_to: date | None = None,
+) -> AuditReport:
+    """`compute_report` from one summary per case (domain/audit/summary.py) instead of its events."""
+    workdays = WorkdayCounter(calendar)
+    cases: list[CaseFacts] = []
+    unreadable = 0
+    for summary in summaries:
+        unreadable += len(summary.unreadable)
+        facts = facts_of(summary, workdays)
+        if _in_period(facts.received_at, received_from, received_to):
+            cases.append(facts)
+    return report_of_cases(
+        cases,
+        unreadable,
+        licences,
+        calendar,
+        workdays,
+        now=now,
+        received_from=received_from,
+        received_to=received_to,
+    )
+
+
+def report_of_cases(
+    cases: list[CaseFacts],
+    unreadable_events: int,
+    licences: Iterable[LicenceRecord],
+    calendar: WorkingCalendar,
+    workdays: WorkdayCounter,
+    *,
+    now: datetime,
+    received_from: date | None,
+    received_to: date | None,
+) -> AuditReport:
+    """The report from the facts of the cases in the period, however they were read."""
     cases.sort(key=lambda c: c.case_id)
     case_ids = {c.case_id for c in cases}
     licences_by_case: dict[str, list[LicenceRecord]] = defaultdict(list)
@@ -109,7 +164,7 @@ def compute_report(
         overdue=overdue_cases(cases, now, workdays),
         targets_missed=targets_missed([*groups, *matters, total]),
         licences_outside_report=outside,
-        unreadable_events=len(unreadable),
+        unreadable_events=unreadable_events,
         calendar=calendar_notes(cases, calendar, now),
     )
 

@@ -125,7 +125,7 @@ async def test_naive_start_is_rejected_for_good():
 
 
 def test_a_new_years_notice_is_added_as_data(tmp_path):
-    from bootstrap.deps import calendar_from_env
+    from store.calendar_sources import calendar_from_env
 
     notice = {
         "year": 2027,

@@ -28,7 +28,7 @@ from domain.licence import (
 )
 from seal.sm2 import PRIVATE_KEY_ENV, generate_key, verify_licence
 from settings import Settings
-from store.licences import IssuedLicence, get_licence
+from store.licences import IssuedLicence, get_licence, seal_digest
 from store.outbox import OutboxMessage, list_messages
 from store.schema import LicenceRow
 from workflows.matters import MATTERS
@@ -96,6 +96,16 @@ async def test_issuing_twice_stores_one_sealed_licence_and_one_set_of_messages(d
     reasons = verify_licence(stored.signed_data, stored.signature, stored.public_key, today=date(2026, 3, 10))
     assert reasons == []
     assert stored.public_key == db_deps.seal_key.public_key_hex
+
+
+async def test_the_seal_verdict_is_stored_with_a_digest_of_what_was_sealed(deps: Deps):
+    """What the audit reads instead of verifying the seal again (issue 18)."""
+    ref = await issue(request())
+    async with deps.sessions() as session:
+        row = await session.get(LicenceRow, ref.licence_id)
+    assert row is not None
+    assert row.seal_valid is True
+    assert row.sealed_sha256 == seal_digest(row.public_key, row.signed_data, row.signature)
 
 
 async def test_the_catalogue_record(deps: Deps):

@@ -58,7 +58,7 @@ from domain.licence import (
     make_licence_identifier,
     serial_for,
 )
-from seal.sm2 import SealKey, generate_key, sign
+from seal.sm2 import SealKey, generate_key, sign, verify
 from store.ledger import append_events
 from store.licences import LicenceIn, record_fetch, save_licence_once
 from store.outbox import OutboxMessageIn
@@ -824,13 +824,23 @@ def _plan(case_id: str, matter: str, key: str) -> PlannedLicence:
 async def load_fixture(
     sessions: async_sessionmaker[AsyncSession], cases: Sequence[CaseLog] | None = None
 ) -> None:
-    """Write the ledger, then the licences with their outbox messages, deliveries and fetches."""
+    """Write the ledger, then the licences with their outbox messages, deliveries and fetches.
+
+    Each licence's seal verdict is stored as `issue_licence` stores it: verified once, when saved.
+    """
     cases = fixture_cases() if cases is None else cases
     await append_events(sessions, [event for case in cases for event in case.events])
     delivered_keys: list[str] = []
     async with sessions.begin() as session:
         for planned in planned_licences():
-            await save_licence_once(session, planned.licence, planned.messages, now=at("2026-03-03", 16, 10))
+            licence = planned.licence
+            await save_licence_once(
+                session,
+                licence,
+                planned.messages,
+                now=at("2026-03-03", 16, 10),
+                seal_valid=verify(licence.public_key, licence.signed_data, licence.signature),
+            )
             # Every notice is delivered; a 归集 only where planned.
             delivered_keys.append(planned.messages[1].idempotency_key)
             if planned.delivered:

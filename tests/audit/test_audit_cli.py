@@ -16,19 +16,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 import cli.main as cli_main
-from cli import audit
 from tests.audit.conftest import sqlite_with_fixture
 
 Capture = pytest.CaptureFixture[str]
 NOW = "2026-10-16T12:00:00+08:00"
 CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(autouse=True)
-def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The audit command registered, until cli/main.py lists it itself."""
-    if audit not in cli_main.COMMANDS:
-        monkeypatch.setattr(cli_main, "COMMANDS", (*cli_main.COMMANDS, audit))
 
 
 def run(capsys: Capture, *argv: str) -> tuple[int, str, str]:
@@ -53,6 +45,15 @@ def test_from_1_november_the_report_says_next_year_has_no_notice(ledger: str, ca
     code, out, _ = run(capsys, "--now", "2026-12-01T09:00:00+08:00")
     assert code == 0
     assert "WARNING calendar: no State Council holiday notice for 2027 yet" in out
+
+
+def test_verify_seals_verifies_again_says_how_far_and_reports_the_same(ledger: str, capsys: Capture) -> None:
+    code, trusted, err = run(capsys, "--format", "json", "--now", NOW)
+    assert (code, err) == (0, "")
+    code, verified, err = run(capsys, "--format", "json", "--now", NOW, "--verify-seals")
+    assert code == 0
+    assert verified == trusted
+    assert re.search(r"^onething audit: seals verified (\d+)/\1$", err, re.MULTILINE), err
 
 
 def test_json_is_one_document_with_stable_keys(ledger: str, capsys: Capture) -> None:

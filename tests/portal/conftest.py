@@ -25,7 +25,6 @@ from temporalio.testing import WorkflowEnvironment
 
 import cli.main as cli_main
 from bootstrap.deps import Deps, configure, dispose
-from cli import portal_client, serve
 from domain.calendar import SHANGHAI
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
@@ -123,13 +122,8 @@ class Portal:
 
 
 def onething(argv: Sequence[str]) -> int:
-    """`cli.main.main` with the portal commands registered (until cli/main.py lists them itself)."""
-    original = cli_main.COMMANDS
-    setattr(cli_main, "COMMANDS", tuple(dict.fromkeys((*original, portal_client, serve))))  # noqa: B010
-    try:
-        return cli_main.main(list(argv))
-    finally:
-        setattr(cli_main, "COMMANDS", original)  # noqa: B010
+    """`onething ARGV` in this process (cli/main.py lists every command)."""
+    return cli_main.main(list(argv))
 
 
 def bearer(token: str) -> dict[str, str]:

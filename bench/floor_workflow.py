@@ -1,0 +1,112 @@
+"""The floor of a class I case (issue 18 item 1): its commands, in its order, with bodies that do nothing.
+
+The commands are those of the saved class I history
+(tests/histories/supplement-limit-from-start/test_class_i_all_checks_pass_completes_without_a_human-0.json,
+50 events), one workflow task at a time:
+1. three patch markers (each with its TemporalChangeVersion upsert), an upsert of region and matter,
+   a local activity (收件), an upsert of the stage, the activity `prefill_registries`;
+2. local activity, upsert ×3, local activity, upsert, two timers started (the deadline warnings),
+   local activity, upsert ×3, two local activities, upsert ×3, local activity, upsert ×3, the
+   activity `issue_licence`;
+3. local activity, upsert ×3, both timers cancelled, two local activities, the evaluation window's
+   timer started — where the floor completes (the case waits on, which costs nothing until it fires).
+Here the activities and local activities return at once, and the values upserted are constants: what
+remains is what Temporal, the SDK and the sandbox cost for those commands, the floor our own code's
+cost is measured against (`auto_path.ratio_to_floor`).
+
+Alone in its module, with no import-time side effects, because the workflow sandbox imports it anew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from temporalio import activity, workflow
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+
+# The case's own keys (workflows/search_attributes.py), spelled here: the sandbox imports this module
+# anew for every case and must not pull the workflows package in with it.
+MATTER = SearchAttributeKey.for_keyword("OnethingMatter")
+PERMIT_CLASS = SearchAttributeKey.for_keyword("OnethingPermitClass")
+STAGE = SearchAttributeKey.for_keyword("OnethingStage")
+DUE = SearchAttributeKey.for_datetime("OnethingDue")
+REGION = SearchAttributeKey.for_keyword("OnethingRegion")
+
+DUE_AT = datetime(2026, 10, 9, 16, tzinfo=UTC)
+STEP = timedelta(seconds=10)  # a local activity's start-to-close, as the case's ledger steps
+
+
+@activity.defn(name="bench_floor_prefill")
+async def floor_prefill(case_id: str) -> str:
+    return case_id
+
+
+@activity.defn(name="bench_floor_issue")
+async def floor_issue(case_id: str) -> str:
+    return case_id
+
+
+@activity.defn(name="bench_floor_step")
+async def floor_step(case_id: str) -> str:
+    return case_id
+
+
+FLOOR_ACTIVITIES = (floor_prefill, floor_issue, floor_step)
+
+
+@workflow.defn(name="BenchFloor")
+class BenchFloor:
+    """Runs the commands of a class I case with empty bodies; returns its input at the point where the
+    case has issued its licence and opened its evaluation window."""
+
+    @workflow.run
+    async def run(self, case_id: str) -> str:
+        for patch in ("floor-1", "floor-2", "floor-3"):
+            workflow.patched(patch)  # a marker and a TemporalChangeVersion upsert each, as the case's
+        self._upsert(REGION, MATTER)
+        await self._step(case_id)
+        self._upsert(STAGE)
+        await workflow.execute_activity(floor_prefill, case_id, start_to_close_timeout=STEP)
+
+        await self._step(case_id)
+        self._upsert(PERMIT_CLASS, DUE, STAGE)
+        await self._step(case_id)
+        self._upsert(PERMIT_CLASS)
+        warnings = [asyncio.create_task(workflow.sleep(timedelta(days=d))) for d in (5, 4)]
+        await asyncio.sleep(0)  # let both timers be scheduled in this workflow task, as the case's are
+        await self._step(case_id)
+        self._upsert(PERMIT_CLASS, STAGE, DUE)
+        await self._step(case_id)
+        await self._step(case_id)
+        self._upsert(PERMIT_CLASS, DUE, STAGE)
+        await self._step(case_id)
+        self._upsert(PERMIT_CLASS, DUE, STAGE)
+        await workflow.execute_activity(floor_issue, case_id, start_to_close_timeout=STEP)
+
+        await self._step(case_id)
+        self._upsert(PERMIT_CLASS, DUE, STAGE)
+        for timer in warnings:
+            timer.cancel()
+        await self._step(case_id)
+        await self._step(case_id)
+        window = asyncio.create_task(workflow.sleep(timedelta(days=21)))
+        await asyncio.sleep(0)  # the timer's command goes out with the completion
+        del window
+        return case_id
+
+    async def _step(self, case_id: str) -> None:
+        await workflow.execute_local_activity(floor_step, case_id, start_to_close_timeout=STEP)
+
+    @staticmethod
+    def _upsert(*keys: SearchAttributeKey[str] | SearchAttributeKey[datetime]) -> None:
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key in keys:
+            if key is DUE:
+                updates.append(DUE.value_set(DUE_AT))
+            else:
+                updates.append(
+                    cast(SearchAttributeKey[str], key).value_set("I" if key is PERMIT_CLASS else "floor")
+                )
+        workflow.upsert_search_attributes(updates)

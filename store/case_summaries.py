@@ -1,0 +1,118 @@
+"""The cases' summaries as a read model: one row per case, what the auditors' report reads.
+
+Like the officers' inbox (store/inbox.py), a projection of the ledger written in the same transaction
+as the events that change it (`refresh_case`, called by store/ledger.py for the steps the report reads,
+`STEPS_READ`): never ahead of or behind the ledger, no new activity nor history event, and rebuildable
+(`rebuild`, `onething ledger rebuild-summaries`). The fold (domain/audit/summary.py) re-reads the
+case's report steps, tens of rows, on each of them.
+
+`load_summaries` reads a period's summaries; `summaries_complete` tells whether every case of the
+period has one (a store migrated to 0007 starts without any), so a report can fall back to the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.audit.facts import STEPS_READ, LedgerRecord
+from domain.audit.figures import period_bounds
+from domain.audit.summary import CaseSummary, summarise
+from domain.case import Step
+from store.schema import CaseSummaryRow, LedgerEventRow
+
+YIELD_PER = 10_000
+
+
+async def refresh_case(session: AsyncSession, case_id: str) -> None:
+    """Fold the case's report steps again and replace its summary (inside the caller's transaction)."""
+    rows = (
+        await session.scalars(
+            sa.select(LedgerEventRow)
+            .where(LedgerEventRow.case_id == case_id, LedgerEventRow.step.in_(STEPS_READ))
+            .order_by(LedgerEventRow.seq)
+        )
+    ).all()
+    summary = summarise([_record(row) for row in rows])
+    await session.execute(sa.delete(CaseSummaryRow).where(CaseSummaryRow.case_id == case_id))
+    if summary is None:
+        return
+    session.add(
+        CaseSummaryRow(
+            case_id=case_id,
+            matter=summary.matter,
+            received_at=summary.received_at,
+            last_seq=rows[-1].seq,
+            summary=summary.model_dump(mode="json"),
+        )
+    )
+    await session.flush()
+
+
+def _record(row: LedgerEventRow) -> LedgerRecord:
+    return LedgerRecord(
+        row.case_id,
+        row.matter,
+        row.seq,
+        row.step,
+        row.department,
+        row.actor_role,
+        row.planned_at,
+        row.actual_at,
+        row.limit_working_days,
+        row.outcome,
+        row.detail,
+    )
+
+
+async def rebuild(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Throw the summaries away and fold every case's ledger again, one transaction per case; the rows."""
+    async with sessions.begin() as session:
+        await session.execute(sa.delete(CaseSummaryRow))
+        case_ids = list(await session.scalars(sa.select(LedgerEventRow.case_id).distinct()))
+    for case_id in case_ids:
+        async with sessions.begin() as session:
+            await refresh_case(session, case_id)
+    async with sessions() as session:
+        return int(await session.scalar(sa.select(sa.func.count()).select_from(CaseSummaryRow)) or 0)
+
+
+async def load_summaries(
+    session: AsyncSession, received_from: date | None = None, received_to: date | None = None
+) -> list[CaseSummary]:
+    """The summaries of the cases received in the period (every case when both bounds are None)."""
+    stmt = sa.select(sa.type_coerce(CaseSummaryRow.summary, sa.Text))
+    start, end = period_bounds(received_from, received_to)
+    if start is not None:
+        stmt = stmt.where(CaseSummaryRow.received_at >= start.astimezone(UTC))
+    if end is not None:
+        stmt = stmt.where(CaseSummaryRow.received_at < end.astimezone(UTC))
+    summaries: list[CaseSummary] = []
+    validate = CaseSummary.model_validate_json
+    connection = await session.connection()
+    result = await connection.stream(stmt.execution_options(yield_per=YIELD_PER))
+    async for partition in result.partitions():
+        for (text,) in partition:
+            summaries.append(validate(text if isinstance(text, str) else json.dumps(text)))
+    return summaries
+
+
+async def summaries_complete(
+    session: AsyncSession, received_from: date | None = None, received_to: date | None = None
+) -> bool:
+    """Whether every case with a 收件 event in the period has its summary (one index-free count each)."""
+    start, end = period_bounds(received_from, received_to)
+    cases = sa.select(sa.func.count(sa.distinct(LedgerEventRow.case_id))).where(
+        LedgerEventRow.step == Step.RECEIVED.value
+    )
+    summaries = sa.select(sa.func.count()).select_from(CaseSummaryRow)
+    if start is not None:
+        cases = cases.where(LedgerEventRow.actual_at >= start.astimezone(UTC))
+        summaries = summaries.where(CaseSummaryRow.received_at >= start.astimezone(UTC))
+    if end is not None:
+        cases = cases.where(LedgerEventRow.actual_at < end.astimezone(UTC))
+        summaries = summaries.where(CaseSummaryRow.received_at < end.astimezone(UTC))
+    return int(await session.scalar(summaries) or 0) >= int(await session.scalar(cases) or 0)
