@@ -35,6 +35,8 @@ CLASS_III = {**sample("03-class-iii.json"), "submission_id": "T-CLASS-III"}
 # What a class III case opens at once (并联审批): the highway review, its on-site check (勘验) and the
 # police countersign, sorted by id.
 CLASS_III_TASKS = ["countersign:police", "inspection:highway", "review:highway"]
+# And a class II case on a city route: the highway and urban-road reviews and the police countersign.
+CLASS_II_URBAN_TASKS = ["countersign:police", "review:highway", "review:urban_road"]
 AGENT = CLASS_I["agent"]
 # A transport plan (运输计划) that qualifies CLASS_I for a multi-trip permit (多次往返).
 MULTI_TRIP_PLAN: dict[str, Any] = {

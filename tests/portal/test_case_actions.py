@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.calendar import end_of_day
 from store.ledger import list_events
-from tests.factories import CLASS_I, CLASS_III
+from tests.factories import CLASS_I, CLASS_III, CLASS_III_TASKS
 from tests.portal.conftest import Portal, application, bearer
 
 CASES = "/api/v1/cases"
@@ -41,7 +41,7 @@ async def steps_of(portal: Portal, case_id: str) -> list[str]:
 
 async def in_review(portal: Portal) -> tuple[str, str]:
     case = await portal.submit(application(CLASS_III))
-    await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=[TASK])
+    await portal.wait_for(case["case_id"], case["applicant_token"], open_tasks=CLASS_III_TASKS)
     return case["case_id"], case["applicant_token"]
 
 
@@ -84,7 +84,7 @@ async def test_a_rating_of_one_opens_the_rectification_for_the_responsible_depar
     case = await portal.submit(application(CLASS_I))
     case_id, token = case["case_id"], case["applicant_token"]
     early = await portal.submit(application(CLASS_III))
-    await portal.wait_for(early["case_id"], early["applicant_token"], open_tasks=[TASK])
+    await portal.wait_for(early["case_id"], early["applicant_token"], open_tasks=CLASS_III_TASKS)
     closed = await post(portal, f"{early['case_id']}/rating", early["applicant_token"], {"score": 5}, 409)
     assert closed["detail"][0]["field"] == "stage"  # not closed yet: no rating
 

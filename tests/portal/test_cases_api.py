@@ -114,10 +114,13 @@ async def test_unknown_licence_and_case_are_404(portal: Portal):
 async def test_class_ii_urban_answered_by_officers_over_http(portal: Portal):
     submitted = await portal.submit(application(CLASS_II_URBAN))
     case_id, token = submitted["case_id"], submitted["applicant_token"]
-    status = await portal.wait_for(case_id, token, open_tasks=["review:highway", "review:urban_road"])
+    # 并联审批: the highway and urban-road reviews and the police countersign, all at once.
+    opened = ["countersign:police", "review:highway", "review:urban_road"]
+    status = await portal.wait_for(case_id, token, open_tasks=opened)
     assert {t["task_id"]: t["department"] for t in status["open_tasks"]} == {
         "review:highway": "highway",
         "review:urban_road": "urban_road",
+        "countersign:police": "police",
     }
     assert all(
         set(t) == {"task_id", "department", "kind", "title", "due", "holder"} for t in status["open_tasks"]
@@ -132,7 +135,6 @@ async def test_class_ii_urban_answered_by_officers_over_http(portal: Portal):
         assert response.status_code == 200, response.text
         assert f"review:{department}" not in [t["task_id"] for t in response.json()["open_tasks"]]
 
-    await portal.wait_for(case_id, token, stage="countersign", open_tasks=["countersign:police"])
     conditions = ["夜间 22:00—次日 6:00 通行", "前后各一辆护送车"]
     response = await portal.http.post(
         f"{CASES}/{case_id}/opinions",
@@ -172,16 +174,21 @@ async def test_bad_submissions_name_every_field_and_start_nothing(portal: Portal
         assert not await portal.exists(f"{document['matter']}-{document['submission_id']}")
 
     for raw, message in ((b"{not json", "not valid JSON"), (b"[1, 2]", "expected a JSON object")):
-        response = await portal.http.post(CASES, content=raw, headers=portal.auth("portal"))
+        response = await portal.http.post(CASES, content=raw, headers=json_from("portal", portal))
         assert response.status_code == 422
         assert response.json() == {"detail": [{"field": "body", "message": message}]}
+
+
+def json_from(caller: str, portal: Portal) -> dict[str, str]:
+    """A raw body's headers: the caller's token and the JSON content type the portal requires (415)."""
+    return {**portal.auth(caller), "Content-Type": "application/json"}
 
 
 async def test_oversized_bodies_are_413_and_start_nothing(portal: Portal):
     document = application(CLASS_I)
     # Valid JSON once the padding is ignored: only the size limit stands between it and a case.
     padded = json.dumps(document).encode() + b" " * (300 * 1024)
-    response = await portal.http.post(CASES, content=padded, headers=portal.auth("portal"))
+    response = await portal.http.post(CASES, content=padded, headers=json_from("portal", portal))
     assert response.status_code == 413
     assert response.json()["detail"][0]["field"] == "body"
 
@@ -190,7 +197,7 @@ async def test_oversized_bodies_are_413_and_start_nothing(portal: Portal):
         for _ in range(40):
             yield b" " * 8192
 
-    response = await portal.http.post(CASES, content=chunks(), headers=portal.auth("portal"))
+    response = await portal.http.post(CASES, content=chunks(), headers=json_from("portal", portal))
     assert response.status_code == 413
     assert not await portal.exists(f"oversize-transport-{document['submission_id']}")
 
@@ -220,7 +227,7 @@ async def test_opinion_body_and_refusal_rules(portal: Portal):
     assert response.status_code == 422
     assert response.json()["detail"] == [{"field": "reason", "message": "a refusal must give its reason"}]
 
-    for task_id in ("review:nope", "countersign:police"):  # no such task; not open yet
+    for task_id in ("review:nope", "review:province:广东"):  # no such task in this case
         response = await portal.http.post(url, json={"task_id": task_id, "approve": True}, headers=highway)
         assert response.status_code == 409, response.text
         assert response.json()["detail"][0]["field"] == "task_id"
@@ -317,8 +324,12 @@ async def test_openapi_documents_the_hand_parsed_bodies(portal: Portal):
         ]
     }
     supplements = schema["paths"]["/api/v1/cases/{case_id}/supplements"]["post"]["requestBody"]
+    # Both matters have a 补正 round now: one schema each.
     assert supplements["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/OversizeSupplement"
+        "oneOf": [
+            {"$ref": "#/components/schemas/OversizeSupplement"},
+            {"$ref": "#/components/schemas/OpenBusinessSupplement"},
+        ]
     }
     components = schema["components"]["schemas"]
     expected = {
@@ -326,6 +337,7 @@ async def test_openapi_documents_the_hand_parsed_bodies(portal: Portal):
         "OversizeSupplement",
         "OversizeRequest",
         "OpenBusinessSubmission",
+        "OpenBusinessSupplement",
         "CaseView",
     }
     assert expected <= set(components)

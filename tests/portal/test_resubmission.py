@@ -21,7 +21,8 @@ async def test_the_same_body_again_is_the_same_case_even_written_differently(por
     first = await portal.submit(document)
     # The same submission with its keys in another order and the plate written with a separator.
     rewritten = dict(reversed(list(copy.deepcopy(document).items())))
-    rewritten["tractor_plate"] = "湘A·d5678"
+    plate = document["tractor_plate"]  # 湘AV0001 → 湘A·v0001: a separator and a lower-case letter
+    rewritten["tractor_plate"] = f"{plate[:2]}·{plate[2].lower()}{plate[3:]}"
     response = await portal.http.post(
         CASES,
         content=json.dumps(rewritten, ensure_ascii=False, indent=1).encode(),

@@ -99,8 +99,9 @@ async def test_an_officer_finds_the_case_in_the_inbox_and_approves_it_and_the_ca
         }
         approved = await browser.post(f"/workbench/cases/{case_id}/opinion", data=answer)
         assert (approved.status_code, approved.headers["location"]) == (303, f"/workbench/cases/{case_id}")
-    status = await portal.wait_for(case_id, case["applicant_token"], open_tasks=["countersign:police"])
-    assert status["stage"] == "countersign"  # the case moved on to the police countersign
+    remaining = ["countersign:police", "inspection:highway"]
+    status = await portal.wait_for(case_id, case["applicant_token"], open_tasks=remaining)
+    assert status["stage"] == "review"  # the review is answered; the 勘验 and the countersign beside it wait
 
 
 async def test_markup_typed_into_the_workbench_shows_as_text(portal: Portal):
