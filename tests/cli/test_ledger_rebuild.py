@@ -41,7 +41,9 @@ async def test_deleted_ledger_rows_are_restored_exactly(
             async def settled() -> bool:
                 first = await done.query(OversizeTransportCase.status)
                 second = await open_case.query(OversizeTransportCase.status)
-                return first.outcome is Outcome.APPROVED and len(second.open_tasks) == 2
+                return (
+                    first.outcome is Outcome.APPROVED and len(second.open_tasks) == 3
+                )  # with the countersign
 
             await eventually(settled)
             async with deps.sessions() as session:

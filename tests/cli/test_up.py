@@ -20,7 +20,7 @@ import pytest
 
 from domain.calendar import SHANGHAI, calendar_outlook
 from domain.notices import provisional_calendar
-from tests.factories import CLASS_III
+from tests.factories import CLASS_III, CLASS_III_TASKS
 from tests.polling import eventually
 
 pytestmark = pytest.mark.devserver
@@ -108,7 +108,7 @@ async def test_stopping_and_restarting_mid_review_loses_no_case(tmp_path: Path):
 
             async def in_review() -> bool:
                 status = (await http.get(f"/api/v1/cases/{case['case_id']}", headers=officer)).json()
-                return [t["task_id"] for t in status["open_tasks"]] == ["review:highway"]
+                return sorted(t["task_id"] for t in status["open_tasks"]) == CLASS_III_TASKS
 
             await eventually(in_review, within=30)
     finally:
@@ -118,7 +118,11 @@ async def test_stopping_and_restarting_mid_review_loses_no_case(tmp_path: Path):
     try:
         await eventually(portal_up, within=90)
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-            for department, task in (("highway", "review:highway"), ("police", "countersign:police")):
+            for department, task in (
+                ("highway", "review:highway"),
+                ("highway", "inspection:highway"),
+                ("police", "countersign:police"),
+            ):
                 headers = {"Authorization": f"Bearer {tokens['officer:' + department]}"}
 
                 async def task_open(task: str = task, headers: dict[str, str] = headers) -> bool:

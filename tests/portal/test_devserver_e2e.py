@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from bootstrap.deps import configure, dispose
 from portal.app import create_app
-from tests.factories import CLASS_I, CLASS_II_URBAN
+from tests.factories import CLASS_I, CLASS_II_URBAN, CLASS_II_URBAN_TASKS
 from tests.polling import eventually
 from tests.portal.conftest import application, bearer, dev_tokens, portal_config, portal_settings
 from tests.portal.conftest import onething as run_cli
@@ -152,7 +152,8 @@ async def test_class_ii_answered_by_officers_over_tcp_and_with_the_cli(
     submitted = printed_json(capsys)
     case_id, token = submitted["case_id"], submitted["applicant_token"]
 
-    await served.wait_for(case_id, token, open_tasks=["review:highway", "review:urban_road"])
+    # The reviews and the police countersign open at once (并联审批).
+    await served.wait_for(case_id, token, open_tasks=CLASS_II_URBAN_TASKS)
     response = await served.http.post(
         f"/api/v1/cases/{case_id}/opinions",
         json={"task_id": "review:urban_road", "approve": True},

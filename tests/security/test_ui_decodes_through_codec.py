@@ -75,7 +75,10 @@ async def test_the_web_ui_shows_an_officer_the_decoded_case(tmp_path: Path):
 
             await eventually(portal_up, within=120)
             tokens = json.loads((tmp_path / "data" / "dev-tokens.json").read_text(encoding="utf-8"))
-            document = application(CLASS_III)
+            # The stack of `onething up` has the sample registry only: the sample's own vehicle.
+            document = application(
+                CLASS_III, tractor_plate=CLASS_III["tractor_plate"], trailer_plate=CLASS_III["trailer_plate"]
+            )
             created = await http.post("/api/v1/cases", json=document, headers=bearer(tokens["portal"]))
             assert created.status_code in (200, 201, 202), created.text
             case_id = created.json()["case_id"]
