@@ -55,7 +55,7 @@ async def bar(
 ) -> CarrierBar:
     """A credit commitment found false: bar the carrier whose commitment replaced a case's 勘验."""
     if caller.department != Department.HIGHWAY:
-        raise forbidden("department", "only the highway authority, which granted on the commitment, bars")
+        raise forbidden("authorization", "only the highway authority, which granted on the commitment, bars")
     status = await gateway.case_status(state.temporal(), body.case_id)
     if status.commitment_carrier != credit_code:
         raise ApiError(409, "case_id", "no credit commitment of this carrier stood in for this case's 勘验")

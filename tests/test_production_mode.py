@@ -90,5 +90,9 @@ def test_compose_passes_every_production_secret_to_every_worker_and_portal() -> 
     assert env["ONETHING_ENV"] == "production"
     for name in {n for names in PRODUCTION_SECRETS.values() for n in names}:
         assert name in env, name
+    # Every worker and portal gets the shared set; beyond it only what is not a secret and is theirs
+    # alone (the worker's metrics address).
     for service in ("worker", "portal"):
-        assert compose["services"][service]["environment"] == env
+        service_env = compose["services"][service]["environment"]
+        assert {name: value for name, value in service_env.items() if name in env} == env, service
+        assert set(service_env) - set(env) <= {"ONETHING_METRICS_ADDRESS"}, service

@@ -7,7 +7,18 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT = ["activities", "cli", "domain", "portal", "reports", "seal", "services", "store", "workflows"]
+PRODUCT = [
+    "activities",
+    "bootstrap",
+    "cli",
+    "domain",
+    "portal",
+    "reports",
+    "seal",
+    "services",
+    "store",
+    "workflows",
+]
 PRODUCT_FILES = ["worker.py", "settings.py", "codec.py", "logs.py", "secret_files.py"]
 # A variable name as the code spells it: a string literal of ONETHING_…, DATABASE_URL or TEMPORAL_….
 NAME = re.compile(r"""["'](ONETHING_[A-Z0-9_]+|DATABASE_URL|TEMPORAL_[A-Z_]+)["']""")

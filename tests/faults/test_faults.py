@@ -58,7 +58,7 @@ EXPECTED_OUTCOME = {
 }
 # The police countersign (会签) runs beside the reviews: their answers come in any order.
 PARALLEL_II = ("承办", "承办", "承办", "审核", "审核", "会签")
-PARALLEL_III = ("承办", "承办", "审核", "会签")
+PARALLEL_III = ("承办", "承办", "承办", "审核", "审核", "会签")  # the review, its 勘验, the countersign
 EXPECTED_STEPS: dict[str, list[str | tuple[str, ...]]] = {
     "I": ["收件", "受理", "承办", "审核", "决定", "制证", "办结"],
     "II": ["收件", "受理", PARALLEL_II, "决定", "制证", "办结"],

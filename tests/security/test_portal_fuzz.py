@@ -46,6 +46,7 @@ HANDLER_ROLE: Mapping[str, str | None] = {
     "POST /api/v1/cases/{case_id}/tasks/{task_id}/transfer": "officer:highway",
     "POST /api/v1/cases/{case_id}/tasks/{task_id}/urge": "supervisor",
     "GET /api/v1/tasks": "officer:highway",
+    "POST /api/v1/carriers/{credit_code}/bars": "officer:highway",
     "GET /api/v1/licences/{licence_id}": None,
     "GET /api/v1/licences/{licence_id}/verification": None,
     "GET /api/v1/seal/public-key": None,
