@@ -38,8 +38,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two workers (pytest-xdist): most tests wait on servers and timers, so both cores stay busy. One
+# process with PYTEST_JOBS=0.
+PYTEST_JOBS ?= 2
 pytest: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(if $(filter 0,$(PYTEST_JOBS)),,-n $(PYTEST_JOBS)) $(PYTEST_ARGS)
 
 # Known vulnerabilities in the installed packages (pip-audit, PyPI's advisories). Fails on a vulnerable
 # package; where the advisory service cannot be reached it prints a WARNING that nothing was audited.
