@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -21,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import SHANGHAI
 from settings import venv_binary
+from tests import figures
 from worker import register_search_attributes
 from workflows import search_attributes
 
@@ -133,3 +135,31 @@ def sqlite_url(tmp_path: Path) -> str:
 
 def client_of(env: WorkflowEnvironment) -> Client:
     return env.client
+
+
+# --- the figures printed after the run, through xdist's workers (tests/figures.py) --------------------
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the figures to the controller
+        workeroutput["figures"] = figures.collected()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    figures.merge(getattr(node, "workeroutput", {}).get("figures", {}))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if figures.LINES.get("fault suite"):
+        terminalreporter.write_sep("-", "fault suite")
+        for text in figures.LINES["fault suite"]:
+            terminalreporter.write_line(text)
+    fuzz = figures.COUNTS.get("portal fuzzing")
+    if fuzz:
+        terminalreporter.write_sep("-", "portal fuzzing")
+        by_test = {k: n for k, n in fuzz.items() if not k.startswith("~")}
+        for test, n in by_test.items():
+            terminalreporter.write_line(f"  {test}: {n} requests")
+        terminalreporter.write_line(f"fuzz: {sum(by_test.values())} requests, {fuzz.get('~5xx', 0)} 5xx")

@@ -38,8 +38,8 @@ from settings import venv_binary
 from store.ledger import list_events, verify_chain
 from store.outbox import list_messages
 from store.schema import LedgerEventRow, LicenceRow
+from tests import figures
 from tests.factories import CLASS_I, CLASS_II_URBAN, CLASS_III, with_request
-from tests.faults.conftest import FIGURES
 from tests.polling import eventually
 from tests.portal.conftest import application
 from tests.workflows.conftest import calendar_for_tests, sample_deps
@@ -286,14 +286,15 @@ async def test_kill_the_worker_restart_the_server_fail_downstream_and_lose_nothi
     duplicates = sum(n - 1 for n in licences.values())
     lost = sum(1 for c in approved if licences[c] == 0)
     redelivered = sum(n - 1 for n in receiver.received.values())
-    FIGURES.append(
+    figures.line(
+        "fault suite",
         f"faults: cases={len(cases)} approved={len(approved)} licences={sum(licences.values())} "
         f"duplicates={duplicates} lost={lost} worker_kills={kills} server_restarts={int(server_restarted)} "
         f"ledger_cases_exact={steps_ok} broken_chains={len(broken)} outbox={len(messages)} "
         f"refused_by_receiver={receiver.refused} delivered_keys={len(receiver.received)} "
         f"redelivered={redelivered} submitted_after_s={submitted_s:.0f} "
         f"cases_ended_after_s={cases_ended_s:.0f} "
-        f"delivered_after_s={delivered_s:.0f}"
+        f"delivered_after_s={delivered_s:.0f}",
     )
     assert duplicates == 0 and lost == 0
     assert set(licences) == set(approved)

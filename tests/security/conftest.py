@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import pytest
 import pytest_asyncio
 
 from tests.factories import CLASS_I, CLASS_III, CLASS_III_TASKS
 from tests.portal import conftest as portal_fixtures
 from tests.portal.conftest import Portal, application
-from tests.security.fuzz import TALLY
 
 # The fixtures of tests/portal, shared: the portal in process with a worker, and a clean environment.
 portal = portal_fixtures.portal
@@ -44,12 +42,3 @@ async def licence_id(portal: Portal) -> str:
     status = await portal.wait_for(case["case_id"], case["applicant_token"], outcome="approved")
     licence: str = status["licence_ids"][0]
     return licence
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not TALLY.requests:
-        return
-    terminalreporter.write_sep("-", "portal fuzzing")
-    for test, n in TALLY.by_test.items():
-        terminalreporter.write_line(f"  {test}: {n} requests")
-    terminalreporter.write_line(f"fuzz: {TALLY.requests} requests, {TALLY.server_errors} 5xx")

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import httpx
 from hypothesis import HealthCheck, Phase, settings
 
+from tests import figures
 from tests.portal.conftest import Portal
 
 T = TypeVar("T")
@@ -157,8 +158,11 @@ class Fuzzer:
         self.statuses[status] = self.statuses.get(status, 0) + 1
         TALLY.requests += 1
         TALLY.by_test[self.test_name] = TALLY.by_test.get(self.test_name, 0) + 1
+        # The tally printed after the run, summed over xdist's workers (tests/figures.py).
+        figures.count("portal fuzzing", self.test_name)
         if status >= 500:
             TALLY.server_errors += 1
+            figures.count("portal fuzzing", "~5xx")
 
     def summary(self) -> str:
         counts = ", ".join(f"{status}: {n}" for status, n in sorted(self.statuses.items()))
