@@ -11,12 +11,15 @@
     onething transfer CASE --as highway --task review:highway --to officer:highway:2 --reason TEXT
     onething urge CASE --task review:highway [--note TEXT]
     onething verify LICENCE_ID
+    onething bar-carrier CREDIT_CODE --case CASE --reason TEXT [--as highway]   # 限制申请
     onething tasks [--as highway] [--state answered] [--matter M] [--card red] [--limit N] [--cursor C]
 
 `--as NAME` picks the development token `officer:NAME` (a department, or `highway:2` for the second
 highway officer); `--token` overrides it; `tasks` without either uses the supervisor dev token (every
 department). `return-visit` and `urge` use the `supervisor` dev token; `rate`, `supplement` and
 `withdraw` the applicant token of the case (`--token` or ONETHING_TOKEN). `verify` needs no token.
+`bar-carrier` uses the highway officer's dev token unless `--as`/`--token` say otherwise: only the
+authority that granted on the credit commitment (信用承诺) may bar the carrier.
 Output, errors and exit codes as in cli/portal_client.py.
 """
 
@@ -124,6 +127,18 @@ def register(sub: Sub) -> None:
     verify.add_argument("licence", metavar="LICENCE_ID", help="the GB/T 36904 identifier")
     verify.add_argument("--url", metavar="URL", help="portal base URL (default: $ONETHING_PORTAL_URL)")
     verify.set_defaults(handler=run_verify)
+
+    bar = sub.add_parser(
+        "bar-carrier",
+        help="限制申请: bar a carrier whose credit commitment (信用承诺) in a case was found false",
+        description="POST /api/v1/carriers/{CREDIT_CODE}/bars: the carrier may not apply until the bar "
+        "ends (行政许可法 Art. 79). Prints {credit_code, case_id, barred_until, created}.",
+    )
+    bar.add_argument("credit_code", metavar="CREDIT_CODE", help="统一社会信用代码 of the carrier")
+    bar.add_argument("--case", required=True, metavar="CASE", help="the case whose commitment was false")
+    bar.add_argument("--reason", required=True, metavar="TEXT", help="what was found false")
+    _officer(bar)
+    bar.set_defaults(handler=run_bar_carrier, officer="highway")
 
 
 def _command(sub: Sub, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -233,6 +248,12 @@ def run_tasks(args: argparse.Namespace) -> int:
         cursor=args.cursor,
     )
     return call(args, "GET", "/api/v1/tasks?" + urlencode(params), token)
+
+
+def run_bar_carrier(args: argparse.Namespace) -> int:
+    path = f"/api/v1/carriers/{path_part(args.credit_code, 'CREDIT_CODE')}/bars"
+    body = json.dumps({"case_id": args.case, "reason": args.reason}, ensure_ascii=False).encode()
+    return call(args, "POST", path, _officer_token(args), content=body)
 
 
 def run_verify(args: argparse.Namespace) -> int:

@@ -57,6 +57,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("tasks", "cli.case_actions", "the inbox (待办/已办): open or answered tasks, sorted by due"),
     Command("verify", "cli.case_actions", "verify an e-licence: seal, validity, revocation"),
     Command(
+        "bar-carrier",
+        "cli.case_actions",
+        "限制申请: bar a carrier whose credit commitment (信用承诺) in a case was found false",
+    ),
+    Command(
         "assess",
         "cli.assess",
         "over-limit check, permit class and statutory deadline of an oversize transport request",

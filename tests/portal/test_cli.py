@@ -13,9 +13,12 @@ import pytest
 import structlog
 
 from cli import portal_client
+from cli.main import BY_NAME
+from portal.app import create_app
 from portal.auth import ensure_dev_tokens
 from tests.factories import CLASS_I
-from tests.portal.conftest import onething
+from tests.portal.conftest import onething, portal_config, portal_settings
+from tests.portal.test_auth_matrix import app_routes
 
 Capture = pytest.CaptureFixture[str]
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -286,6 +289,12 @@ TWINS = [
         "supervisor",
         {"note": "请尽快"},
     ),
+    (
+        ["bar-carrier", CLASS_I["carrier_code"], "--case", CASE, "--reason", "装载照片与现场不符"],
+        f"http://127.0.0.1:8000/api/v1/carriers/{CLASS_I['carrier_code']}/bars",
+        "officer:highway",
+        {"case_id": CASE, "reason": "装载照片与现场不符"},
+    ),
 ]
 
 
@@ -351,3 +360,37 @@ def test_tasks_gets_the_inbox_as_the_officer_or_else_the_supervisor(
     assert server.last.headers["authorization"] == f"Bearer {dev['officer:highway']}"
     assert onething(["tasks"]) == 0
     assert server.last.headers["authorization"] == f"Bearer {dev['supervisor']}"
+
+
+# Every route a person calls has its `onething` twin: an action only HTTP (or only the tests) can reach
+# is half done. A new route fails this table until it names its command, or says why it has none.
+ROUTE_TWINS: dict[str, str | None] = {
+    "POST /api/v1/cases": "submit",
+    "GET /api/v1/cases/{case_id}": "status",
+    "POST /api/v1/cases/{case_id}/opinions": "decide",
+    "POST /api/v1/cases/{case_id}/supplements": "supplement",
+    "POST /api/v1/cases/{case_id}/withdrawal": "withdraw",
+    "POST /api/v1/cases/{case_id}/clock-stops": "stop-clock",
+    "POST /api/v1/cases/{case_id}/clock-resumes": "resume-clock",
+    "POST /api/v1/cases/{case_id}/rating": "rate",
+    "POST /api/v1/cases/{case_id}/rectification-reply": "reply-rating",
+    "POST /api/v1/cases/{case_id}/return-visit": "return-visit",
+    "POST /api/v1/cases/{case_id}/tasks/{task_id}/claim": "claim",
+    "POST /api/v1/cases/{case_id}/tasks/{task_id}/transfer": "transfer",
+    "POST /api/v1/cases/{case_id}/tasks/{task_id}/urge": "urge",
+    "GET /api/v1/tasks": "tasks",
+    "GET /api/v1/licences/{licence_id}/verification": "verify",
+    "POST /api/v1/carriers/{credit_code}/bars": "bar-carrier",
+    # The holder's app fetches its e-licence; a person's check of one is `verify`.
+    "GET /api/v1/licences/{licence_id}": None,
+    # The verifier's key, fetched by programs that check seals offline.
+    "GET /api/v1/seal/public-key": None,
+}
+
+
+def test_every_api_route_a_person_calls_has_its_cli_twin(data_dir: Path):
+    app = create_app(portal_settings(data_dir, "unused"), config=portal_config(data_dir))
+    routes = {f"{method} {path}" for method, path in app_routes(app) if path.startswith("/api/")}
+    assert routes == set(ROUTE_TWINS)
+    # tests/cli/test_main.py keeps BY_NAME and the modules' own registrations in step.
+    assert {c for c in ROUTE_TWINS.values() if c is not None} <= set(BY_NAME)
