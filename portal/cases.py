@@ -189,9 +189,18 @@ async def submit(
     """A portal submission; `matter` selects its schema. A new case answers 202, a repeat of the same
     body 200 (the same case), the same submission_id with another body 409."""
     submission = _parse_submission(await request.body(), state.matters)
-    _admit(submission, state.matters)
     try:
-        handle, created = await gateway.start(state.temporal(), submission, state.task_queue, state.matters)
+        if problems := _admission_problems(submission, state.matters):
+            # A resend after the day it was admitted (its travel window may have started since) is
+            # still the case made then: only a submission no case was made for is refused.
+            existing = await gateway.started(state.temporal(), submission, state.matters)
+            if existing is None:
+                raise _refused(problems)
+            handle, created = existing, False
+        else:
+            handle, created = await gateway.start(
+                state.temporal(), submission, state.task_queue, state.matters
+            )
     except SubmissionConflict as conflict:
         request.state.case_id = conflict.case_id
         raise ApiError(
@@ -305,15 +314,18 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return document
 
 
-def _admit(submission: Any, matters: MatterRegistry) -> None:
-    """422 naming each field the matter refuses on the day of receipt (Shanghai), as a model cannot."""
+def _admission_problems(submission: Any, matters: MatterRegistry) -> list[Problem]:
+    """What the matter refuses on the day of receipt (Shanghai), as a model cannot: each names a field."""
     admission = matters[submission.matter].admission
     if admission is None:
-        return
-    if problems := admission(submission, local_date(datetime.now(UTC))):
-        error = ApiError(422, problems[0].field, problems[0].message)
-        error.problems = [{"field": p.field, "message": p.message} for p in problems]
-        raise error
+        return []
+    return list(admission(submission, local_date(datetime.now(UTC))))
+
+
+def _refused(problems: list[Problem]) -> ApiError:
+    error = ApiError(422, problems[0].field, problems[0].message)
+    error.problems = [{"field": p.field, "message": p.message} for p in problems]
+    return error
 
 
 def _refuse_hidden_characters(document: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.case import CaseStatus
 from portal.errors import ApiError
 from portal.messages import STATUS_QUERY
-from workflows.client import CaseSubmission, start_case
+from workflows.client import CaseSubmission, start_case, started_case
 from workflows.matters import MatterRegistry
 
 # An HTTP caller should not wait for ever when no worker answers: a query needs a worker to run it,
@@ -75,6 +75,18 @@ async def start(
     """
     try:
         return await start_case(client, submission, task_queue, matters)
+    except RPCError as error:
+        raise _rpc_failure(error) from error
+    except RPCTimeoutOrCancelledError as error:
+        raise ApiError(503, "server", "Temporal did not answer in time; submit again") from error
+
+
+async def started(
+    client: Client, submission: CaseSubmission, matters: MatterRegistry
+) -> WorkflowHandle[Any, CaseStatus] | None:
+    """The case already started for this submission (None: there is none); 503 as `start`."""
+    try:
+        return await started_case(client, submission, matters)
     except RPCError as error:
         raise _rpc_failure(error) from error
     except RPCTimeoutOrCancelledError as error:

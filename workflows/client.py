@@ -112,11 +112,33 @@ async def start_case(
         return handle, True
     except WorkflowAlreadyStartedError:
         handle = client.get_workflow_handle_for(workflow_class.run, case_id)
+    await _same_submission(handle, digest)
+    return handle, False
+
+
+async def started_case(
+    client: Client, submission: CaseSubmission, matters: MatterRegistry = MATTERS
+) -> WorkflowHandle[Any, CaseStatus] | None:
+    """The case already started for this submission, or None; SubmissionConflict when it was started
+    from another body. For a resend the portal would now refuse: the case it made on the day of
+    receipt stands, whatever today's admission check says."""
+    matter = matters[submission.matter]
+    case_id = case_id_for(submission.matter, submission.submission_id)
+    handle = client.get_workflow_handle_for(matter.workflow.run, case_id)
+    try:
+        await _same_submission(handle, submission_digest(submission))
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return handle
+
+
+async def _same_submission(handle: WorkflowHandle[Any, CaseStatus], digest: str) -> None:
     first = await (await handle.describe()).memo_value(SUBMISSION_DIGEST_MEMO, None)
     # A case started before digests were kept has none: it is taken to be the same submission.
     if isinstance(first, str) and not hmac.compare_digest(first, digest):
-        raise SubmissionConflict(case_id)
-    return handle, False
+        raise SubmissionConflict(handle.id)
 
 
 # --- the calendar: warnings before a year runs out of notices, recounts when one arrives ---------------

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime, timedelta
 
+import pytest
+
+import portal.cases as portal_cases
+from domain.calendar import local_date
 from tests.factories import CLASS_III
 from tests.portal.conftest import Portal, application
+from workflows.client import case_id_for
 
 CASES = "/api/v1/cases"
 
@@ -44,3 +50,26 @@ async def test_another_body_under_a_used_submission_id_is_409_naming_it(portal: 
     assert "applicant_token" not in response.text and first["applicant_token"] not in response.text
     # The first case is untouched: the same body still finds it.
     assert await portal.submit(document, expected=200) == first
+
+
+async def test_a_resend_after_its_window_began_is_still_the_case_it_made(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+):
+    """The portal resends a submission it is not sure arrived, perhaps days later: the window may have
+    started by then, and the admission check would refuse it. The case made on the day of receipt
+    stands: the same body is 200 with it, another body 409; a submission no case was made for is 422."""
+    document = application(CLASS_III)
+    first = await portal.submit(document)
+    received = local_date(datetime.now(UTC))
+    month_later = received + timedelta(days=40)
+    monkeypatch.setattr(portal_cases, "local_date", lambda _: month_later)
+
+    assert await portal.submit(document, expected=200) == first
+    other = {**copy.deepcopy(document), "agent": {**document["agent"], "phone": "13900139000"}}
+    response = await portal.http.post(CASES, json=other, headers=portal.auth("portal"))
+    assert response.status_code == 409 and response.json()["detail"][0]["field"] == "submission_id"
+    fresh = {**copy.deepcopy(document), "submission_id": f"{document['submission_id']}-new"}
+    response = await portal.http.post(CASES, json=fresh, headers=portal.auth("portal"))
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "travel_from"
+    assert not await portal.exists(case_id_for("oversize-transport", fresh["submission_id"]))
