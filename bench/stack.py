@@ -33,6 +33,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.progress import progress
+from bench.reference_worker import started_line
 from bootstrap.deps import Deps, build_deps, dispose
 from cli.up import SQLITE_PRAGMAS, ensure_sample_registry
 from portal.auth import ensure_dev_tokens
@@ -161,28 +162,23 @@ class Stack:
         return self.worker
 
     async def start_trivial_worker(self) -> Child:
-        log = self.data_dir / "trivial-worker.log"
-        offset = log.stat().st_size if log.exists() else 0
-        child = spawn(
-            self.settings,
-            "trivial-worker",
-            ["-m", "bench.trivial_worker", self.settings.temporal_address, TRIVIAL_QUEUE],
-        )
-        self.others.append(child)
-        await wait_for_log(child, "trivial worker started", offset)
-        return child
+        """The worker of the trivial workflow (bench/trivial_workflow.py), a process of its own."""
+        return await self._start_reference_worker("trivial", TRIVIAL_QUEUE)
 
     async def start_floor_worker(self) -> Child:
         """The worker of the floor workflow (bench/floor_workflow.py), a process of its own."""
-        log = self.data_dir / "floor-worker.log"
+        return await self._start_reference_worker("floor", FLOOR_QUEUE)
+
+    async def _start_reference_worker(self, kind: str, task_queue: str) -> Child:
+        log = self.data_dir / f"{kind}-worker.log"
         offset = log.stat().st_size if log.exists() else 0
         child = spawn(
             self.settings,
-            "floor-worker",
-            ["-m", "bench.floor_worker", self.settings.temporal_address, FLOOR_QUEUE],
+            f"{kind}-worker",
+            ["-m", "bench.reference_worker", kind, self.settings.temporal_address, task_queue],
         )
         self.others.append(child)
-        await wait_for_log(child, "floor worker started", offset)
+        await wait_for_log(child, started_line(kind), offset)
         return child
 
     def stop_children(self) -> None:
