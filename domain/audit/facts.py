@@ -16,21 +16,9 @@ from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
 from domain.case import Card as CaseCard
 from domain.case import Outcome, Step
 from domain.events import (
-    Accepted,
     CardRaised,
     CardWithdrawn,
-    ClockResumed,
-    ClockStopped,
-    Closed,
-    DuesRecounted,
-    Rated,
-    RectificationOpened,
-    RectificationReplied,
-    ReturnVisited,
     SupervisionEvent,
-    TaskAnswered,
-    TaskAssigned,
-    UnreadableEvent,
     read_row,
 )
 from domain.licence import LicenceCatalogue, canonical_bytes, check_catalogue
@@ -263,87 +251,6 @@ class CaseFacts:
 def task_kind(task_id: str, department: str) -> str:
     """A task's kind: "review:highway" for task "review:highway" or "review:2" of department highway."""
     return f"{task_id.partition(':')[0]}:{department}"
-
-
-def read_case(
-    events: Sequence[LedgerRecord], workdays: WorkdayCounter, unreadable: list[Unreadable] | None = None
-) -> CaseFacts | None:
-    """The facts of one case from its events in seq order; None when it has no 收件 event.
-
-    An event that does not parse as its step's model is left out of every figure and appended to
-    `unreadable` (when given), so the report can say how many it skipped and `--verify-ledger` which.
-    """
-    received = events[0] if events and events[0].step == _RECEIVED else None
-    if received is None:
-        received = next((e for e in events if e.step == _RECEIVED), None)
-        if received is None:
-            return None
-    facts = CaseFacts(case_id=received.case_id, matter=received.matter, received_at=received.actual_at)
-    stopped_on: date | None = None
-    assigned: dict[str, tuple[str, date]] = {}
-    open_rectifications: list[datetime | None] = []
-    statutory_due_closed: datetime | None = None
-    for record in events:
-        try:
-            event = record.event()
-        except UnreadableEvent as exc:
-            if unreadable is not None:
-                unreadable.append(Unreadable(record.case_id, record.seq, record.step, str(exc)))
-            continue
-        day = local_day(record.actual_at)
-        # The most frequent steps first: a report reads about ten events per case, a million in all.
-        if isinstance(event, TaskAssigned):
-            assigned[event.task_id] = (task_kind(event.task_id, event.department), day)
-        elif isinstance(event, TaskAnswered):
-            task = assigned.pop(event.task_id, None)
-            if task is not None:
-                facts.task_durations.append((task[0], workdays.between(task[1], day)))
-        elif isinstance(event, Accepted):
-            facts.permit_class = event.permit_class
-            facts.promised_due = event.planned_at or facts.promised_due
-            facts.statutory_due = event.statutory_due or facts.statutory_due
-            facts.statutory_working_days = event.statutory_working_days
-        elif isinstance(event, Closed):
-            facts.closed_at, facts.outcome = record.actual_at, event.outcome
-            facts.promised_due = event.planned_at or facts.promised_due
-            statutory_due_closed = event.statutory_due
-        elif isinstance(event, CardRaised):
-            facts.cards.append(_card(event))
-        elif isinstance(event, Rated):
-            rating = _rating(event.outcome)
-            if rating is not None:
-                facts.ratings.append(rating)
-        elif isinstance(event, ClockStopped):
-            facts.clock_stopped, stopped_on = True, day
-        elif isinstance(event, ClockResumed):
-            days = event.stopped_working_days
-            if days is None and stopped_on is not None:
-                days = workdays.between(stopped_on, day)
-            facts.stopped_working_days += days or 0
-            facts.clock_stopped, stopped_on = False, None
-            facts.promised_due = event.promised_due or facts.promised_due
-            facts.statutory_due = event.statutory_due or facts.statutory_due
-        elif isinstance(event, RectificationOpened):
-            facts.rectifications_opened += 1
-            open_rectifications.append(event.planned_at)
-        elif isinstance(event, RectificationReplied):
-            facts.rectifications_replied += 1
-            if open_rectifications:
-                due = open_rectifications.pop(0)
-                if due is not None and record.actual_at <= due:
-                    facts.rectifications_replied_on_time += 1
-        elif isinstance(event, ReturnVisited):
-            facts.return_visits += 1
-        elif isinstance(event, DuesRecounted):  # 时限重算: a holiday notice moved the dues
-            facts.promised_due = event.new_due.get("promised") or facts.promised_due
-            facts.statutory_due = event.new_due.get("statutory") or facts.statutory_due
-        elif isinstance(event, CardWithdrawn):  # 撤销监察: that card is not counted
-            _withdraw_card(facts, event)
-    if statutory_due_closed is not None:
-        facts.statutory_due = statutory_due_closed
-    if facts.decided and facts.closed_at is not None:
-        _judge_decided(facts, workdays)
-    return facts
 
 
 def _judge_decided(facts: CaseFacts, workdays: WorkdayCounter) -> None:

@@ -19,7 +19,6 @@ from domain.audit.facts import (
     iso_week,
     local_day,
     nearest_rank,
-    read_case,
 )
 from domain.audit.report import (
     ACTIVATION_TARGET,
@@ -45,7 +44,7 @@ from domain.audit.report import (
     TaskDurations,
     WeekOnTime,
 )
-from domain.audit.summary import CaseSummary, facts_of
+from domain.audit.summary import CaseSummary, facts_of, read_case
 from domain.calendar import SHANGHAI, WorkingCalendar, calendar_outlook
 from domain.case import Outcome
 from domain.limits import BAD_RATING_AT_MOST

@@ -7,8 +7,8 @@ the report reads (store/case_summaries.py), so the report reads one row per case
 It holds no working-day counts: those depend on the calendar, and a notice added later (`onething
 calendar add`) must move them exactly as it moves today's report. So the summary keeps the *dates*
 (a task's assigned and answered day, a 停表 and its 复表) and `facts_of` counts them on the report's
-calendar. `summarise` + `facts_of` give the same `CaseFacts` as `facts.read_case`, which stays the
-reference that tests/audit/test_case_summaries.py compares them with.
+calendar. `read_case` is the two in one, for a report read from the ledger itself: one fold of the
+events, whichever way the report reads them.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from domain.audit.facts import (
     Card,
     CaseFacts,
     LedgerRecord,
+    Unreadable,
     WorkdayCounter,
     _card,
     _judge_decided,
@@ -115,7 +116,7 @@ _RECEIVED = Step.RECEIVED.value
 
 def summarise(events: Sequence[LedgerRecord]) -> CaseSummary | None:
     """The summary of one case from its events (those in `facts.STEPS_READ`) in seq order; None
-    without a 收件 event. The same reading as `facts.read_case`, step by step, keeping dates."""
+    without a 收件 event. The one reading of a case's events: `read_case` counts its dates."""
     received = next((e for e in events if e.step == _RECEIVED), None)
     if received is None:
         return None
@@ -205,6 +206,22 @@ def summarise(events: Sequence[LedgerRecord]) -> CaseSummary | None:
         return_visits=facts.return_visits,
         unreadable=tuple(unreadable),
     )
+
+
+def read_case(
+    events: Sequence[LedgerRecord], workdays: WorkdayCounter, unreadable: list[Unreadable] | None = None
+) -> CaseFacts | None:
+    """The facts of one case from its events in seq order; None when it has no 收件 event.
+
+    An event that does not parse as its step's model is left out of every figure and appended to
+    `unreadable` (when given), so the report can say how many it skipped and `--verify-ledger` which.
+    """
+    summary = summarise(events)
+    if summary is None:
+        return None
+    if unreadable is not None:
+        unreadable.extend(Unreadable(summary.case_id, u.seq, u.step, u.problem) for u in summary.unreadable)
+    return facts_of(summary, workdays)
 
 
 def facts_of(summary: CaseSummary, workdays: WorkdayCounter) -> CaseFacts:

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.audit.facts import LedgerRecord, WorkdayCounter, licence_is_qualified, nearest_rank, read_case
+from domain.audit.facts import LedgerRecord, WorkdayCounter, licence_is_qualified, nearest_rank
 from domain.audit.figures import compute_report, period_bounds
+from domain.audit.summary import read_case
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
 from domain.case import Step
 from domain.events import (
