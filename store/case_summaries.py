@@ -22,6 +22,7 @@ from domain.audit.facts import STEPS_READ, LedgerRecord
 from domain.audit.figures import period_bounds
 from domain.audit.summary import CaseSummary, summarise
 from domain.case import Step
+from store import projection
 from store.schema import CaseSummaryRow, LedgerEventRow
 
 YIELD_PER = 10_000
@@ -70,14 +71,7 @@ def _record(row: LedgerEventRow) -> LedgerRecord:
 
 async def rebuild(sessions: async_sessionmaker[AsyncSession]) -> int:
     """Throw the summaries away and fold every case's ledger again, one transaction per case; the rows."""
-    async with sessions.begin() as session:
-        await session.execute(sa.delete(CaseSummaryRow))
-        case_ids = list(await session.scalars(sa.select(LedgerEventRow.case_id).distinct()))
-    for case_id in case_ids:
-        async with sessions.begin() as session:
-            await refresh_case(session, case_id)
-    async with sessions() as session:
-        return int(await session.scalar(sa.select(sa.func.count()).select_from(CaseSummaryRow)) or 0)
+    return await projection.rebuild(sessions, CaseSummaryRow, refresh_case)
 
 
 async def load_summaries(

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.events import read_row
 from domain.inbox import InboxTask, Recorded, TaskState, fold
+from store import projection
 from store.schema import InboxTaskRow, LedgerEventRow
 
 MAX_PAGE = 200
@@ -72,14 +73,7 @@ async def refresh_case(session: AsyncSession, case_id: str) -> None:
 
 async def rebuild(sessions: async_sessionmaker[AsyncSession]) -> int:
     """Throw the inbox away and fold every case's ledger again, one transaction per case; the rows."""
-    async with sessions.begin() as session:
-        await session.execute(sa.delete(InboxTaskRow))
-        case_ids = list(await session.scalars(sa.select(LedgerEventRow.case_id).distinct()))
-    for case_id in case_ids:
-        async with sessions.begin() as session:
-            await refresh_case(session, case_id)
-    async with sessions() as session:
-        return int(await session.scalar(sa.select(sa.func.count()).select_from(InboxTaskRow)) or 0)
+    return await projection.rebuild(sessions, InboxTaskRow, refresh_case)
 
 
 async def list_tasks(session: AsyncSession, query: InboxQuery) -> InboxPage:
