@@ -17,8 +17,8 @@ from bootstrap.issuer import Issuer, issuer_from_env, main_corridors_from_env
 from domain.calendar import WorkingCalendar
 from domain.licence import LicenceKind
 from domain.notices import official_calendar
-from seal.sm2 import SealKey, key_from_config, load_or_create_dev_key
-from settings import Settings
+from seal.sm2 import PRIVATE_KEY_ENV, SealKey, key_from_config, load_or_create_dev_key
+from settings import Settings, SettingsError, is_production
 from store.calendar_sources import calendar_from_env
 from store.db import make_engine, migrate, session_factory
 
@@ -61,14 +61,20 @@ async def build_deps(
 ) -> Deps:
     """Deps from settings and the environment: migrated database, seal key, issuer, corridors.
 
-    The seal key is ONETHING_SEAL_PRIVATE_KEY when set, else the embedded stack's development key
-    under the data directory (created on first use). Issuer and corridors: see bootstrap/issuer.py;
-    `licence_kinds` are the matter registry's (`MATTERS.licence_kinds`, workflows/matters.py).
+    The seal key is ONETHING_SEAL_PRIVATE_KEY when set, else (never in production) the embedded
+    stack's development key under the data directory (created on first use). Issuer and corridors:
+    see bootstrap/issuer.py; `licence_kinds` are the matter registry's (`MATTERS.licence_kinds`,
+    workflows/matters.py).
     """
     env = os.environ if env is None else env
     issuer = issuer_from_env(env, licence_kinds)  # fail on bad configuration before touching the database
     corridors = main_corridors_from_env(env)
-    seal_key = key_from_config(env) or load_or_create_dev_key(settings.data_dir / DEV_SEAL_KEY_FILE)
+    seal_key = key_from_config(env)
+    if seal_key is None:
+        if is_production(env):
+            # A key of its own would seal licences (and publish a public key) no other process knows.
+            raise SettingsError(f"{PRIVATE_KEY_ENV} is required in production; no development key is made")
+        seal_key = load_or_create_dev_key(settings.data_dir / DEV_SEAL_KEY_FILE)
     await migrate(settings.database_url)
     engine = make_engine(settings.database_url)
     return Deps(

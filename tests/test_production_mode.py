@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from settings import PRODUCTION_SECRETS, SettingsError, require_production_secrets, venv_binary
+from settings import PRODUCTION_SECRETS, Settings, SettingsError, require_production_secrets, venv_binary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,3 +96,21 @@ def test_compose_passes_every_production_secret_to_every_worker_and_portal() -> 
         service_env = compose["services"][service]["environment"]
         assert {name: value for name, value in service_env.items() if name in env} == env, service
         assert set(service_env) - set(env) <= {"ONETHING_METRICS_ADDRESS"}, service
+
+
+async def test_production_deps_never_make_a_development_seal_key(tmp_path: Path) -> None:
+    """Whatever process builds its dependencies in production (a worker, a portal, a command) either has
+    the department's seal key or stops: a key of its own would seal and publish what no verifier knows."""
+    from bootstrap.deps import build_deps
+    from workflows.matters import MATTERS
+
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'onething.db'}",
+        temporal_address="unused",
+        temporal_namespace="default",
+        task_queue="unused",
+    )
+    with pytest.raises(SettingsError, match="ONETHING_SEAL_PRIVATE_KEY is required in production"):
+        await build_deps(settings, env={"ONETHING_ENV": "production"}, licence_kinds=MATTERS.licence_kinds)
+    assert not any(tmp_path.iterdir())  # noqa: ASYNC240 (no key file, no database)
