@@ -57,6 +57,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("tasks", "cli.case_actions", "the inbox (待办/已办): open or answered tasks, sorted by due"),
     Command("verify", "cli.case_actions", "verify an e-licence: seal, validity, revocation"),
     Command(
+        "licence",
+        "cli.case_actions",
+        "fetch an e-licence; with the applicant token of its case, the holder's fetch (激活)",
+    ),
+    Command(
         "assess",
         "cli.assess",
         "over-limit check, permit class and statutory deadline of an oversize transport request",
