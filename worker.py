@@ -9,6 +9,7 @@ matter shares.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +29,8 @@ from activities.ledger import record_supervision
 from activities.licensing import issue_licence, licences_for_vehicles
 from activities.notices import queue_notice
 from bootstrap.deps import Deps, configure
-from codec import codec_from_env, encrypted_converter
+from bootstrap.tls import temporal_tls
+from codec import EncryptionCodec, codec_from_env, encrypted_converter
 from services.calendar_outlook import calendar_warnings_now
 from services.outbox_relay import run_relay, sender_from_env
 from settings import Settings
@@ -87,15 +89,32 @@ async def register_search_attributes(client: Client, namespace: str = "default")
 def build_worker(
     client: Client, task_queue: str, *, matters: MatterRegistry = MATTERS, **options: Any
 ) -> Worker:
-    """A worker for the workflows of `matters` and their activities, with the sandbox set up for pydantic."""
+    """A worker for the workflows of `matters` and their activities, with the sandbox set up for pydantic.
+
+    It decodes through `key_holders_only(client)`: inputs nobody with the codec key sealed are refused.
+    """
     return Worker(
-        client,
+        key_holders_only(client),
         task_queue=task_queue,
         workflows=matters.workflows,
         activities=activities_for(matters),
         workflow_runner=workflow_runner(),
         **options,
     )
+
+
+def key_holders_only(client: Client) -> Client:
+    """The client a worker polls with: the same connection and settings, its codec refusing (codec.py).
+
+    The portal may share `client` (`onething up` runs both in one process) and keeps decoding what the
+    UI shows. A client without our codec (the tests' plain converter) is returned as it is.
+    """
+    codec = client.data_converter.payload_codec
+    if not isinstance(codec, EncryptionCodec):
+        return client
+    config = client.config()
+    config["data_converter"] = dataclasses.replace(client.data_converter, payload_codec=codec.refusing())
+    return Client(**config)
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -123,6 +142,7 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=encrypted_converter(codec_from_env(os.environ, settings.data_dir)),
         runtime=metrics_runtime(settings.metrics_address),
+        tls=temporal_tls(),
     )
 
 

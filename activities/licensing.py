@@ -1,12 +1,15 @@
 """核发电子证照: seal and issue an e-licence, and queue its pushes (归集, checkpoints, notice).
 
 Idempotent per (case, licence key): the licence and its outbox messages are written in one
-transaction, and a retry returns the licence already issued.
+transaction, and a retry returns the licence already issued. The identifier's serial is keyed with a
+key only the issuing workers hold (`serial_key_of`): nobody derives a licence id from a case id.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from datetime import UTC, date, datetime
 from typing import Final
 
@@ -28,7 +31,7 @@ from domain.licence import (
     make_licence_identifier,
     serial_for,
 )
-from seal.sm2 import SM2_WITH_SM3_OID, sign, verify
+from seal.sm2 import SM2_WITH_SM3_OID, SealKey, sign, verify
 from store.licences import LicenceIn, save_licence_once
 from store.licences import licences_for_vehicles as stored_licences_for_vehicles
 from store.outbox import OutboxMessageIn
@@ -43,6 +46,20 @@ LICENCE_VERSION: Final = 1
 DEFAULT_NUMBER_PREFIX: Final = "湘证"
 _NUMBER_DIGITS: Final = 12
 
+# What the serial key is derived for: the seal's key signs, this derivation only keys the serials.
+_SERIAL_KEY_CONTEXT: Final = b"onething: licence serial (GB/T 36904), v1"
+
+
+def serial_key_of(seal_key: SealKey) -> bytes:
+    """The issuer's key for licence serials (`domain.licence.serial_for`), derived from the seal's
+    private key: every worker that seals holds it already (ONETHING_SEAL_PRIVATE_KEY, required in
+    production), so there is no second secret to distribute, and the portal, which has only the
+    public key, cannot derive it. HMAC-SHA256 under a context of its own keeps the derived key
+    unrelated to the signatures. A new seal key gives new licences new serials; a retry of an issue
+    across that change still returns the stored licence (found by case and licence key).
+    """
+    return hmac.new(bytes.fromhex(seal_key.private_key_hex), _SERIAL_KEY_CONTEXT, hashlib.sha256).digest()
+
 
 class IssuedLicenceRef(BaseModel):
     licence_id: str
@@ -54,9 +71,10 @@ class IssuedLicenceRef(BaseModel):
 async def issue_licence(inp: LicenceGrant) -> IssuedLicenceRef:
     """Build the catalogue record, seal its canonical bytes (SM2), store it with its outbox messages.
 
-    The identifier is derived from (case, licence key), so every attempt computes the same one; the
-    first attempt to commit wins and later ones return its licence. A record that fails the
-    catalogue checks (数据合格率) is never sealed: that is a non-retryable `InvalidLicence`.
+    The identifier is derived from (case, licence key) under the serial key, so every attempt
+    computes the same one; the first attempt to commit wins and later ones return its licence. A
+    record that fails the catalogue checks (数据合格率) is never sealed: a non-retryable
+    `InvalidLicence`.
     """
     deps = current()
     logger = log.bind(case_id=inp.case_id, step="issue_licence", licence_key=inp.licence_key)
@@ -114,7 +132,7 @@ def _catalogue(deps: Deps, inp: LicenceGrant, *, issue_date: date) -> LicenceCat
             type="UnknownLicenceType",
             non_retryable=True,
         )
-    serial = serial_for(inp.case_id, inp.licence_key)
+    serial = serial_for(inp.case_id, inp.licence_key, serial_key_of(deps.seal_key))
     identifier = make_licence_identifier(type_code, issuer.code, serial, LICENCE_VERSION)
     catalogue = LicenceCatalogue(
         identifier=identifier,

@@ -75,7 +75,8 @@ from store.schema import GENESIS_HASH, CaseSummaryRow, LedgerEventRow, LicenceRo
 from workflows.matters import MATTERS
 
 CACHE = Path(__file__).resolve().parent / ".cache"
-CACHE_VERSION = 3  # bump when the synthetic cases change (2: typed events; 3: summaries, seal verdicts)
+CACHE_VERSION = 4  # bump when the synthetic cases change (2: typed events; 3: summaries, seal verdicts;
+# 4: activation by the holder)
 MATTER = "oversize-transport"
 POSTGRES_URL = os.environ.get(
     "ONETHING_BENCH_POSTGRES_URL",
@@ -320,6 +321,7 @@ def synthetic_case(
 
 
 _ISSUER = issuer_from_env({}, MATTERS.licence_kinds)
+_SERIAL_KEY = b"bench synthetic store serial key!"  # the synthetic issuer's own
 
 
 def _licence(
@@ -327,7 +329,7 @@ def _licence(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     type_code = _ISSUER.type_code(MATTER)
     assert type_code is not None
-    serial = serial_for(case_id, "permit")
+    serial = serial_for(case_id, "permit", _SERIAL_KEY)
     identifier = make_licence_identifier(type_code, _ISSUER.code, serial, 1)
     issue_date = issued_at.astimezone(SHANGHAI).date()
     catalogue = LicenceCatalogue(
@@ -383,6 +385,7 @@ def _licence(
         "status": LicenceStatus.VALID.value,
         "first_fetched_at": issued_at + timedelta(hours=1) if fetched else None,
         "fetch_count": rng.randint(1, 3) if fetched else 0,
+        "activated_at": issued_at + timedelta(hours=1) if fetched else None,  # fetched by the holder
     }
     delivered = issued_at + timedelta(seconds=5) if rng.random() < 0.95 else None
     prefix = f"{case_id}:permit"

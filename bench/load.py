@@ -444,7 +444,7 @@ async def open_cases(driver: Driver, n: int, answers: int, window: int = 300) ->
     async def start(i: int) -> None:
         submission = OversizeSubmission.model_validate(with_id(base, driver.submission_id("o", i)))
         async with gate:
-            handle, _ = await start_case(stack.client, submission, stack.settings.task_queue)
+            handle, _ = await start_case(stack.case_client, submission, stack.settings.task_queue)
         case_ids.append(handle.id)
 
     meter = stack.meter()

@@ -36,6 +36,7 @@ from bench.progress import progress
 from bench.reference_worker import started_line
 from bootstrap.deps import Deps, build_deps, dispose
 from cli.up import SQLITE_PRAGMAS, ensure_sample_registry
+from codec import codec_from_env, encrypted_converter
 from portal.auth import ensure_dev_tokens
 from settings import TASK_QUEUE_DEFAULT, Settings, venv_binary
 from store.db import session_factory
@@ -135,6 +136,10 @@ class Stack:
     worker: Child
     portal: Child
     reader: async_sessionmaker[AsyncSession]
+    # Cases started by the bench itself, as the portal would: sealed with the stack's codec key, since
+    # the workers refuse what no key holder sealed (codec.py). `client` (plain) drives the trivial and
+    # floor workflows, whose workers have no codec.
+    case_client: Client
     others: list[Child] = field(default_factory=list)
 
     @property
@@ -277,7 +282,14 @@ async def embedded_stack(data_dir: Path) -> AsyncIterator[Stack]:
             reader = create_async_engine(
                 f"sqlite+aiosqlite:///file:{data_dir / 'onething.db'}?mode=ro&uri=true"
             )
-            stack = Stack(settings, env, deps, portal_url, tokens, worker, portal, session_factory(reader))
+            case_client = await Client.connect(
+                settings.temporal_address,
+                namespace=NAMESPACE,
+                data_converter=encrypted_converter(codec_from_env({}, data_dir)),
+            )
+            stack = Stack(
+                settings, env, deps, portal_url, tokens, worker, portal, session_factory(reader), case_client
+            )
             try:
                 yield stack
             finally:

@@ -12,12 +12,14 @@
     onething urge CASE --task review:highway [--note TEXT]
     onething verify LICENCE_ID
     onething bar-carrier CREDIT_CODE --case CASE --reason TEXT [--as highway]   # 限制申请
+    onething licence LICENCE_ID [--token APPLICANT_TOKEN]    # the holder's fetch activates it (激活)
     onething tasks [--as highway] [--state answered] [--matter M] [--card red] [--limit N] [--cursor C]
 
 `--as NAME` picks the development token `officer:NAME` (a department, or `highway:2` for the second
 highway officer); `--token` overrides it; `tasks` without either uses the supervisor dev token (every
 department). `return-visit` and `urge` use the `supervisor` dev token; `rate`, `supplement` and
-`withdraw` the applicant token of the case (`--token` or ONETHING_TOKEN). `verify` needs no token.
+`withdraw` the applicant token of the case (`--token` or ONETHING_TOKEN). `verify` needs no token;
+nor does `licence`, but only with the applicant token of the licence's case is it the holder's fetch.
 `bar-carrier` uses the highway officer's dev token unless `--as`/`--token` say otherwise: only the
 authority that granted on the credit commitment (信用承诺) may bar the carrier.
 Output, errors and exit codes as in cli/portal_client.py.
@@ -139,6 +141,16 @@ def register(sub: Sub) -> None:
     bar.add_argument("--reason", required=True, metavar="TEXT", help="what was found false")
     _officer(bar)
     bar.set_defaults(handler=run_bar_carrier, officer="highway")
+    fetch = sub.add_parser(
+        "licence",
+        help="fetch an e-licence; with the applicant token of its case, the holder's fetch (激活)",
+        description="GET an e-licence (public): its catalogue record, signed bytes, signature and key. "
+        "With --token (or ONETHING_TOKEN) the applicant token of the licence's case, the fetch is the "
+        "holder's and activates the licence (激活率); without, it is counted and activates nothing.",
+    )
+    fetch.add_argument("licence", metavar="LICENCE_ID", help="the GB/T 36904 identifier")
+    connection_options(fetch, "the applicant token of the licence's case; default: none")
+    fetch.set_defaults(handler=run_licence)
 
 
 def _command(sub: Sub, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -254,6 +266,11 @@ def run_bar_carrier(args: argparse.Namespace) -> int:
     path = f"/api/v1/carriers/{path_part(args.credit_code, 'CREDIT_CODE')}/bars"
     body = json.dumps({"case_id": args.case, "reason": args.reason}, ensure_ascii=False).encode()
     return call(args, "POST", path, _officer_token(args), content=body)
+
+
+def run_licence(args: argparse.Namespace) -> int:
+    licence = path_part(args.licence, "LICENCE_ID")
+    return call(args, "GET", f"/api/v1/licences/{licence}", args.token or os.environ.get(TOKEN_ENV))
 
 
 def run_verify(args: argparse.Namespace) -> int:

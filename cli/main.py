@@ -62,6 +62,11 @@ COMMANDS: tuple[Command, ...] = (
         "限制申请: bar a carrier whose credit commitment (信用承诺) in a case was found false",
     ),
     Command(
+        "licence",
+        "cli.case_actions",
+        "fetch an e-licence; with the applicant token of its case, the holder's fetch (激活)",
+    ),
+    Command(
         "assess",
         "cli.assess",
         "over-limit check, permit class and statutory deadline of an oversize transport request",

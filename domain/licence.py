@@ -26,6 +26,7 @@ Pure: no I/O, no clock, no randomness — imported inside Temporal workflow sand
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -157,14 +158,24 @@ def _check_codes(type_code: str, issuer_code: str, serial: str) -> None:
         raise LicenceIdentifierError("serial", f"{serial!r} is not uppercase letters and digits")
 
 
-def serial_for(case_id: str, licence_key: str) -> str:
-    """The serial (流水号) of a case's licence: 20 decimal digits from SHA-256 of the pair.
+SERIAL_KEY_MIN_BYTES = 32
+
+
+def serial_for(case_id: str, licence_key: str, serial_key: bytes) -> str:
+    """The serial (流水号) of a case's licence: 20 decimal digits of HMAC-SHA256(serial key, the pair).
 
     Deterministic, so an activity retried after issuing yields the same identifier, and the same
-    case can issue several licences under different keys (e.g. "permit", "escort").
+    case can issue several licences under different keys (e.g. "permit", "escort"). Keyed, so that
+    nobody without the issuer's key can derive an identifier from a case id (submission ids are
+    guessable): two cases' serials are two outputs of a keyed pseudo-random function, with no pattern
+    between them (issue 17). The key is the issuer's (`activities.licensing.serial_key_of`).
     """
+    if len(serial_key) < SERIAL_KEY_MIN_BYTES:
+        raise ValueError(f"serial key: at least {SERIAL_KEY_MIN_BYTES} bytes, not {len(serial_key)}")
     # ASCII JSON of the pair is unambiguous (("a.b", "c") and ("a", "b.c") differ) and encodes any str.
-    digest = hashlib.sha256(json.dumps([case_id, licence_key]).encode("ascii")).digest()
+    message = json.dumps([case_id, licence_key]).encode("ascii")
+    digest = hmac.new(serial_key, message, hashlib.sha256).digest()
+    # 2^256 mod 10^20 makes some serials likelier than others by at most 10^20 / 2^256 (≈ 10^-57).
     return f"{int.from_bytes(digest, 'big') % 10**SERIAL_LENGTH:0{SERIAL_LENGTH}d}"
 
 

@@ -23,6 +23,7 @@ from fastapi.openapi.utils import get_openapi
 from temporalio.client import Client
 
 from bootstrap.deps import Deps, build_deps, dispose
+from bootstrap.tls import temporal_tls
 from codec import EncryptionCodec, codec_from_env, encrypted_converter
 from portal import actions, audit, carriers, cases, docs, errors, health, licences, tasks
 from portal import codec as codec_endpoint
@@ -77,6 +78,7 @@ def create_app(
                 settings.temporal_address,
                 namespace=settings.temporal_namespace,
                 data_converter=encrypted_converter(state.codec_or_503()),
+                tls=temporal_tls(),
             )
         if state.deps is None:
             state.deps = built = await build_deps(settings, licence_kinds=matters.licence_kinds)

@@ -63,7 +63,9 @@ def _answer(payloads: list[Any]) -> dict[str, Any]:
 
 @router.post("/encode", dependencies=[Depends(codec_caller)])
 async def encode(request: Request, state: Annotated[PortalState, Depends(portal_state)]) -> dict[str, Any]:
-    codec = state.codec_or_503()
+    # Sealed for the UI: readable here and in the UI, refused by every worker (codec.py): an officer's
+    # token must not be a way to write a case's inputs around the portal's checks.
+    codec = state.codec_or_503().for_ui()
     return _answer(await codec.encode(list((await _payloads(request)).payloads)))
 
 

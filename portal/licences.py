@@ -1,11 +1,16 @@
-"""Public e-licence endpoints (电子证照): fetch (the first fetch activates it), verify, the seal's key.
+"""Public e-licence endpoints (电子证照): fetch (the holder's fetch activates it), verify, the seal's key.
 
     GET /api/v1/licences/{licence_id}               catalogue fields + signed bytes, signature, key
     GET /api/v1/licences/{licence_id}/verification  {"valid", "reasons"} as of today in Shanghai
     GET /api/v1/seal/public-key                     the seal's SM2 public key
 
-Anyone holding a licence may check it, so none of these needs a token. Fetching counts towards the
-activation rate (激活率), so only the licence itself records a fetch, not its verification.
+Anyone holding a licence may check it, so none of these needs a token. Activation (激活, what the
+activation rate 激活率 counts) is the holder taking their licence: the first fetch that carries the
+applicant token of the licence's own case (`onething licence ID --token …`, or the applicant's
+workbench page) records `activated_at`. Every other fetch — anonymous, a checkpoint's, an officer's,
+another case's applicant — is counted (`fetch_count`) and activates nothing; a verification is not
+even a fetch. An identifier is no secret (it is printed on the licence and pushed to checkpoints),
+so knowing one must not make a licence "activated".
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ import base64
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from domain.calendar import SHANGHAI
 from domain.licence import LicenceCatalogue, LicenceStatus
+from portal.auth import Role
 from portal.errors import ApiError
+from portal.security import bearer
 from portal.state import PortalState, portal_state
 from seal.sm2 import DEFAULT_USER_ID, SM2_WITH_SM3_OID, verify_licence
 from store.licences import IssuedLicence, get_licence, record_fetch
@@ -53,27 +61,42 @@ class PublicKey(BaseModel):
 
 
 @router.get("/licences/{licence_id}", responses={**NOT_FOUND, 200: {"model": LicenceView}})
-async def fetch_licence(licence_id: LicenceId, state: State) -> JSONResponse:
-    """The e-licence; every fetch is counted, the first one activates it (激活)."""
+async def fetch_licence(
+    licence_id: LicenceId,
+    request: Request,
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> JSONResponse:
+    """The e-licence; every fetch is counted, the holder's first one (their case's applicant token)
+    activates it (激活). No token is needed, and a token that is not the holder's is no error."""
+    licence = await load(state, licence_id)
+    holder = credentials is not None and state.applicants.is_for(credentials.credentials, licence.case_id)
+    if holder:
+        request.state.role = Role.APPLICANT.value
+    return JSONResponse(await fetched_document(state, licence_id, by_holder=holder))
+
+
+async def fetched_document(state: PortalState, licence_id: str, *, by_holder: bool) -> dict[str, Any]:
+    """Count one fetch (activating the licence when `by_holder`) and give the licence as fetched.
+
+    The workbench's case page fetches through it too, the applicant's session as the holder."""
     async with state.store().sessions.begin() as session:
-        licence = await record_fetch(session, licence_id, datetime.now(UTC))
+        licence = await record_fetch(session, licence_id, datetime.now(UTC), by_holder=by_holder)
     if licence is None:
         raise _unknown(licence_id)
     # The stored payload as is (not re-validated): what was sealed is what the holder gets.
-    return JSONResponse(
-        {
-            **licence.payload,
-            "signed_data": base64.b64encode(licence.signed_data).decode("ascii"),
-            "signature": base64.b64encode(licence.signature).decode("ascii"),
-            "public_key": licence.public_key,
-        }
-    )
+    return {
+        **licence.payload,
+        "signed_data": base64.b64encode(licence.signed_data).decode("ascii"),
+        "signature": base64.b64encode(licence.signature).decode("ascii"),
+        "public_key": licence.public_key,
+    }
 
 
 @router.get("/licences/{licence_id}/verification", response_model=Verification, responses=NOT_FOUND)
 async def verify(licence_id: LicenceId, state: State) -> Verification:
     """Seal signature, record format, validity window and status, as of today in Asia/Shanghai."""
-    licence = await _load(state, licence_id)
+    licence = await load(state, licence_id)
     today = datetime.now(SHANGHAI).date()
     reasons = verify_licence(licence.signed_data, licence.signature, licence.public_key, today)
     if licence.status != LicenceStatus.VALID.value:
@@ -93,7 +116,7 @@ async def public_key(state: State) -> PublicKey:
     )
 
 
-async def _load(state: PortalState, licence_id: str) -> IssuedLicence:
+async def load(state: PortalState, licence_id: str) -> IssuedLicence:
     async with state.store().sessions() as session:
         licence = await get_licence(session, licence_id)
     if licence is None:

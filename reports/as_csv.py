@@ -47,7 +47,7 @@ CSV_COLUMNS: Final[dict[str, str]] = {
     "issuance_rate": "制证率: approved cases with a licence ÷ approved cases (target 0.80)",
     "collection_rate": "归集率: licences delivered to the licence repository ÷ licences (target 0.90)",
     "quality_rate": "数据合格率: licences whose record and seal check out ÷ licences (target 0.90)",
-    "activation_rate": "激活率: licences fetched at least once ÷ licences (target 0.80)",
+    "activation_rate": "激活率: licences their holder fetched ÷ licences (target 0.80)",
 }
 
 

@@ -63,7 +63,7 @@ def judge(licence: RawLicence, seal_check: SignatureCheck | None = None) -> Lice
         case_id=licence.case_id,
         collected=licence.collected,
         qualified=qualified,
-        activated=licence.fetch_count > 0,
+        activated=licence.activated,
     )
 
 

@@ -113,7 +113,7 @@ async def load_licence_records(
         LicenceRow.signed_data,
         LicenceRow.signature,
         LicenceRow.public_key,
-        LicenceRow.fetch_count,
+        LicenceRow.activated_at,
         LicenceRow.seal_valid,
         LicenceRow.sealed_sha256,
     )
@@ -130,7 +130,7 @@ async def load_licence_records(
             signed_data=row.signed_data,
             signature=row.signature,
             public_key=row.public_key,
-            fetch_count=row.fetch_count,
+            activated=row.activated_at is not None,
             collected=row.licence_id in delivered,
             seal_valid=row.seal_valid,
             sealed_sha256=row.sealed_sha256,
@@ -143,9 +143,9 @@ class RawLicence:
     """A licence row as loaded, before its record and seal are checked."""
 
     __slots__ = (
+        "activated",
         "case_id",
         "collected",
-        "fetch_count",
         "licence_id",
         "payload",
         "public_key",
@@ -164,7 +164,7 @@ class RawLicence:
         signed_data: bytes,
         signature: bytes,
         public_key: str,
-        fetch_count: int,
+        activated: bool,
         collected: bool,
         seal_valid: bool | None = None,
         sealed_sha256: str | None = None,
@@ -175,7 +175,7 @@ class RawLicence:
         self.signed_data = signed_data
         self.signature = signature
         self.public_key = public_key
-        self.fetch_count = fetch_count
+        self.activated = activated  # its holder fetched it (激活): store.licences.record_fetch
         self.collected = collected
         self.seal_valid = seal_valid  # the verdict stored at issue (None: none stored)
         self.sealed_sha256 = sealed_sha256  # what that verdict is about: store.licences.seal_digest

@@ -50,10 +50,11 @@ class LicenceIn(BaseModel):
 
 
 class IssuedLicence(LicenceIn):
-    """A stored licence, with how often it has been fetched (the first fetch activates it)."""
+    """A stored licence, with how often anyone fetched it and when its holder first did (激活)."""
 
     first_fetched_at: AwareDatetime | None
     fetch_count: int
+    activated_at: AwareDatetime | None = None
 
 
 def seal_digest(public_key_hex: str, signed_data: bytes, signature: bytes) -> str:
@@ -90,6 +91,7 @@ async def save_licence_once(
         **licence.model_dump(),
         first_fetched_at=None,
         fetch_count=0,
+        activated_at=None,
         seal_valid=seal_valid,
         sealed_sha256=None
         if seal_valid is None
@@ -153,15 +155,26 @@ async def get_licence(session: AsyncSession, licence_id: str) -> IssuedLicence |
     return None if row is None else _to_licence(row)
 
 
-async def record_fetch(session: AsyncSession, licence_id: str, at: datetime) -> IssuedLicence | None:
-    """Count one fetch of the licence; the first one is its activation (激活). Does not commit."""
+async def record_fetch(
+    session: AsyncSession, licence_id: str, at: datetime, *, by_holder: bool = False
+) -> IssuedLicence | None:
+    """Count one fetch of the licence; the holder's first one is its activation (激活). Does not commit.
+
+    A fetch by anyone else (a checkpoint, an officer, an anonymous caller) is counted and dated in
+    `fetch_count` and `first_fetched_at`, but activates nothing: 激活率 measures holders who took
+    their licence, and whoever knows an identifier can fetch it.
+    """
+    stamp = sa.literal(at, UTCDateTime())
+    values: dict[str, Any] = {
+        "fetch_count": LicenceRow.fetch_count + 1,
+        "first_fetched_at": sa.func.coalesce(LicenceRow.first_fetched_at, stamp),
+    }
+    if by_holder:
+        values["activated_at"] = sa.func.coalesce(LicenceRow.activated_at, stamp)
     result = await session.execute(
         sa.update(LicenceRow)
         .where(LicenceRow.licence_id == licence_id)
-        .values(
-            fetch_count=LicenceRow.fetch_count + 1,
-            first_fetched_at=sa.func.coalesce(LicenceRow.first_fetched_at, sa.literal(at, UTCDateTime())),
-        )
+        .values(values)
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) == 0:

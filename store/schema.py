@@ -251,8 +251,11 @@ class LicenceRow(Base):
     seal_valid: Mapped[bool | None] = mapped_column(sa.Boolean)
     sealed_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(32))
-    first_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by anyone
     fetch_count: Mapped[int] = mapped_column(sa.Integer)
+    # 激活: the holder's own first fetch (store.licences.record_fetch); None until then (and for
+    # licences fetched before 0008, when who fetched was not recorded).
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CarrierBarRow(Base):

@@ -43,6 +43,20 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path):
     assert "8000/readyz" in " ".join(services["portal"]["healthcheck"]["test"])
     # The worker's own variable came on top of the shared ones, not instead of them.
     assert services["worker"]["environment"]["ONETHING_ENV"] == "production"
+    # The Temporal frontend is reachable inside the network only (issue 17): nothing publishes 7233.
+    for name, service in services.items():
+        published = [str(port.get("published", "")) if isinstance(port, dict) else str(port)
+                     for port in service.get("ports", [])]  # fmt: skip
+        assert not any("7233" in port for port in published), (name, published)
+    assert services["temporal-ui"]["environment"]["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true"
+
+
+def test_the_temporal_frontend_is_not_published_beyond_the_network():
+    """Without docker-compose too: the file itself publishes no 7233 and exposes it inside."""
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    for name, service in services.items():
+        assert not any("7233" in str(port) for port in service.get("ports", [])), name
+    assert "7233" in [str(port) for port in services["temporal"]["expose"]]
 
 
 def test_compose_registers_every_search_attribute_the_workflows_use():

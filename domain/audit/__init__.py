@@ -39,6 +39,6 @@ Definitions (also in `DEFINITIONS`, printed with every report):
   cases (a case may issue several licences, so licences ÷ cases could pass 100 %); 归集率 = licences
   whose "licence_repository" outbox message is delivered ÷ licences; 数据合格率 = licences whose stored
   payload parses as a catalogue record, passes check_catalogue, is exactly what was signed and whose
-  SM2 signature verifies ÷ licences; 激活率 = licences fetched at least once ÷ licences. Targets (Hunan
+  SM2 signature verifies ÷ licences; 激活率 = licences their holder fetched ÷ licences. Targets (Hunan
   2025): 制证率, 激活率 ≥ 80 %; 归集率, 数据合格率 ≥ 90 %.
 """

@@ -111,7 +111,7 @@ class LicenceRecord:
     case_id: str
     collected: bool  # its 归集 message to the licence repository is delivered
     qualified: bool  # 数据合格: see `licence_is_qualified`
-    activated: bool  # fetched at least once
+    activated: bool  # fetched by its holder (激活), not by a checkpoint or a verifier
 
 
 SignatureCheck = Callable[[str, bytes, bytes], bool]

@@ -33,7 +33,7 @@ DEFINITIONS: dict[str, str] = {
     "licence_kpis": "from the licence repository, not the ledger: 制证率 = approved cases with a licence "
     "÷ approved cases; 归集率 = licences delivered to the licence repository ÷ licences; 数据合格率 = "
     "licences whose record parses, passes the catalogue checks, equals the signed bytes and whose SM2 "
-    "signature verifies ÷ licences; 激活率 = licences fetched at least once ÷ licences",
+    "signature verifies ÷ licences; 激活率 = licences their holder fetched ÷ licences",
 }
 
 

@@ -5,6 +5,8 @@ POST /workbench/login                      public      sign in: a session cookie
 POST /workbench/logout                     session     sign out: the session ends
 GET  /workbench                            session     staff: the inbox (待办/已办); an applicant: their case
 GET  /workbench/cases/{case_id}            session     the case: status, tasks, forms, licences, timeline
+GET  /workbench/cases/{case_id}/licences/{licence_id}
+                                           session     a licence of the case; the applicant's fetch: 激活
 POST /workbench/cases/{case_id}/{action}   session     one form: opinion, clock-stop, clock-resume, claim,
                                                        transfer, urge, rectification-reply, return-visit,
                                                        rating, withdrawal, supplement
@@ -27,12 +29,12 @@ from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from domain.calendar import SHANGHAI
 from domain.case import CaseStatus, Stage, Task, Withdrawal
-from portal import actions, cases, gateway, tasks
+from portal import actions, cases, gateway, licences, tasks
 from portal.auth import Principal, Role
 from portal.errors import ApiError, invalid
 from portal.messages import SUPPLEMENT_UPDATE
@@ -232,6 +234,25 @@ async def case_page(case_id: str, request: Request, state: State) -> Response:
     response = _html(_layout(f"办件 {case_id}", body, session))
     grant_codec(response, request, session_id)
     return response
+
+
+@router.get("/cases/{case_id}/licences/{licence_id}")
+async def licence(case_id: str, licence_id: str, request: Request, state: State) -> Response:
+    """The licence as the API gives it; fetched from the applicant's own session, it is the holder's
+    fetch (激活, portal/licences.py), from a staff session a fetch like any other."""
+    _, session = current(request)
+    if session is None:
+        return RedirectResponse("/workbench/login", status_code=303)
+    try:
+        _may_read(session.principal, case_id)
+        found = await licences.load(state, licence_id)
+        if found.case_id != case_id:  # the case's page links only its own licences
+            raise ApiError(404, "licence_id", f"case {case_id!r} has no licence {licence_id!r}")
+        holder = session.principal.role == Role.APPLICANT
+        document = await licences.fetched_document(state, licence_id, by_holder=holder)
+    except ApiError as error:
+        return _api_error(error, session)
+    return JSONResponse(document, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/cases/{case_id}/{action}")
@@ -530,11 +551,13 @@ def _applicant_forms(status: CaseStatus, session: Session) -> Markup:
 def _licences(status: CaseStatus) -> Markup:
     if not status.licence_ids:
         return Markup("")
+    # 证照 through the workbench, so that the applicant's click is the holder's fetch (激活).
     items = join(
         page(
-            '<li>{id} · <a href="/api/v1/licences/{link}">证照</a> · '
+            '<li>{id} · <a href="/workbench/cases/{case}/licences/{link}">证照</a> · '
             '<a href="/api/v1/licences/{link}/verification">核验</a></li>',
             id=licence_id,
+            case=quote(status.case_id, safe=""),
             link=quote(licence_id, safe=""),
         )
         for licence_id in status.licence_ids

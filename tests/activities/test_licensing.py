@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.licensing import IssuedLicenceRef, issue_licence
+from activities.licensing import IssuedLicenceRef, issue_licence, serial_key_of
 from bootstrap import deps as deps_module
 from bootstrap.deps import Deps, build_deps, configure, current, dispose
 from bootstrap.issuer import SAMPLE_ISSUER_CODE, SAMPLE_MAIN_CORRIDORS, Issuer, issuer_from_env
@@ -116,7 +116,7 @@ async def test_the_catalogue_record(deps: Deps):
     parsed = parse_licence_identifier(ref.licence_id)
     assert parsed.type_code == "DJYSXK01" == catalogue.type_code == stored.type_code
     assert parsed.issuer_code == SAMPLE_ISSUER_CODE == catalogue.issuer_code
-    assert parsed.serial == serial_for(CASE, "permit")
+    assert parsed.serial == serial_for(CASE, "permit", serial_key_of(deps.seal_key))
     assert parsed.version == 1 == catalogue.version
     assert catalogue.identifier == ref.licence_id
     assert catalogue.number == ref.number == f"湘超限{parsed.serial[-12:]}"

@@ -708,6 +708,7 @@ def fixture_cases() -> list[CaseLog]:
 # --- licences: sealed with a real SM2 key ---------------------------------------------------------
 
 ISSUER = issuer_from_env({}, MATTERS.licence_kinds)
+SERIAL_KEY = b"fixture ledger serial key, 32 bytes"  # the fixture's issuer's own
 HOLDER = "湖南示例重型物流有限公司"
 HOLDER_CODE = "11430000MB0000001B"  # the sample issuer's well-formed code stands in for a carrier's
 
@@ -724,7 +725,7 @@ GHOST = ("GHOST-1", "permit")  # a licence whose case is not in the ledger
 def licence_identifier(case_id: str, key: str, matter: str) -> str:
     type_code = ISSUER.type_code(matter)
     assert type_code is not None
-    return make_licence_identifier(type_code, ISSUER.code, serial_for(case_id, key), 1)
+    return make_licence_identifier(type_code, ISSUER.code, serial_for(case_id, key, SERIAL_KEY), 1)
 
 
 @dataclass(frozen=True)
@@ -761,7 +762,7 @@ def _plan(case_id: str, matter: str, key: str) -> PlannedLicence:
         identifier=identifier,
         type_name="超限运输车辆通行证" if matter == OVERSIZE else "道路运输经营许可证",
         type_code=type_code,
-        number=f"湘证{serial_for(case_id, key)[-12:]}",
+        number=f"湘证{serial_for(case_id, key, SERIAL_KEY)[-12:]}",
         name="超限运输车辆通行证" if matter == OVERSIZE else "道路运输经营许可证",
         version=1,
         issue_date=date(2026, 3, 3),
@@ -852,5 +853,6 @@ async def load_fixture(
         )
         for planned in planned_licences():
             if planned.fetched:
-                await record_fetch(session, planned.licence.licence_id, at("2026-03-04"))
-                await record_fetch(session, planned.licence.licence_id, at("2026-03-05"))
+                # The holder's own fetches: what activates a licence (激活).
+                await record_fetch(session, planned.licence.licence_id, at("2026-03-04"), by_holder=True)
+                await record_fetch(session, planned.licence.licence_id, at("2026-03-05"), by_holder=True)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
+from collections import Counter
 from datetime import date
 
 import pytest
@@ -33,6 +37,8 @@ VALUE = {c: v for v, c in enumerate(ALNUM)}
 ISSUER = "11430000MB12345670"
 CARRIER = "91430100MA4L00000F"
 TYPE_CODE = ISSUER + "001"
+KEY = bytes(range(32))  # a serial key of the tests' own
+PINNED_SERIAL = "22735999701005125904"
 
 codes = st.text(alphabet=ALNUM, min_size=1, max_size=24)
 issuers = st.text(alphabet=USCC_CHARS, min_size=18, max_size=18)
@@ -207,26 +213,61 @@ def test_make_rejects_bad_parts(args: tuple[str, str, str, int], part: str) -> N
 
 
 def test_serial_is_pinned_so_a_retry_after_a_deploy_gives_the_same_identifier() -> None:
-    assert serial_for("case-2025-000123", "permit") == "92191767811178729660"
+    assert serial_for("case-2025-000123", "permit", KEY) == serial_for("case-2025-000123", "permit", KEY)
+    assert serial_for("case-2025-000123", "permit", KEY) == PINNED_SERIAL
 
 
 @given(st.text(), st.text())
 def test_serial_is_deterministic_twenty_digits(case_id: str, key: str) -> None:
-    serial = serial_for(case_id, key)
-    assert serial == serial_for(case_id, key)
+    serial = serial_for(case_id, key, KEY)
+    assert serial == serial_for(case_id, key, KEY)
     assert len(serial) == 20 and serial.isdigit() and serial.isascii()
     make_licence_identifier(TYPE_CODE, ISSUER, serial, 1)  # usable as is
 
 
 def test_serial_tells_cases_and_keys_apart() -> None:
     serials = {
-        serial_for("case-1", "permit"),
-        serial_for("case-2", "permit"),
-        serial_for("case-1", "escort"),
-        serial_for("case-1.permit", ""),
-        serial_for("case-1", ".permit"),
+        serial_for("case-1", "permit", KEY),
+        serial_for("case-2", "permit", KEY),
+        serial_for("case-1", "escort", KEY),
+        serial_for("case-1.permit", "", KEY),
+        serial_for("case-1", ".permit", KEY),
     }
     assert len(serials) == 5
+
+
+def test_serial_is_not_derivable_from_the_case_id_alone() -> None:
+    """Without the issuer's key, the serial of a guessed case id cannot be computed (issue 17): the
+    unkeyed hash the serial used to be, and the same case under another key, give other serials."""
+    case_id = "oversize-transport-sub-0001"
+    unkeyed = hashlib.sha256(json.dumps([case_id, "permit"]).encode("ascii")).digest()
+    assert serial_for(case_id, "permit", KEY) != f"{int.from_bytes(unkeyed, 'big') % 10**20:020d}"
+    assert serial_for(case_id, "permit", KEY) != serial_for(case_id, "permit", bytes(32))
+
+
+def test_two_cases_licences_share_no_derivable_pattern() -> None:
+    """Consecutive submission ids (the guessable kind) give serials that look independent: no common
+    prefix or suffix beyond chance, digits evenly spread, and no constant difference between them."""
+    serials = [serial_for(f"oversize-transport-sub-{n:04d}", "permit", KEY) for n in range(400)]
+    assert len(set(serials)) == len(serials)
+    # Any two of 400 serials sharing their first (or last) 6 digits: p ≈ 400² / 2 / 10⁶ ≈ 8 %, so
+    # allow a handful; a derivable pattern would share far more.
+    assert len({s[:6] for s in serials}) >= len(serials) - 5
+    assert len({s[-6:] for s in serials}) >= len(serials) - 5
+    # Each digit about a tenth of the 8 000 digits (chi-square with 9 degrees of freedom, p ≈ 1e-6).
+    counts = Counter("".join(serials))
+    chi_square = sum((counts[d] - 800) ** 2 / 800 for d in "0123456789")
+    assert chi_square < 45
+    # Neither a step between neighbours (a counter) nor a shared position-by-position digit (a shape).
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(serials)}
+    assert len(steps) == len(serials) - 1
+    for position in range(20):
+        assert max(Counter(s[position] for s in serials).values()) < 80  # expected 40 each
+
+
+def test_serial_refuses_a_short_key() -> None:
+    with pytest.raises(ValueError, match="serial key"):
+        serial_for("case-1", "permit", b"short")
 
 
 # -- code validators -----------------------------------------------------------------------------------
@@ -252,7 +293,7 @@ def test_resident_identity_number_check() -> None:
 
 def catalogue(**changes: object) -> LicenceCatalogue:
     fields: dict[str, object] = {
-        "identifier": make_licence_identifier(TYPE_CODE, ISSUER, serial_for("case-1", "permit"), 1),
+        "identifier": make_licence_identifier(TYPE_CODE, ISSUER, serial_for("case-1", "permit", KEY), 1),
         "type_name": "超限运输车辆通行证",
         "type_code": TYPE_CODE,
         "number": "湘超限〔2025〕000123",

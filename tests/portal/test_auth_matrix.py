@@ -32,6 +32,7 @@ import portal.codec
 import portal.security
 from logs import configure_logging
 from portal.auth import ApplicantTokens, TokenStore, ensure_dev_tokens
+from store.licences import get_licence
 from tests.factories import CLASS_I, CLASS_III, CLASS_III_TASKS
 from tests.portal.conftest import Portal, application, bearer
 
@@ -178,6 +179,7 @@ TABLE = (
         body=lambda: {"note": "请尽快办理"},
     ),
     Row("GET", "/api/v1/tasks", only({"auditor": 200, "supervisor": 200} | dict.fromkeys(OFFICERS, 200))),
+    # Public; the applicant of the licence's case is its holder, whose fetch alone activates it (激活).
     Row("GET", "/api/v1/licences/{licence_id}", only({}, public=True)),
     Row("GET", "/api/v1/licences/{licence_id}/verification", only({}, public=True)),
     Row("GET", "/api/v1/seal/public-key", only({}, public=True)),
@@ -212,6 +214,7 @@ TABLE = (
     Row("POST", "/workbench/logout", everyone(303), html=True),
     Row("GET", "/workbench", everyone(303), html=True),
     Row("GET", "/workbench/cases/{case_id}", everyone(303), case="review", html=True),
+    Row("GET", "/workbench/cases/{case_id}/licences/{licence_id}", everyone(303), html=True),
     Row("POST", "/workbench/cases/{case_id}/{action}", everyone(303), case="review", html=True),
     # Last: the bar it puts on the sample carrier would refuse the later rows' cases.
     Row(
@@ -312,7 +315,8 @@ async def test_every_route_against_every_caller(
             path, applicant = path.replace("{case_id}", case["case_id"]), case["applicant_token"]
             applicant_tokens.append(applicant)
         path = (
-            path.replace("{licence_id}", approved["licence_ids"][0])
+            path.replace("{case_id}", licensed["case_id"])  # a row about no case of its own: the licence's
+            .replace("{licence_id}", approved["licence_ids"][0])
             .replace("{task_id}", "review:highway")
             .replace("{action}", "opinion")
             .replace("{credit_code}", CLASS_III["carrier_code"])
@@ -338,6 +342,10 @@ async def test_every_route_against_every_caller(
                 assert problem["field"] in {"authorization", "department"}, (row.route, role, problem)
     assert cells == len(TABLE) * len(ROLES)
     assert not mismatches, f"{len(mismatches)} of {cells} cells differ:\n" + "\n".join(mismatches)
+    # Every caller fetched the licence once; of them only "applicant", its holder, activated it.
+    async with portal.deps.sessions() as session:
+        fetched = await get_licence(session, approved["licence_ids"][0])
+    assert fetched is not None and fetched.fetch_count == len(ROLES) and fetched.activated_at is not None
 
     # No secret in any log line: ours (JSON on stderr), the worker's, the libraries' (stdlib logging).
     out, err = capfd.readouterr()

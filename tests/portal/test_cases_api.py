@@ -49,7 +49,8 @@ async def test_class_i_is_approved_and_its_licence_verifies(portal: Portal):
     assert status["open_tasks"] == []
     [licence_id] = status["licence_ids"]
 
-    # The licence is public: no token. Fetching it counts (激活率).
+    # The licence is public: no token. Fetching it counts; only the holder's fetch activates it
+    # (激活率: tests/portal/test_licence_activation.py).
     response = await portal.http.get(f"/api/v1/licences/{licence_id}")
     assert response.status_code == 200, response.text
     licence = response.json()

@@ -350,6 +350,20 @@ def test_verify_gets_the_public_verification_without_a_token(data_dir, server: R
     assert onething(["verify", "a/b"]) == 2
 
 
+def test_licence_fetches_with_the_applicant_token_if_given(
+    data_dir, server: Recorder, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("ONETHING_TOKEN", raising=False)
+    server.answer = lambda request: httpx.Response(200, json={"identifier": "1.2.156.3005.2.X"})
+    assert onething(["licence", "1.2.156.3005.2.X"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"identifier": "1.2.156.3005.2.X"}
+    assert str(server.last.url) == "http://127.0.0.1:8000/api/v1/licences/1.2.156.3005.2.X"
+    assert "authorization" not in server.last.headers  # anybody's fetch: counted, activates nothing
+    assert onething(["licence", "1.2.156.3005.2.X", "--token", "the-holders"]) == 0
+    assert server.last.headers["authorization"] == "Bearer the-holders"  # the holder's: 激活
+    assert onething(["licence", "a/b"]) == 2
+
+
 def test_tasks_gets_the_inbox_as_the_officer_or_else_the_supervisor(
     dev: dict[str, str], server: Recorder, capsys: Capture
 ):
@@ -381,8 +395,7 @@ ROUTE_TWINS: dict[str, str | None] = {
     "GET /api/v1/tasks": "tasks",
     "GET /api/v1/licences/{licence_id}/verification": "verify",
     "POST /api/v1/carriers/{credit_code}/bars": "bar-carrier",
-    # The holder's app fetches its e-licence; a person's check of one is `verify`.
-    "GET /api/v1/licences/{licence_id}": None,
+    "GET /api/v1/licences/{licence_id}": "licence",
     # The verifier's key, fetched by programs that check seals offline.
     "GET /api/v1/seal/public-key": None,
 }

@@ -131,27 +131,51 @@ class Fuzzer:
         self.sent = 0
         self.statuses: dict[int, int] = {}
 
-    async def send(self, call: Call, fields: Iterable[str] = (), *, streamed: bool = False) -> httpx.Response:
-        """Send `call` and check the answer; `streamed` sends the body in chunks without a Content-Length."""
+    async def send(
+        self,
+        call: Call,
+        fields: Iterable[str] = (),
+        *,
+        streamed: bool = False,
+        client: httpx.AsyncClient | None = None,
+        page: bool = False,
+    ) -> httpx.Response:
+        """Send `call` and check the answer; `streamed` sends the body in chunks without a Content-Length.
+
+        `client`: a browser of its own (a workbench session's cookies) on the same app; `page`: the
+        answer is a workbench page, held to `check_page` instead of the API's error shape.
+        """
+        http = client or self.portal.http
         content: bytes | AsyncIterator[bytes] | None = call.content
         if streamed and call.content is not None:
             content = _chunks(call.content)
-        request = self.portal.http.build_request(
+        request = http.build_request(
             call.method, call.path, headers=dict(call.headers), params=call.params, content=content
         )
         try:
-            response = await self.portal.http.send(request)
+            response = await http.send(request)
         except Exception as error:
             # The in-process transport re-raises what the app did not handle: a server would answer 500.
             self._count(500)
             raise AssertionError(f"{call.describe()} → unhandled {error!r}") from error
         self._count(response.status_code)
-        check_answer(response, call, frozenset(fields))
+        if page:
+            check_page(response, call)
+        else:
+            check_answer(response, call, frozenset(fields))
         return response
 
-    def send_sync(self, call: Call, fields: Iterable[str] = ()) -> httpx.Response:
+    def send_sync(
+        self,
+        call: Call,
+        fields: Iterable[str] = (),
+        *,
+        client: httpx.AsyncClient | None = None,
+        page: bool = False,
+    ) -> httpx.Response:
         """From the Hypothesis thread: the request runs on the test's event loop."""
-        return asyncio.run_coroutine_threadsafe(self.send(call, fields), self.loop).result(timeout=120)
+        sent = self.send(call, fields, client=client, page=page)
+        return asyncio.run_coroutine_threadsafe(sent, self.loop).result(timeout=120)
 
     def _count(self, status: int) -> None:
         self.sent += 1
@@ -205,6 +229,20 @@ def check_answer(response: httpx.Response, call: Call, fields: frozenset[str]) -
             f"{call.describe()} → {status}: field {name!r} names no input of this endpoint "
             f"(expected one of {sorted(fields | GENERIC_FIELDS)}); {body}"
         )
+
+
+def check_page(response: httpx.Response, call: Call) -> None:
+    """A workbench answer: no 5xx; a refusal is an HTML error page that names what was wrong (or, for
+    a path that routes nowhere, the API's own 404 naming `path`)."""
+    status = response.status_code
+    assert status < 500, f"{call.describe()} → {status} {response.text[:1000]}"
+    if status < 400:
+        return
+    if response.headers.get("content-type", "").startswith("application/json"):
+        check_answer(response, call, frozenset())
+        return
+    assert response.headers.get("content-type", "").startswith("text/html"), (call.describe(), status)
+    assert '<div class="error">' in response.text, f"{call.describe()} → {status}: {response.text[:300]}"
 
 
 def sent_names(call: Call) -> frozenset[str]:

@@ -6,6 +6,16 @@ story of its matter, told with the steps in intake.py, review.py, decision.py an
 `self.case`) and its own messages (the 补正 supplement). One level of inheritance is the
 Temporal-native way to share message handlers between workflow types, so the handlers stay methods;
 what they do is a step of the story they belong to.
+
+Who sent a message (issue 17). An update's `department` and `officer` (a 督办's `supervisor`) are the
+sender's identity, and the handlers act on them; they are trusted because of how the input arrives,
+not because of what it says. The portal writes them from the caller's token (portal/cases.py,
+portal/actions.py; a body naming a department is refused) and seals the whole input with the codec
+key, bound to this case (codec.py): the sealed input is the envelope. The worker decodes with a codec
+that refuses anything else — a plain payload sent with the `temporal` CLI, one the codec endpoint
+sealed for the UI, one copied from another case's history — so such an update is rejected before its
+validator runs and changes nothing. Nothing of this is workflow code: the validators and handlers
+below are as they were, and saved histories replay as before.
 """
 
 from __future__ import annotations
