@@ -58,11 +58,12 @@ FALLBACK_RETRY = RetryPolicy(
 LEDGER_IN_ORDER = "ledger-in-step-order"
 # Patch id: local activities retry a bounded number of times, then continue as a regular activity.
 BOUNDED_RETRIES = "bounded-local-retries"
-# Patch id: one ledger write and one search-attribute upsert per workflow task, the licence sealed and
-# issued in a local activity, and the patches before this one in effect without a marker of their own
-# (see `begin`). A class I case's history went from 57 events to under 30: each patch cost it two
-# (a marker and its TemporalChangeVersion upsert), each step a ledger marker, each stage an upsert,
-# and the regular activity of the seal six. Cases started before keep their commands on replay.
+# Patch id: one ledger write and one search-attribute upsert per workflow task, the registry look-ups
+# and the seal and issue of a licence as local activities, and the patches before this one in effect
+# without a marker of their own (see `begin`). A class I case's history went from 57 events to 21:
+# each patch cost it two (a marker and its TemporalChangeVersion upsert), each step a ledger marker,
+# each stage an upsert, each regular activity six (and a workflow task of the server's). Cases started
+# before keep their commands on replay.
 PER_WORKFLOW_TASK = "one-write-per-workflow-task"
 # How many passes of the workflow's event loop the writer lets go by, still with nothing local
 # running, before it writes: the coroutine that woke with it, and those it wakes in turn (a watcher

@@ -62,8 +62,14 @@ async def start_promised_clock(case: Case, limits: CaseLimits, received_at: date
 
 
 async def prefill(case: Case, lookup: Callable[[P], Awaitable[R]], arg: P) -> R:
-    """数据预填 (免提交): the matter's registry look-ups, one activity, at the pre-fill stage."""
+    """数据预填 (免提交): the matter's registry look-ups, one activity, at the pre-fill stage.
+
+    Read-only and quick, they run as a local activity in a case under `per_task` (one marker, and the
+    auto path in one workflow task); a registry that stays down is retried as a regular activity
+    (effects.run_local). Cases started before keep the regular activity."""
     enter_stage(case.book, Stage.PREFILL)
+    if case.book.per_task:
+        return await effects.run_local(case.book, lookup, arg, "registry look-ups (免提交)")
     return await effects.run_remote(lookup, arg, "registry look-ups (免提交)")
 
 
