@@ -188,6 +188,10 @@ class OversizeTransportCase(CaseWorkflow):
                     ),
                     "permits the vehicle holds (同一车辆重复办证)",
                 )
+                if book.per_task:
+                    # The case's own permit is no repeat: a try of this workflow task that issued it
+                    # and never completed (a worker killed) leaves it in the store for the next try.
+                    held = [licence for licence in held if licence.case_id != book.case_id]
                 repeated = repeated_permit_reasons(submission, held)
             admission = acceptance(submission, assessment, problems, repeated)
             if assessment.permit_class is not None:

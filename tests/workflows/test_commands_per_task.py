@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowHandle
@@ -21,9 +22,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.ledger import SupervisionBatch, record_supervision
+from activities.licensing import VehicleLicenceQuery, licences_for_vehicles
 from bootstrap.deps import configure, dispose
 from domain.case import Opinion, Outcome
+from domain.licence import VehicleLicence
+from domain.oversize_case import permit_roads
 from store.ledger import list_events
+from store.schema import LedgerEventRow
 from tests.factories import CLASS_I, CLASS_II_URBAN, submission
 from tests.polling import eventually
 from tests.workflows.conftest import Cases, sample_deps
@@ -144,3 +149,72 @@ async def test_a_batch_the_ledger_refuses_for_good_fails_the_case(
         causes.append(cause)
         cause = getattr(cause, "cause", None)
     assert any(isinstance(c, ApplicationError) and c.type == "LedgerConflict" for c in causes), causes
+
+
+async def test_an_answer_is_keyed_by_its_task_not_by_when_it_came(cases: Cases):
+    """A workflow task that wrote its rows and never completed (a worker killed) runs again, and its
+    messages may come back in another order: keyed by its task, an answer written twice is one row."""
+    handle = await cases.start(submission(CLASS_II_URBAN))
+    await wait_for_open_tasks(handle, 3)
+    for task_id, department in (
+        ("review:urban_road", "urban_road"),
+        ("countersign:police", "police"),
+        ("review:highway", "highway"),
+    ):
+        await handle.execute_update(
+            OversizeTransportCase.submit_opinion,
+            Opinion(task_id=task_id, department=department, approve=True),
+        )
+    assert (await handle.result()).outcome is Outcome.APPROVED
+    async with cases.deps.sessions() as session:
+        rows = (
+            await session.execute(
+                sa.select(LedgerEventRow.step, LedgerEventRow.idempotency_key)
+                .where(LedgerEventRow.case_id == handle.id, LedgerEventRow.step.in_(["审核", "会签"]))
+                .order_by(LedgerEventRow.seq)
+            )
+        ).all()
+    assert [key for _, key in rows] == [
+        f"{handle.id}:task:review:urban_road:审核",
+        f"{handle.id}:task:countersign:police:会签",
+        f"{handle.id}:task:review:highway:审核",
+    ]
+
+
+async def test_the_cases_own_permit_is_no_repeat(
+    time_skipping_env: WorkflowEnvironment, tmp_path: Path, task_queue: str
+):
+    """A try of the auto path that issued the permit and never completed leaves it in the store; the
+    next try finds it by plate, and it is this case's own, not a second permit (同一车辆重复办证)."""
+    sub = submission(CLASS_I)
+
+    @activity.defn(name="licences_for_vehicles")
+    async def own_permit_held(query: VehicleLicenceQuery) -> list[VehicleLicence]:
+        return [
+            VehicleLicence(
+                licence_id="issued-by-an-earlier-try",
+                case_id=activity.info().workflow_id,
+                plate=query.plates[0],
+                valid_from=query.valid_from,
+                valid_to=query.valid_to,
+                roads=permit_roads(sub),
+            )
+        ]
+
+    deps = await sample_deps(tmp_path)
+    configure(deps)
+    activities = [own_permit_held if a is licences_for_vehicles else a for a in ACTIVITIES]
+    try:
+        async with Worker(
+            time_skipping_env.client,
+            task_queue=task_queue,
+            workflows=WORKFLOWS,
+            activities=activities,
+            workflow_runner=workflow_runner(),
+        ):
+            handle, _ = await start_case(time_skipping_env.client, sub, task_queue)
+            final = await handle.result()
+    finally:
+        configure(None)
+        await dispose(deps)
+    assert final.outcome is Outcome.APPROVED, final.reasons

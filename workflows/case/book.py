@@ -60,6 +60,7 @@ class CaseBook:
         self.local_work = 0  # local activities running: the workflow task goes on while one does
         self.write_failure: BaseException | None = None  # a batch that failed for good
         self.writer: asyncio.Task[None] | None = None
+        self.update_rows: dict[str, int] = {}  # update id -> rows it recorded (their keys)
 
     def status(self) -> CaseStatus:
         return CaseStatus(

@@ -134,12 +134,14 @@ async def run_local(book: CaseBook, fn: Callable[[P], Awaitable[R]], arg: P, sum
     )
 
 
-async def record(book: CaseBook, event: SupervisionEvent) -> None:
+async def record(book: CaseBook, event: SupervisionEvent, *, once_as: str | None = None) -> None:
     """Write one supervision event to the ledger, at the workflow's time, exactly once.
 
     An event that carries a due (`planned_at`) while some due of the case was counted through a
     provisional calendar year says so (`dues_provisional`). A case started under PER_WORKFLOW_TASK
-    keeps the row for its workflow task's one write (`_write_when_waiting`), in the order recorded.
+    keeps the row for its workflow task's one write (`_write_when_waiting`), in the order recorded,
+    under a key that does not depend on the order messages arrived in (`_ledger_key`); `once_as`
+    names a step that happens once per case whatever the order (a task's answer: "task:<id>").
     """
     if event.planned_at is not None and book.dues_provisional:
         event = event.model_copy(update={"dues_provisional": True})
@@ -148,7 +150,7 @@ async def record(book: CaseBook, event: SupervisionEvent) -> None:
         case_id=book.case_id,
         matter=book.matter,
         actual_at=workflow.now(),
-        idempotency_key=book.next_ledger_key(event.step),
+        idempotency_key=_ledger_key(book, event, once_as),
     )
     if book.per_task:
         if book.write_failure is not None:
@@ -165,6 +167,24 @@ async def record(book: CaseBook, event: SupervisionEvent) -> None:
             await run_local(book, record_supervision, batch, f"ledger {event.step.value}")
     else:
         await run_local(book, record_supervision, batch, f"ledger {event.step.value}")
+
+
+def _ledger_key(book: CaseBook, event: SupervisionEvent, once_as: str | None) -> str:
+    """The row's idempotency key. Counted in step order, a key named the n-th step, and the n-th step
+    of a workflow task that the server never saw complete (a worker killed after the write, a task
+    timed out on a loaded machine) may be another one when the task runs again: the messages of that
+    task can come back in another order, or one by one. Under PER_WORKFLOW_TASK only the run's own
+    steps are counted; a task's answer is keyed by its task (once per case), and any other step an
+    update takes by the update's id, which the server keeps when it delivers the update again."""
+    if not book.per_task:
+        return book.next_ledger_key(event.step)
+    if once_as is not None:
+        return f"{book.case_id}:{once_as}:{event.step.value}"
+    update = workflow.current_update_info()
+    if update is not None:
+        n = book.update_rows[update.id] = book.update_rows.get(update.id, 0) + 1
+        return f"{book.case_id}:update:{update.id}:{n}:{event.step.value}"
+    return book.next_ledger_key(event.step)
 
 
 def _write_due(book: CaseBook) -> bool:
