@@ -15,11 +15,9 @@ log = structlog.get_logger(__name__)
 
 
 class SupervisionBatch(BaseModel):
-    """The activity's input. The workflows write one event per batch (workflows/case/effects.py
-    `record`, in step order), but the shape stays a list, and the result a list of seqs: every saved
-    history's ledger marker holds `[seq]`, which an `int` result would fail to decode on replay, and
-    a fallback write scheduled as a regular activity before a deploy still carries `{"events": [...]}`.
-    """
+    """The activity's input: the events of one workflow task, in step order (workflows/case/effects.py;
+    cases started before `one-write-per-workflow-task` write one event per batch, and every saved
+    history's ledger marker holds their `[seq]`). All of a batch is appended in one transaction."""
 
     events: list[SupervisionEventIn]
 

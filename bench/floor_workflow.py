@@ -1,16 +1,13 @@
 """The floor of a class I case (issue 18 item 1): its commands, in its order, with bodies that do nothing.
 
 The commands are those of the saved class I history
-(tests/histories/supplement-limit-from-start/test_class_i_all_checks_pass_completes_without_a_human-0.json,
-50 events), one workflow task at a time:
-1. three patch markers (each with its TemporalChangeVersion upsert), an upsert of region and matter,
-   a local activity (收件), an upsert of the stage, the activity `prefill_registries`;
-2. local activity, upsert ×3, local activity, upsert, two timers started (the deadline warnings),
-   local activity, upsert ×3, two local activities, upsert ×3, local activity, upsert ×3, the
-   activity `issue_licence`;
-3. local activity, upsert ×3, both timers cancelled, two local activities, the evaluation window's
-   timer started — where the floor completes (the case waits on, which costs nothing until it fires).
-Here the activities and local activities return at once, and the values upserted are constants: what
+(tests/histories/one-write-per-workflow-task/test_class_i_all_checks_pass_completes_without_a_human-0.json,
+21 events), all in its first workflow task: the patch marker (with its TemporalChangeVersion upsert),
+six local activities (the registry look-ups, the repeat-permit look-up, three due-date counts, the
+seal and issue), the evaluation window's timer started, one upsert (region, matter, class, due,
+stage), the ledger's local activity — where the floor completes (the case waits on, which costs
+nothing until the timer fires).
+Here the local activities return at once, and the values upserted are constants: what
 remains is what Temporal, the SDK and the sandbox cost for those commands, the floor our own code's
 cost is measured against (`auto_path.ratio_to_floor`).
 
@@ -38,22 +35,12 @@ DUE_AT = datetime(2026, 10, 9, 16, tzinfo=UTC)
 STEP = timedelta(seconds=10)  # a local activity's start-to-close, as the case's ledger steps
 
 
-@activity.defn(name="bench_floor_prefill")
-async def floor_prefill(case_id: str) -> str:
-    return case_id
-
-
-@activity.defn(name="bench_floor_issue")
-async def floor_issue(case_id: str) -> str:
-    return case_id
-
-
 @activity.defn(name="bench_floor_step")
 async def floor_step(case_id: str) -> str:
     return case_id
 
 
-FLOOR_ACTIVITIES = (floor_prefill, floor_issue, floor_step)
+FLOOR_ACTIVITIES = (floor_step,)
 
 
 @workflow.defn(name="BenchFloor")
@@ -63,36 +50,13 @@ class BenchFloor:
 
     @workflow.run
     async def run(self, case_id: str) -> str:
-        for patch in ("floor-1", "floor-2", "floor-3"):
-            workflow.patched(patch)  # a marker and a TemporalChangeVersion upsert each, as the case's
-        self._upsert(REGION, MATTER)
-        await self._step(case_id)
-        self._upsert(STAGE)
-        await workflow.execute_activity(floor_prefill, case_id, start_to_close_timeout=STEP)
-
-        await self._step(case_id)
-        self._upsert(PERMIT_CLASS, DUE, STAGE)
-        await self._step(case_id)
-        self._upsert(PERMIT_CLASS)
-        warnings = [asyncio.create_task(workflow.sleep(timedelta(days=d))) for d in (5, 4)]
-        await asyncio.sleep(0)  # let both timers be scheduled in this workflow task, as the case's are
-        await self._step(case_id)
-        self._upsert(PERMIT_CLASS, STAGE, DUE)
-        await self._step(case_id)
-        await self._step(case_id)
-        self._upsert(PERMIT_CLASS, DUE, STAGE)
-        await self._step(case_id)
-        self._upsert(PERMIT_CLASS, DUE, STAGE)
-        await workflow.execute_activity(floor_issue, case_id, start_to_close_timeout=STEP)
-
-        await self._step(case_id)
-        self._upsert(PERMIT_CLASS, DUE, STAGE)
-        for timer in warnings:
-            timer.cancel()
-        await self._step(case_id)
-        await self._step(case_id)
+        workflow.patched("floor")  # a marker and a TemporalChangeVersion upsert, as the case's one
+        for _ in range(6):
+            await self._step(case_id)
         window = asyncio.create_task(workflow.sleep(timedelta(days=21)))
         await asyncio.sleep(0)  # the timer's command goes out with the completion
+        self._upsert(REGION, MATTER, PERMIT_CLASS, DUE, STAGE)
+        await self._step(case_id)
         del window
         return case_id
 

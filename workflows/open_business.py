@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         review_tasks,
         task_limit,
     )
-    from workflows.case import decision, evaluation, intake, review
+    from workflows.case import decision, effects, evaluation, intake, review
     from workflows.case.messages import CaseWorkflow
 
 # Patch id: the road-transport authority (道路运输管理机构) answers as `road_transport`, not `highway`.
@@ -77,9 +77,10 @@ class OpenTransportBusinessCase(CaseWorkflow):
     async def run(self, submission: OpenBusinessSubmission) -> CaseStatus:
         book = self.case.book
         self.submission = submission
-        if not workflow.patched(ROAD_TRANSPORT_DEPARTMENT):
+        effects.begin(book)  # before any other patch: under it, the earlier ones hold without markers
+        if not effects.patched(book, ROAD_TRANSPORT_DEPARTMENT):
             self.case.department = EARLIER_DEPARTMENT  # started before the authority had its own department
-        self.reviewed_rules = workflow.patched(REVIEWED_BUSINESS_RULES)
+        self.reviewed_rules = effects.patched(book, REVIEWED_BUSINESS_RULES)
         received_at = await intake.receive(self.case, region=submission.region)
         limits = open_business_limits(statutory_from_the_regulation=self.reviewed_rules)
         await intake.start_promised_clock(self.case, limits, received_at)

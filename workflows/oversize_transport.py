@@ -94,8 +94,9 @@ class OversizeTransportCase(CaseWorkflow):
     async def run(self, submission: OversizeSubmission) -> CaseStatus:
         book = self.case.book
         self.submission = submission
-        self.supplement_is_a_limit = workflow.patched(SUPPLEMENT_LIMIT_FROM_START)
-        self.reviewed_rules = workflow.patched(REVIEWED_PERMIT_RULES)
+        effects.begin(book)  # before any other patch: under it, the earlier ones hold without markers
+        self.supplement_is_a_limit = effects.patched(book, SUPPLEMENT_LIMIT_FROM_START)
+        self.reviewed_rules = effects.patched(book, REVIEWED_PERMIT_RULES)
         received_at = await intake.receive(self.case, region=submission.origin_province)
 
         accepted = await self._accept(submission, received_at)
@@ -177,6 +178,7 @@ class OversizeTransportCase(CaseWorkflow):
                 # vehicle and route makes the application not accepted (同一车辆重复办证).
                 problems = problems + admission_problems(submission, today)
                 held = await effects.run_local(
+                    book,
                     licences_for_vehicles,
                     VehicleLicenceQuery(
                         matter=MATTER,
@@ -186,6 +188,10 @@ class OversizeTransportCase(CaseWorkflow):
                     ),
                     "permits the vehicle holds (同一车辆重复办证)",
                 )
+                if book.per_task:
+                    # The case's own permit is no repeat: a try of this workflow task that issued it
+                    # and never completed (a worker killed) leaves it in the store for the next try.
+                    held = [licence for licence in held if licence.case_id != book.case_id]
                 repeated = repeated_permit_reasons(submission, held)
             admission = acceptance(submission, assessment, problems, repeated)
             if assessment.permit_class is not None:
@@ -211,7 +217,7 @@ class OversizeTransportCase(CaseWorkflow):
                 return None
             # The reply limit is one of the case's limits (provisional mark, recounts); cases started
             # before SUPPLEMENT_DUE_IS_A_LIMIT keep a plain due, as they did.
-            follows = self.supplement_is_a_limit or workflow.patched(SUPPLEMENT_DUE_IS_A_LIMIT)
+            follows = self.supplement_is_a_limit or effects.patched(book, SUPPLEMENT_DUE_IS_A_LIMIT)
             supplement = await intake.ask_for_supplement(
                 self.case, admission.missing, admission.reasons, follows
             )

@@ -10,5 +10,5 @@
 
 A matter's workflow tells its own story with these steps on its `self.case`. Everything here runs in
 the workflow sandbox: a move between these modules changes no command a case issues, and every
-`workflow.patched` stays where its step is.
+patch check (`effects.patched`) stays where its step is.
 """

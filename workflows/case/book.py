@@ -2,6 +2,10 @@
 
 The book is the aggregate's state; `status()` is what every query and update answers. The stage is
 shown in the Temporal UI as a search attribute and the current details (no personal data).
+
+A case started under `per_task` (effects.PER_WORKFLOW_TASK) keeps its ledger rows and search
+attributes here until the workflow waits (`pending_rows`, `pending_attributes`): effects.py writes
+them once per workflow task, the attributes as one upsert of what changed.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from domain.case import CaseStatus, Outcome, Problem, Stage, Step, Task
+    from domain.events import SupervisionEventIn
     from workflows import search_attributes as sa
 
 
@@ -46,6 +51,16 @@ class CaseBook:
         self._ledger_count = 0
         # Held while one ledger event is written; waiters queue first come, first served (asyncio.Lock).
         self.ledger_turn = asyncio.Lock()
+        # Decided at the start of `run` (effects.begin): write per workflow task, not per step.
+        self.per_task = False
+        self.pending_rows: list[SupervisionEventIn] = []  # recorded, not yet written
+        self.pending_attributes: dict[str, SearchAttributeUpdate[Any]] = {}  # set, not yet upserted
+        self.shown_attributes: dict[str, Any] = {}  # what the last upserts set, by key
+        self.writing = False  # a batch of rows is being written
+        self.local_work = 0  # local activities running: the workflow task goes on while one does
+        self.write_failure: BaseException | None = None  # a batch that failed for good
+        self.writer: asyncio.Task[None] | None = None
+        self.update_rows: dict[str, int] = {}  # update id -> rows it recorded (their keys)
 
     def status(self) -> CaseStatus:
         return CaseStatus(
@@ -81,6 +96,22 @@ class CaseBook:
         self._ledger_count += 1
         return f"{self.case_id}:{self._ledger_count:03d}:{step.value}"
 
+    def written(self) -> bool:
+        """Nothing recorded or set is still waiting to be written (or writing failed for good)."""
+        if self.write_failure is not None:
+            return True
+        return not (self.pending_rows or self.pending_attributes or self.writing)
+
+
+def show(book: CaseBook, updates: list[SearchAttributeUpdate[Any]]) -> None:
+    """Set search attributes: at once for a case started before `per_task`, else kept for the one
+    upsert of its workflow task (effects.py), which leaves out what is already shown."""
+    if not book.per_task:
+        workflow.upsert_search_attributes(updates)
+        return
+    for update in updates:
+        book.pending_attributes[update.key.name] = update
+
 
 def enter_stage(book: CaseBook, stage: Stage) -> None:
     """Move the case to `stage` and show it in the Temporal UI (search attribute and details)."""
@@ -90,14 +121,14 @@ def enter_stage(book: CaseBook, stage: Stage) -> None:
         updates.append(sa.PERMIT_CLASS.value_set(book.permit_class))
     if book.due is not None:
         updates.append(sa.DUE.value_set(book.due))
-    workflow.upsert_search_attributes(updates)
+    show(book, updates)
     workflow.set_current_details(current_details(book))
 
 
 def show_after_close(book: CaseBook, stage: str, note: str) -> None:
     """After 办结 a case may run on (好差评, 整改): the UI's stage and details say why. The book's stage
     stays `closed`: the status API and the ledger know the case is done."""
-    workflow.upsert_search_attributes([sa.STAGE.value_set(stage)])
+    show(book, [sa.STAGE.value_set(stage)])
     workflow.set_current_details(details_after_close(book, note))
 
 
@@ -125,6 +156,10 @@ def current_details(book: CaseBook) -> str:
 
 
 async def finish(book: CaseBook) -> CaseStatus:
-    """The workflow's result; updates still running (a ledger write) finish first."""
-    await workflow.wait_condition(workflow.all_handlers_finished)
+    """The workflow's result; updates still running (a ledger write) and the rows and attributes
+    still to write finish first. A batch the ledger refused for good fails the case, as a refused
+    write did when each step wrote its own."""
+    await workflow.wait_condition(lambda: workflow.all_handlers_finished() and book.written())
+    if book.write_failure is not None:
+        raise book.write_failure
     return book.status()

@@ -43,7 +43,7 @@ async def evaluate(case: Case, limits: CaseLimits, department: str) -> CaseStatu
         book.rating_open = True
         # A case running on after 办结 looked stuck in the UI; it now says why. The stage upsert is
         # a command: cases whose window opened before this change replay without it.
-        shown = workflow.patched(EVALUATION_SHOWN)
+        shown = effects.patched(book, EVALUATION_SHOWN)
         if shown:
             show_after_close(book, sa.EVALUATION_STAGE, _window_note(sup.due["evaluation"]))
         # The window closes at the evaluation due as it stands: a recount (时限重算) may move it,

@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.limits import CaseLimits
     from workflows import search_attributes as sa
     from workflows.case import decision, effects
-    from workflows.case.book import enter_stage
+    from workflows.case.book import enter_stage, show
     from workflows.case.state import Case
 
 P = TypeVar("P")
@@ -33,7 +33,7 @@ SUPPLEMENT_ANSWER_TAKEN = "supplement-answer-after-it-is-taken"
 async def receive(case: Case, region: str) -> datetime:
     """收件: index the case (matter and region: no personal data), write 收件; the receipt time."""
     received_at = workflow.now()
-    workflow.upsert_search_attributes([sa.MATTER.value_set(case.book.matter), sa.REGION.value_set(region)])
+    show(case.book, [sa.MATTER.value_set(case.book.matter), sa.REGION.value_set(region)])
     await effects.record(case.book, Received(department=case.department))
     return received_at
 
@@ -62,8 +62,14 @@ async def start_promised_clock(case: Case, limits: CaseLimits, received_at: date
 
 
 async def prefill(case: Case, lookup: Callable[[P], Awaitable[R]], arg: P) -> R:
-    """数据预填 (免提交): the matter's registry look-ups, one activity, at the pre-fill stage."""
+    """数据预填 (免提交): the matter's registry look-ups, one activity, at the pre-fill stage.
+
+    Read-only and quick, they run as a local activity in a case under `per_task` (one marker, and the
+    auto path in one workflow task); a registry that stays down is retried as a regular activity
+    (effects.run_local). Cases started before keep the regular activity."""
     enter_stage(case.book, Stage.PREFILL)
+    if case.book.per_task:
+        return await effects.run_local(case.book, lookup, arg, "registry look-ups (免提交)")
     return await effects.run_remote(lookup, arg, "registry look-ups (免提交)")
 
 
@@ -90,7 +96,7 @@ async def accept(case: Case) -> None:
         done=case.closed,
     )
     if book.permit_class is not None:
-        workflow.upsert_search_attributes([sa.PERMIT_CLASS.value_set(book.permit_class)])
+        show(book, [sa.PERMIT_CLASS.value_set(book.permit_class)])
     await effects.record(
         book,
         Accepted(
@@ -134,7 +140,7 @@ async def ask_for_supplement(
         limit = {"supplement": limits.supplement_reply}
         reply_due = (await case.supervision.set_limits(workflow.now(), limit))["supplement"]
     else:
-        reply_due = (await effects.due_dates(workflow.now(), {"supplement": limits.supplement_reply}))[
+        reply_due = (await effects.due_dates(book, workflow.now(), {"supplement": limits.supplement_reply}))[
             "supplement"
         ]
     enter_stage(book, Stage.SUPPLEMENT)
@@ -203,7 +209,7 @@ async def take_supplement(case: Case, supplement: Any) -> CaseStatus:
     once the case has taken it — acceptance again, not still "supplement". Cases started before
     answered at once (SUPPLEMENT_ANSWER_TAKEN)."""
     case.pending_supplement = supplement
-    if workflow.patched(SUPPLEMENT_ANSWER_TAKEN):
+    if effects.patched(case.book, SUPPLEMENT_ANSWER_TAKEN):
         await workflow.wait_condition(lambda: case.pending_supplement is not supplement or case.closed())
     return case.book.status()
 

@@ -157,6 +157,7 @@ async def answer_task(book: CaseBook, opinion: Opinion, *, by_rules: bool = Fals
             conditions=task.conditions,
             officer=None if by_rules else opinion.officer,
         ),
+        once_as=f"task:{task.task_id}",  # one answer per task, whatever order the answers came in
     )
     return task
 

@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import search_attributes as sa
     from workflows.case import effects
-    from workflows.case.book import CaseBook
+    from workflows.case.book import CaseBook, show
 
 WARN = "warn:"
 
@@ -89,7 +89,7 @@ class Supervision:
         """Due and warning times for limits counted from `start` (the start day is not counted)."""
         ask = dict(working_days)
         ask.update({WARN + name: max(n - 1, 0) for name, n in working_days.items()})
-        counted = await effects.count_due_dates(start, ask)
+        counted = await effects.count_due_dates(self.book, start, ask)
         due = counted.due
         self.due.update(due)
         self.limit_days.update(working_days)
@@ -110,7 +110,7 @@ class Supervision:
         provisional = bool(self.provisional)
         if provisional != self.book.dues_provisional:
             self.book.dues_provisional = provisional
-            workflow.upsert_search_attributes([sa.DUES_PROVISIONAL.value_set(provisional)])
+            show(self.book, [sa.DUES_PROVISIONAL.value_set(provisional)])
 
     def _publish(self) -> None:
         book = self.book
@@ -140,6 +140,7 @@ class Supervision:
         assert self.stopped_at is not None
         reason = self.stop_reason
         moved = await effects.run_local(
+            self.book,
             move_due_dates,
             MoveDueDatesInput(due=self.due, stopped_at=self.stopped_at, resumed_at=workflow.now()),
             "move due dates (复表)",
@@ -235,7 +236,7 @@ class Supervision:
         if self.card is None or card.rank > self.card.rank:
             self.card = card
             book.card = card.value
-            workflow.upsert_search_attributes([sa.CARD.value_set(card.value)])
+            show(book, [sa.CARD.value_set(card.value)])
         await effects.record(
             book,
             CardRaised(
@@ -269,7 +270,10 @@ class Supervision:
             if not self.basis:
                 return False
             counted = await effects.run_local(
-                recount_due_dates, RecountInput(limits=self.basis), f"recount due dates (时限重算 {year})"
+                self.book,
+                recount_due_dates,
+                RecountInput(limits=self.basis),
+                f"recount due dates (时限重算 {year})",
             )
             old = dict(self.due)
             was_provisional = dict(self.provisional)
@@ -332,7 +336,7 @@ class Supervision:
         if gravest is not self.card:
             self.card = gravest
             self.book.card = gravest.value if gravest else None
-            workflow.upsert_search_attributes([sa.CARD.value_set(gravest.value if gravest else "none")])
+            show(self.book, [sa.CARD.value_set(gravest.value if gravest else "none")])
 
     async def settle(self) -> None:
         """Let every watcher see that its work is done, so none is left mid-write at the end."""
