@@ -143,8 +143,10 @@ class OpenTransportBusinessCase(CaseWorkflow):
 
     @supplement.validator
     def _validate_supplement(self, supplement: OpenBusinessSupplement) -> None:
-        intake.check_supplement_open(self.case)
-        if supplement.is_empty():
-            raise ValueError("trucks: a supplement must correct the trucks or drivers, or add a material")
-        assert self.submission is not None
-        apply_supplement(self.submission, supplement)  # a bad correction fails here, naming its field
+        intake.check_supplement(
+            self.case,
+            self.submission,
+            supplement,
+            apply_supplement,
+            "trucks: a supplement must correct the trucks or drivers, or add a material",
+        )

@@ -268,8 +268,10 @@ class OversizeTransportCase(CaseWorkflow):
 
     @supplement.validator
     def _validate_supplement(self, supplement: OversizeSupplement) -> None:
-        intake.check_supplement_open(self.case)
-        if supplement.is_empty():
-            raise ValueError("materials: a supplement must add a material or correct a field")
-        assert self.submission is not None
-        apply_supplement(self.submission, supplement)  # a bad correction fails here, naming its field
+        intake.check_supplement(
+            self.case,
+            self.submission,
+            supplement,
+            apply_supplement,
+            "materials: a supplement must add a material or correct a field",
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from temporalio import workflow
 
@@ -218,3 +218,24 @@ def check_supplement_open(case: Case) -> None:
     """For a matter's `supplement` validator: a 补正 must be open and not yet answered."""
     if not case.awaiting_supplement or case.pending_supplement is not None:
         raise ValueError("stage: no 补正 is open for this case")
+
+
+class _Supplement(Protocol):
+    def is_empty(self) -> bool: ...
+
+
+S = TypeVar("S")
+U = TypeVar("U", bound=_Supplement)
+
+
+def check_supplement(
+    case: Case, submission: S | None, supplement: U, apply: Callable[[S, U], object], empty: str
+) -> None:
+    """A matter's `supplement` validator: a 补正 is open, the answer brings something (else `empty`,
+    the matter's message naming its field), and its corrections apply to the submission — `apply`
+    (the matter's `apply_supplement`) raises naming the field a bad correction is in."""
+    check_supplement_open(case)
+    if supplement.is_empty():
+        raise ValueError(empty)
+    assert submission is not None
+    apply(submission, supplement)
