@@ -60,13 +60,13 @@ PRODUCTION_SECRETS: dict[str, tuple[str, ...]] = {
     # The codec keys decrypt what any other process encrypted; the seal key signs the licences.
     "worker": ("ONETHING_CODEC_KEYS", "ONETHING_SEAL_PRIVATE_KEY"),
     # The portal encrypts submissions, issues applicant tokens and checks staff tokens; it publishes
-    # the seal's public key (/api/v1/seal/public-key), which without the seal key would be a
-    # development key's that no licence was sealed with.
+    # the seal's public key (/api/v1/seal/public-key) and never seals, so it holds the public key alone
+    # (a development key of its own would be one no licence was sealed with).
     "portal": (
         "ONETHING_CODEC_KEYS",
         "ONETHING_APPLICANT_SECRET",
         "ONETHING_TOKENS_FILE",
-        "ONETHING_SEAL_PRIVATE_KEY",
+        "ONETHING_SEAL_PUBLIC_KEY",
     ),
 }
 """What a process needs from the environment in production; in development each is generated once

@@ -81,7 +81,7 @@ async def issue_licence(inp: LicenceGrant) -> IssuedLicenceRef:
     now = datetime.now(UTC)
     catalogue = _catalogue(deps, inp, issue_date=now.astimezone(SHANGHAI).date())
     signed_data = canonical_bytes(catalogue)
-    signature = sign(deps.seal_key, signed_data)
+    signature = sign(deps.sealing_key(), signed_data)
     licence = LicenceIn(
         licence_id=catalogue.identifier,
         case_id=inp.case_id,
@@ -97,13 +97,13 @@ async def issue_licence(inp: LicenceGrant) -> IssuedLicenceRef:
         payload=catalogue.model_dump(mode="json"),
         signed_data=signed_data,
         signature=signature,
-        public_key=deps.seal_key.public_key_hex,
+        public_key=deps.public_key_hex,
         status=LicenceStatus.VALID.value,
     )
-    messages = outbox_messages(inp, catalogue, signature, deps.seal_key.public_key_hex)
+    messages = outbox_messages(inp, catalogue, signature, deps.public_key_hex)
     # Verified once here, stored with a digest of what was sealed: the audit reads the verdict
     # instead of verifying every licence's SM2 signature at each report (issue 18).
-    seal_valid = verify(deps.seal_key.public_key_hex, signed_data, signature)
+    seal_valid = verify(deps.public_key_hex, signed_data, signature)
     async with deps.sessions.begin() as session:
         stored, created = await save_licence_once(
             session,
@@ -132,7 +132,7 @@ def _catalogue(deps: Deps, inp: LicenceGrant, *, issue_date: date) -> LicenceCat
             type="UnknownLicenceType",
             non_retryable=True,
         )
-    serial = serial_for(inp.case_id, inp.licence_key, serial_key_of(deps.seal_key))
+    serial = serial_for(inp.case_id, inp.licence_key, serial_key_of(deps.sealing_key()))
     identifier = make_licence_identifier(type_code, issuer.code, serial, LICENCE_VERSION)
     catalogue = LicenceCatalogue(
         identifier=identifier,

@@ -47,11 +47,13 @@ def run(args: argparse.Namespace) -> int:
                     f"--keep-codec-keys: {earlier_id or item!r} is not id:base64 of 32 bytes"
                 ) from None
             codec_keys.append(f"{earlier_id}:{encoded}")
+    seal = generate_key()
     lines = {
         "ONETHING_ENV": "production",
         "ONETHING_CODEC_KEYS": ",".join(codec_keys),
         "ONETHING_CODEC_KEY_ID": key_id,
-        "ONETHING_SEAL_PRIVATE_KEY": generate_key().private_key_hex,
+        "ONETHING_SEAL_PRIVATE_KEY": seal.private_key_hex,  # the workers' only
+        "ONETHING_SEAL_PUBLIC_KEY": seal.public_key_hex,  # the portal's
         "ONETHING_APPLICANT_SECRET": secrets.token_urlsafe(48),
     }
     print("\n".join(f"{name}={value}" for name, value in lines.items()))

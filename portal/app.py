@@ -81,7 +81,9 @@ def create_app(
                 tls=temporal_tls(),
             )
         if state.deps is None:
-            state.deps = built = await build_deps(settings, licence_kinds=matters.licence_kinds)
+            state.deps = built = await build_deps(
+                settings, licence_kinds=matters.licence_kinds, sealing=False
+            )
         for warning in await calendar_warnings_now(state.client, state.deps):
             log.warning("holiday notice missing", detail=warning)
         try:

@@ -109,7 +109,7 @@ async def verify(licence_id: LicenceId, state: State) -> Verification:
 async def public_key(state: State) -> PublicKey:
     """The key that verifies every seal this portal's licences carry (SM2 with SM3, GB/T 38540)."""
     return PublicKey(
-        public_key=state.store().seal_key.public_key_hex,
+        public_key=state.store().public_key_hex,
         algorithm="SM2-with-SM3",
         oid=SM2_WITH_SM3_OID,
         user_id=DEFAULT_USER_ID.decode("ascii"),

@@ -37,6 +37,8 @@ from secret_files import create_once, read_private
 SM2_WITH_SM3_OID = "1.2.156.10197.1.501"
 DEFAULT_USER_ID = b"1234567812345678"
 PRIVATE_KEY_ENV = "ONETHING_SEAL_PRIVATE_KEY"
+# What a process that verifies and publishes but never seals (the portal) holds instead.
+PUBLIC_KEY_ENV = "ONETHING_SEAL_PUBLIC_KEY"
 
 # The recommended curve sm2p256v1 (GB/T 32918.5-2017).
 P = 0xFFFFFFFE_FFFFFFFF_FFFFFFFF_FFFFFFFF_FFFFFFFF_00000000_FFFFFFFF_FFFFFFFF
@@ -124,6 +126,19 @@ def key_from_config(env: Mapping[str, str]) -> SealKey | None:
     except ValueError:
         # The message must not carry the secret.
         raise ValueError(f"{PRIVATE_KEY_ENV} is not an SM2 private key (64 hex digits in [1, n-2])") from None
+
+
+def public_key_from_config(env: Mapping[str, str]) -> str | None:
+    """The seal's public key configured in `ONETHING_SEAL_PUBLIC_KEY` ("04" + x + y, lower case), or
+    None when unset; a set value that is not a point on sm2p256v1 raises ValueError naming it."""
+    value = env.get(PUBLIC_KEY_ENV, "").strip().lower()
+    if not value:
+        return None
+    try:
+        _parse_public_key(value)
+    except ValueError as error:
+        raise ValueError(f"{PUBLIC_KEY_ENV}: {error}") from None
+    return value
 
 
 def sign(key: SealKey, data: bytes) -> bytes:

@@ -88,14 +88,17 @@ def test_compose_passes_every_production_secret_to_every_worker_and_portal() -> 
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     env = compose["x-onething"]["environment"]
     assert env["ONETHING_ENV"] == "production"
-    for name in {n for names in PRODUCTION_SECRETS.values() for n in names}:
-        assert name in env, name
-    # Every worker and portal gets the shared set; beyond it only what is not a secret and is theirs
-    # alone (the worker's metrics address).
+    # Every worker and portal gets the shared set and its own role's secrets; beyond them only what is
+    # not a secret and is theirs alone (the worker's metrics address). The seal's private key goes to
+    # the workers only, the portal gets its public half.
+    own = {"worker": {"ONETHING_METRICS_ADDRESS"}, "portal": set()}
     for service in ("worker", "portal"):
         service_env = compose["services"][service]["environment"]
         assert {name: value for name, value in service_env.items() if name in env} == env, service
-        assert set(service_env) - set(env) <= {"ONETHING_METRICS_ADDRESS"}, service
+        assert set(PRODUCTION_SECRETS[service]) <= set(service_env), service
+        extra = set(service_env) - set(env) - set(PRODUCTION_SECRETS[service])
+        assert extra <= own[service], service
+    assert "ONETHING_SEAL_PRIVATE_KEY" not in compose["services"]["portal"]["environment"]
 
 
 async def test_production_deps_never_make_a_development_seal_key(tmp_path: Path) -> None:
@@ -111,6 +114,50 @@ async def test_production_deps_never_make_a_development_seal_key(tmp_path: Path)
         temporal_namespace="default",
         task_queue="unused",
     )
+    production = {"ONETHING_ENV": "production"}
     with pytest.raises(SettingsError, match="ONETHING_SEAL_PRIVATE_KEY is required in production"):
-        await build_deps(settings, env={"ONETHING_ENV": "production"}, licence_kinds=MATTERS.licence_kinds)
+        await build_deps(settings, env=production, licence_kinds=MATTERS.licence_kinds)
+    with pytest.raises(SettingsError, match=r"ONETHING_SEAL_PUBLIC_KEY \(or ONETHING_SEAL_PRIVATE_KEY\) is"):
+        await build_deps(settings, env=production, licence_kinds=MATTERS.licence_kinds, sealing=False)
     assert not any(tmp_path.iterdir())  # noqa: ASYNC240 (no key file, no database)
+
+
+async def test_a_portal_with_the_public_key_alone_publishes_it_and_cannot_seal(tmp_path: Path) -> None:
+    from bootstrap.deps import build_deps, dispose
+    from seal.sm2 import generate_key
+    from workflows.matters import MATTERS
+
+    key = generate_key()
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'onething.db'}",
+        temporal_address="unused",
+        temporal_namespace="default",
+        task_queue="unused",
+    )
+    env = {"ONETHING_ENV": "production", "ONETHING_SEAL_PUBLIC_KEY": key.public_key_hex.upper()}
+    deps = await build_deps(settings, env=env, licence_kinds=MATTERS.licence_kinds, sealing=False)
+    try:
+        assert deps.seal_key is None and deps.public_key_hex == key.public_key_hex
+        with pytest.raises(RuntimeError, match="cannot seal"):
+            deps.sealing_key()
+    finally:
+        await dispose(deps)
+    # A worker is never built from the public key; a key that is not a point is named; a public key
+    # beside a private key must be its own.
+    with pytest.raises(SettingsError, match="ONETHING_SEAL_PRIVATE_KEY is required"):
+        await build_deps(settings, env=env, licence_kinds=MATTERS.licence_kinds)
+    with pytest.raises(ValueError, match="ONETHING_SEAL_PUBLIC_KEY: "):
+        await build_deps(
+            settings,
+            env={"ONETHING_SEAL_PUBLIC_KEY": "04" + "0" * 128},
+            licence_kinds=MATTERS.licence_kinds,
+            sealing=False,
+        )
+    other = generate_key()
+    mismatched = {
+        "ONETHING_SEAL_PRIVATE_KEY": key.private_key_hex,
+        "ONETHING_SEAL_PUBLIC_KEY": other.public_key_hex,
+    }
+    with pytest.raises(SettingsError, match="is not the public key of"):
+        await build_deps(settings, env=mismatched, licence_kinds=MATTERS.licence_kinds)

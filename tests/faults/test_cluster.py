@@ -105,11 +105,15 @@ async def test_two_portals_and_two_workers_share_their_secrets_and_lose_nothing(
     tokens_dir = tmp_path / "secrets"
     ensure_dev_tokens(tokens_dir, tokens_dir / "tokens.json")  # the staff tokens file compose mounts
     tokens = json.loads((tokens_dir / "dev-tokens.json").read_text(encoding="utf-8"))
+    secrets = cluster_secrets()  # ONETHING_ENV=production, codec keys and key id, seal keys, applicant secret
+    # The seal's private key goes to the workers alone, its public half to the portals (compose.yaml).
+    seal = {"ONETHING_SEAL_PRIVATE_KEY": secrets.pop("ONETHING_SEAL_PRIVATE_KEY")}
+    public = {"ONETHING_SEAL_PUBLIC_KEY": secrets.pop("ONETHING_SEAL_PUBLIC_KEY")}
     shared = {
         "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
         "TEMPORAL_NAMESPACE": "default",
         "DATABASE_URL": cluster_database,
-        **cluster_secrets(),  # ONETHING_ENV=production, the codec keys and key id, seal key, applicant secret
+        **secrets,
         "ONETHING_TOKENS_FILE": str(tokens_dir / "tokens.json"),
     }
     base = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
@@ -117,18 +121,20 @@ async def test_two_portals_and_two_workers_share_their_secrets_and_lose_nothing(
     def env_of(name: str, **own: str) -> dict[str, str]:
         return {**base, **shared, "ONETHING_DATA_DIR": str(tmp_path / name), **own}
 
-    workers = {f"worker-{n}": {"ONETHING_METRICS_ADDRESS": f"127.0.0.1:{free_port()}"} for n in (1, 2)}
+    workers = {
+        f"worker-{n}": {"ONETHING_METRICS_ADDRESS": f"127.0.0.1:{free_port()}", **seal} for n in (1, 2)
+    }
     portals = {f"portal-{n}": free_port() for n in (1, 2)}
     # Exactly the variables compose gives each kind of process, no more and no fewer.
     for name, own in workers.items():
         assert set(env_of(name, **own)) - set(base) == set(compose_environment("worker")), name
     for name in portals:
-        assert set(env_of(name)) - set(base) == set(compose_environment("portal")), name
+        assert set(env_of(name, **public)) - set(base) == set(compose_environment("portal")), name
 
     log = (tmp_path / "processes.log").open("ab")
     running = {name: spawn(["worker"], env_of(name, **own), log) for name, own in workers.items()}
     for name, port in portals.items():
-        running[name] = spawn(["portal", "--port", str(port)], env_of(name), log)
+        running[name] = spawn(["portal", "--port", str(port)], env_of(name, **public), log)
     urls = [f"http://127.0.0.1:{port}" for port in portals.values()]
     first, second = (httpx.AsyncClient(base_url=url, timeout=30) for url in urls)
 
@@ -189,6 +195,11 @@ async def test_two_portals_and_two_workers_share_their_secrets_and_lose_nothing(
                 verified = await portal.get(f"/api/v1/licences/{licence_id}/verification")
                 assert verified.status_code == 200, verified.text
                 assert verified.json() == {"valid": True, "reasons": []}, (licence_id, verified.json())
+                fetched = (await portal.get(f"/api/v1/licences/{licence_id}")).json()
+                assert fetched["public_key"] == public["ONETHING_SEAL_PUBLIC_KEY"]  # the workers' seal
+            # A portal holding the public key alone publishes the key the workers seal with.
+            published = (await portal.get("/api/v1/seal/public-key")).json()["public_key"]
+            assert published == public["ONETHING_SEAL_PUBLIC_KEY"]
     finally:
         for process in running.values():
             if process.poll() is None:
