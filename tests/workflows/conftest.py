@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from bootstrap.deps import Deps, build_deps, configure, dispose
 from domain.calendar import WorkingCalendar, YearNotice
@@ -23,7 +25,7 @@ from domain.oversize_case import OversizeSubmission
 from settings import Settings
 from store.registries import RegistrySnapshot, import_snapshot
 from tests.fleet import fleet_records
-from worker import build_worker
+from worker import ACTIVITIES, WORKFLOWS, build_worker, workflow_runner
 from workflows.client import start_case
 from workflows.matters import MATTERS, MatterRegistry
 
@@ -117,6 +119,32 @@ class Cases:
         for n, handle in enumerate(self.started):
             history = await handle.fetch_history()
             (folder / f"{name}-{n}.json").write_text(history.to_json())
+
+
+@asynccontextmanager
+async def worker_with(
+    env: WorkflowEnvironment,
+    data_dir: Path,
+    task_queue: str,
+    stand_ins: Mapping[Callable[..., Any], Callable[..., Any]],
+) -> AsyncIterator[Deps]:
+    """A worker of every workflow and activity, with some activities replaced by a test's stand-ins
+    (registered under the same names), on a fresh sample store; yields the store's deps."""
+    deps = await sample_deps(data_dir)
+    configure(deps)
+    activities = [stand_ins.get(a, a) for a in ACTIVITIES]
+    try:
+        async with Worker(
+            env.client,
+            task_queue=task_queue,
+            workflows=WORKFLOWS,
+            activities=activities,
+            workflow_runner=workflow_runner(),
+        ):
+            yield deps
+    finally:
+        configure(None)
+        await dispose(deps)
 
 
 @pytest_asyncio.fixture

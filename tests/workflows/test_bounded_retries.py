@@ -19,15 +19,12 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.deadlines import DueDates, DueDatesInput, compute_due_dates
-from bootstrap.deps import configure, dispose
 from domain.case import Stage
 from tests.factories import CLASS_III, submission
 from tests.polling import eventually
-from tests.workflows.conftest import Cases, sample_deps
-from worker import ACTIVITIES, WORKFLOWS, workflow_runner
+from tests.workflows.conftest import Cases, worker_with
 from workflows.oversize_transport import OversizeTransportCase
 
 
@@ -52,21 +49,10 @@ async def stuck(
     time_skipping_env: WorkflowEnvironment, tmp_path: Path, task_queue: str
 ) -> AsyncIterator[Cases]:
     Calendar.broken, Calendar.for_good, Calendar.attempts = True, False, 0
-    deps = await sample_deps(tmp_path)
-    configure(deps)
-    activities = [flaky_due_dates if a is compute_due_dates else a for a in ACTIVITIES]
-    try:
-        async with Worker(
-            time_skipping_env.client,
-            task_queue=task_queue,
-            workflows=WORKFLOWS,
-            activities=activities,
-            workflow_runner=workflow_runner(),
-        ):
-            yield Cases(time_skipping_env, time_skipping_env.client, task_queue, deps)
-    finally:
-        configure(None)
-        await dispose(deps)
+    async with worker_with(
+        time_skipping_env, tmp_path, task_queue, {compute_due_dates: flaky_due_dates}
+    ) as deps:
+        yield Cases(time_skipping_env, time_skipping_env.client, task_queue, deps)
 
 
 async def _pending_calendar(handle) -> bool:

@@ -19,11 +19,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.ledger import SupervisionBatch, record_supervision
 from activities.licensing import VehicleLicenceQuery, licences_for_vehicles
-from bootstrap.deps import configure, dispose
 from domain.case import Opinion, Outcome
 from domain.licence import VehicleLicence
 from domain.oversize_case import permit_roads
@@ -31,8 +29,7 @@ from store.ledger import list_events
 from store.schema import LedgerEventRow
 from tests.factories import CLASS_I, CLASS_II_URBAN, submission
 from tests.polling import eventually
-from tests.workflows.conftest import Cases, sample_deps
-from worker import ACTIVITIES, WORKFLOWS, workflow_runner
+from tests.workflows.conftest import Cases, worker_with
 from workflows.case.effects import PER_WORKFLOW_TASK
 from workflows.client import start_case
 from workflows.oversize_transport import OversizeTransportCase
@@ -127,23 +124,11 @@ async def test_a_batch_the_ledger_refuses_for_good_fails_the_case(
 ):
     """Written by the case's writer task, not by the step that recorded it, a refused batch still
     fails the case, as a refused write did when each step wrote its own row."""
-    deps = await sample_deps(tmp_path)
-    configure(deps)
-    activities = [refuse_every_batch if a is record_supervision else a for a in ACTIVITIES]
-    try:
-        async with Worker(
-            time_skipping_env.client,
-            task_queue=task_queue,
-            workflows=WORKFLOWS,
-            activities=activities,
-            workflow_runner=workflow_runner(),
-        ):
-            handle, _ = await start_case(time_skipping_env.client, submission(CLASS_I), task_queue)
-            with pytest.raises(WorkflowFailureError) as failed:
-                await handle.result()
-    finally:
-        configure(None)
-        await dispose(deps)
+    stand_ins = {record_supervision: refuse_every_batch}
+    async with worker_with(time_skipping_env, tmp_path, task_queue, stand_ins):
+        handle, _ = await start_case(time_skipping_env.client, submission(CLASS_I), task_queue)
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
     causes, cause = [], failed.value.cause
     while cause is not None:
         causes.append(cause)
@@ -201,20 +186,7 @@ async def test_the_cases_own_permit_is_no_repeat(
             )
         ]
 
-    deps = await sample_deps(tmp_path)
-    configure(deps)
-    activities = [own_permit_held if a is licences_for_vehicles else a for a in ACTIVITIES]
-    try:
-        async with Worker(
-            time_skipping_env.client,
-            task_queue=task_queue,
-            workflows=WORKFLOWS,
-            activities=activities,
-            workflow_runner=workflow_runner(),
-        ):
-            handle, _ = await start_case(time_skipping_env.client, sub, task_queue)
-            final = await handle.result()
-    finally:
-        configure(None)
-        await dispose(deps)
+    async with worker_with(time_skipping_env, tmp_path, task_queue, {licences_for_vehicles: own_permit_held}):
+        handle, _ = await start_case(time_skipping_env.client, sub, task_queue)
+        final = await handle.result()
     assert final.outcome is Outcome.APPROVED, final.reasons

@@ -17,16 +17,14 @@ from pathlib import Path
 import pytest_asyncio
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.ledger import SupervisionBatch, record_supervision
-from bootstrap.deps import Deps, configure, dispose
+from bootstrap.deps import Deps
 from domain.case import CaseStatus, Opinion, Outcome
 from store.ledger import list_events, verify_chain
 from tests.factories import BUSINESS, BUSINESS_HEAVY, business
 from tests.polling import eventually
-from tests.workflows.conftest import sample_deps
-from worker import ACTIVITIES, WORKFLOWS, workflow_runner
+from tests.workflows.conftest import worker_with
 from workflows.client import start_case
 from workflows.open_business import OpenTransportBusinessCase
 
@@ -58,22 +56,11 @@ class HeldReviews:
 async def held(
     time_skipping_env: WorkflowEnvironment, tmp_path: Path, task_queue: str
 ) -> AsyncIterator[tuple[Deps, HeldReviews]]:
-    deps = await sample_deps(tmp_path)
-    configure(deps)
     gate = HeldReviews()
-    activities = [gate.record if a is record_supervision else a for a in ACTIVITIES]
-    try:
-        async with Worker(
-            time_skipping_env.client,
-            task_queue=task_queue,
-            workflows=WORKFLOWS,
-            activities=activities,
-            workflow_runner=workflow_runner(),
-        ):
-            yield deps, gate
-    finally:
-        configure(None)
-        await dispose(deps)
+    async with worker_with(
+        time_skipping_env, tmp_path, task_queue, {record_supervision: gate.record}
+    ) as deps:
+        yield deps, gate
 
 
 async def test_the_last_review_is_in_the_ledger_before_the_decision_it_triggers(
