@@ -8,8 +8,10 @@ with the ledger; while some case of the period has none (a store just migrated t
 in the log. A licence's seal is judged by the verdict stored when it was issued while the digest of
 what was sealed still matches the stored bytes (store.licences.seal_digest); a licence without one,
 or every licence with `verify_seals=True` (`onething audit --verify-seals`), is verified with
-`seal.sm2.verify`, verified signatures remembered per process. The computation runs in a worker
-thread so a server's event loop keeps answering.
+`seal.sm2.verify`, verified signatures remembered per process. Its record (parses, passes the
+catalogue checks, is the signed bytes) likewise, by the verdict stored at issue while the digest of
+the stored record and bytes matches (store.licences.record_digest), else checked again. The
+computation runs in a worker thread so a server's event loop keeps answering.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from domain.audit.facts import LicenceRecord, SignatureCheck, licence_is_qualifi
 from domain.audit.figures import compute_report, compute_report_from_summaries
 from domain.audit.report import AuditReport
 from domain.calendar import WorkingCalendar
+from domain.licence import record_is_qualified
 from seal.sm2 import verify
 from store.audit_queries import RawLicence, load_ledger_records, load_licence_records
 from store.case_summaries import load_summaries, summaries_complete
 from store.ledger import BrokenChain, verify_chain
-from store.licences import seal_digest
+from store.licences import record_digest, seal_digest
 from store.schema import LedgerEventRow
 
 log = structlog.get_logger()
@@ -49,15 +52,16 @@ _verified: dict[bytes, bool] = {}
 def judge(licence: RawLicence, seal_check: SignatureCheck | None = None) -> LicenceRecord:
     """The KPI view of a loaded licence: collected, qualified (record and seal check out), activated.
 
-    `seal_check`: how its signature is checked (default: the stored verdict, else `verify_remembered`).
+    `seal_check`: how its signature is checked, its record then checked again too; by default the
+    verdicts stored at issue where they are about these very bytes, else a check (`verify_remembered`
+    for the seal).
     """
-    qualified = licence_is_qualified(
-        licence.payload,
-        licence.signed_data,
-        licence.signature,
-        licence.public_key,
-        seal_check or _stored_verdict(licence),
-    )
+    if seal_check is None:
+        qualified = _record_verdict(licence) and _seal_verdict(licence)
+    else:
+        qualified = licence_is_qualified(
+            licence.payload, licence.signed_data, licence.signature, licence.public_key, seal_check
+        )
     return LicenceRecord(
         licence_id=licence.licence_id,
         case_id=licence.case_id,
@@ -67,17 +71,21 @@ def judge(licence: RawLicence, seal_check: SignatureCheck | None = None) -> Lice
     )
 
 
-def _stored_verdict(licence: RawLicence) -> SignatureCheck:
-    """The verdict stored at issue, when it is about these very bytes; otherwise a verification."""
+def _record_verdict(licence: RawLicence) -> bool:
+    """`record_is_qualified` as stored at issue, when it is about this record and these bytes."""
+    if licence.record_valid is not None and licence.record_sha256 == record_digest(
+        licence.payload_text, licence.signed_data
+    ):
+        return licence.record_valid
+    return record_is_qualified(licence.payload, licence.signed_data)
 
-    def check(public_key_hex: str, data: bytes, signature: bytes) -> bool:
-        if licence.seal_valid is not None and licence.sealed_sha256 == seal_digest(
-            public_key_hex, data, signature
-        ):
-            return licence.seal_valid
-        return verify_remembered(public_key_hex, data, signature)
 
-    return check
+def _seal_verdict(licence: RawLicence) -> bool:
+    """The seal's verdict stored at issue, when it is about these very bytes; otherwise a verification."""
+    key, data, signature = licence.public_key, licence.signed_data, licence.signature
+    if licence.seal_valid is not None and licence.sealed_sha256 == seal_digest(key, data, signature):
+        return licence.seal_valid
+    return verify_remembered(key, data, signature)
 
 
 def verify_remembered(public_key_hex: str, data: bytes, signature: bytes) -> bool:

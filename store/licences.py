@@ -8,6 +8,7 @@ checkpoints, the notice); a later run finds the licence by (case_id, licence_key
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.licence import LicenceStatus, VehicleLicence
+from domain.licence import LicenceStatus, VehicleLicence, record_is_qualified
 from store.outbox import OutboxMessageIn, enqueue
 from store.schema import LicenceRow, LicenceVehicleRow, UTCDateTime
 
@@ -65,6 +66,21 @@ def seal_digest(public_key_hex: str, signed_data: bytes, signature: bytes) -> st
     ).hexdigest()
 
 
+def record_digest(payload_text: str, signed_data: bytes) -> str:
+    """SHA-256 over what a record verdict is about: the catalogue record as the store holds it (its
+    JSON text, read back) and the signed bytes, each hashed."""
+    return hashlib.sha256(
+        hashlib.sha256(payload_text.encode("utf-8", "surrogatepass")).digest()
+        + hashlib.sha256(signed_data).digest()
+    ).hexdigest()
+
+
+def stored_text(value: str | Any) -> str:
+    """A JSON column read as text (`sa.type_coerce(column, sa.Text)`): SQLite and asyncpg give the
+    stored text; a driver that decodes it anyway gets it encoded again (a digest then just misses)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 async def save_licence_once(
     session: AsyncSession,
     licence: LicenceIn,
@@ -78,7 +94,9 @@ async def save_licence_once(
     """Store `licence` and enqueue `outbox_messages`, unless the case already has this licence.
 
     `seal_valid`: the verdict of verifying the seal at issue, stored with the digest of what it is
-    about (`seal_digest`) so the audit need not verify it again; None stores no verdict.
+    about (`seal_digest`) so the audit need not verify it again; None stores no verdict. The record's
+    own verdict (`domain.licence.record_is_qualified`) is stored likewise, over the record as stored
+    (`record_digest`), so the audit need not parse and check 100 000 records either.
     Returns the stored licence and whether this call created it. Runs in the caller's transaction
     and does not commit: commit once, and licence and messages are stored together or not at all.
     A concurrent twin that inserts first makes this call return the twin's licence.
@@ -103,6 +121,11 @@ async def save_licence_once(
         if existing is None:  # the licence_id itself clashes with another case's licence
             raise
         return _to_licence(existing), False
+    text = await session.scalar(
+        sa.select(sa.type_coerce(LicenceRow.payload, sa.Text)).where(LicenceRow.licence_id == row.licence_id)
+    )
+    row.record_valid = record_is_qualified(licence.payload, licence.signed_data)
+    row.record_sha256 = record_digest(stored_text(text), licence.signed_data)
     for plate in dict.fromkeys(vehicles):  # indexed by plate: `licences_for_vehicles`
         session.add(
             LicenceVehicleRow(

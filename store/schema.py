@@ -250,6 +250,11 @@ class LicenceRow(Base):
     # None for a licence issued before 0007: verified at each report.
     seal_valid: Mapped[bool | None] = mapped_column(sa.Boolean)
     sealed_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    # The record checked when issued (domain.licence.record_is_qualified), over `record_sha256`
+    # (store.licences.record_digest of the stored record's text and the signed bytes): trusted by a
+    # report likewise. None for a licence issued before 0008: checked at each report.
+    record_valid: Mapped[bool | None] = mapped_column(sa.Boolean)
+    record_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(32))
     first_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fetch_count: Mapped[int] = mapped_column(sa.Integer)

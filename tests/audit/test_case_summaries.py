@@ -105,6 +105,29 @@ async def test_a_verdict_about_other_bytes_is_not_trusted(audit_db: Db) -> None:
     assert now.model_dump_json() == before.model_dump_json()
 
 
+async def test_licences_without_a_record_verdict_are_checked_at_the_report(audit_db: Db) -> None:
+    """Licences issued before 0008 have no record verdict: their records are checked, as before."""
+    before = await report_as_before(audit_db, CAL)
+    async with audit_db.sessions.begin() as session:
+        assert await session.scalar(sa.select(sa.func.count()).where(LicenceRow.record_valid.is_(False))) == 1
+        await session.execute(sa.update(LicenceRow).values(record_valid=None, record_sha256=None))
+    now = await build_report(audit_db.sessions, CAL, now=NOW)
+    assert now.model_dump_json() == before.model_dump_json()
+
+
+async def test_a_record_verdict_about_another_record_is_not_trusted(audit_db: Db) -> None:
+    """A record changed after issue no longer matches the digest of its verdict: checked, it fails."""
+    first = await report_as_before(audit_db, CAL)
+    async with audit_db.sessions.begin() as session:
+        row = (await session.scalars(sa.select(LicenceRow).where(LicenceRow.record_valid.is_(True)))).first()
+        assert row is not None
+        row.payload = {**row.payload, "holder": "另一家公司"}
+    before = await report_as_before(audit_db, CAL)
+    assert before.total.licences.quality_rate.count == first.total.licences.quality_rate.count - 1
+    now = await build_report(audit_db.sessions, CAL, now=NOW)
+    assert now.model_dump_json() == before.model_dump_json()
+
+
 async def test_without_every_summary_the_report_reads_the_ledger(audit_db: Db) -> None:
     """A store just migrated to 0007 has no summaries yet: the report is still the whole one."""
     before = await report_as_before(audit_db, CAL)
