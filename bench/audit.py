@@ -70,6 +70,7 @@ from domain.licence import (
 )
 from seal.sm2 import DEFAULT_USER_ID, GX, GY, A, B, N, encode_signature, generate_key, verify
 from store.calendar_sources import calendar_from_env
+from store.case_summaries import row_values
 from store.db import make_engine, migrate, session_factory
 from store.ledger import chain_hash
 from store.licences import record_digest, seal_digest
@@ -78,7 +79,7 @@ from workflows.matters import MATTERS
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 CACHE_VERSION = 4  # bump when the synthetic cases change (2: typed events; 3: summaries, seal verdicts;
-# 4: record verdicts)
+# 4: record verdicts, shorter summaries, the receipts index)
 MATTER = "oversize-transport"
 POSTGRES_URL = os.environ.get(
     "ONETHING_BENCH_POSTGRES_URL",
@@ -464,13 +465,7 @@ def _summary_row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     summary = summarise(records)
     if summary is None:
         return None
-    return {
-        "case_id": summary.case_id,
-        "matter": summary.matter,
-        "received_at": summary.received_at,
-        "last_seq": records[-1].seq,
-        "summary": summary.model_dump(mode="json"),
-    }
+    return row_values(summary, records[-1].seq)
 
 
 # --- building and copying the store ------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.audit.facts import STEPS_READ, LedgerRecord
 from domain.audit.figures import period_bounds
 from domain.case import Step
-from store.licences import stored_text
+from store.licences import payload_text
 from store.schema import LedgerEventRow, LicenceRow, OutboxRow
 
 LICENCE_REPOSITORY = "licence_repository"
@@ -110,7 +110,7 @@ async def load_licence_records(
     licence_stmt = sa.select(
         LicenceRow.licence_id,
         LicenceRow.case_id,
-        sa.type_coerce(LicenceRow.payload, sa.Text),  # parsed only when no stored verdict fits it
+        payload_text(),  # parsed only when no stored verdict fits it
         LicenceRow.signed_data,
         LicenceRow.signature,
         LicenceRow.public_key,
@@ -135,7 +135,7 @@ async def load_licence_records(
                 RawLicence(
                     licence_id=licence_id,
                     case_id=case_id,
-                    payload_text=stored_text(text),
+                    payload_text=text,
                     signed_data=signed,
                     signature=signature,
                     public_key=key,

@@ -12,8 +12,8 @@ period has one (a store migrated to 0007 starts without any), so a report can fa
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,16 +41,20 @@ async def refresh_case(session: AsyncSession, case_id: str) -> None:
     await session.execute(sa.delete(CaseSummaryRow).where(CaseSummaryRow.case_id == case_id))
     if summary is None:
         return
-    session.add(
-        CaseSummaryRow(
-            case_id=case_id,
-            matter=summary.matter,
-            received_at=summary.received_at,
-            last_seq=rows[-1].seq,
-            summary=summary.model_dump(mode="json"),
-        )
-    )
+    session.add(CaseSummaryRow(**row_values(summary, rows[-1].seq)))
     await session.flush()
+
+
+def row_values(summary: CaseSummary, last_seq: int) -> dict[str, Any]:
+    """The stored row of a summary. The JSON leaves out what equals its default (no cards, no clock
+    stop …), a third shorter to read at each report; a row written whole (0007) reads the same."""
+    return {
+        "case_id": summary.case_id,
+        "matter": summary.matter,
+        "received_at": summary.received_at,
+        "last_seq": last_seq,
+        "summary": summary.model_dump(mode="json", exclude_defaults=True),
+    }
 
 
 def _record(row: LedgerEventRow) -> LedgerRecord:
@@ -78,7 +82,7 @@ async def load_summaries(
     session: AsyncSession, received_from: date | None = None, received_to: date | None = None
 ) -> list[CaseSummary]:
     """The summaries of the cases received in the period (every case when both bounds are None)."""
-    stmt = sa.select(sa.type_coerce(CaseSummaryRow.summary, sa.Text))
+    stmt = sa.select(sa.cast(CaseSummaryRow.summary, sa.Text))  # a cast: asyncpg would decode JSON
     start, end = period_bounds(received_from, received_to)
     if start is not None:
         stmt = stmt.where(CaseSummaryRow.received_at >= start.astimezone(UTC))
@@ -90,7 +94,7 @@ async def load_summaries(
     result = await connection.stream(stmt.execution_options(yield_per=YIELD_PER))
     async for partition in result.partitions():
         for (text,) in partition:
-            summaries.append(validate(text if isinstance(text, str) else json.dumps(text)))
+            summaries.append(validate(text))
     return summaries
 
 

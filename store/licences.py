@@ -8,7 +8,6 @@ checkpoints, the notice); a later run finds the licence by (case_id, licence_key
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -75,10 +74,10 @@ def record_digest(payload_text: str, signed_data: bytes) -> str:
     ).hexdigest()
 
 
-def stored_text(value: str | Any) -> str:
-    """A JSON column read as text (`sa.type_coerce(column, sa.Text)`): SQLite and asyncpg give the
-    stored text; a driver that decodes it anyway gets it encoded again (a digest then just misses)."""
-    return value if isinstance(value, str) else json.dumps(value)
+def payload_text() -> sa.Cast[str]:
+    """The stored record's JSON text, verbatim on both databases: a cast, which asyncpg returns as
+    text (a JSON column it would decode, and the digest would be over a re-encoding)."""
+    return sa.cast(LicenceRow.payload, sa.Text)
 
 
 async def save_licence_once(
@@ -121,11 +120,9 @@ async def save_licence_once(
         if existing is None:  # the licence_id itself clashes with another case's licence
             raise
         return _to_licence(existing), False
-    text = await session.scalar(
-        sa.select(sa.type_coerce(LicenceRow.payload, sa.Text)).where(LicenceRow.licence_id == row.licence_id)
-    )
+    text = await session.scalar(sa.select(payload_text()).where(LicenceRow.licence_id == row.licence_id))
     row.record_valid = record_is_qualified(licence.payload, licence.signed_data)
-    row.record_sha256 = record_digest(stored_text(text), licence.signed_data)
+    row.record_sha256 = record_digest(text or "", licence.signed_data)
     for plate in dict.fromkeys(vehicles):  # indexed by plate: `licences_for_vehicles`
         session.add(
             LicenceVehicleRow(

@@ -160,7 +160,12 @@ class LedgerEventRow(Base):
     """One supervision event. Append-only; each case's events form a hash chain."""
 
     __tablename__ = "ledger_events"
-    __table_args__ = (sa.UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "seq"),
+        # The cases received in a period (the audit's cohort, and whether each has its summary) from
+        # the index alone rather than a scan of every event.
+        sa.Index("ix_ledger_events_step_actual_at_case_id", "step", "actual_at", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(sa.String(200))
