@@ -10,8 +10,11 @@ what was sealed still matches the stored bytes (store.licences.seal_digest); a l
 or every licence with `verify_seals=True` (`onething audit --verify-seals`), is verified with
 `seal.sm2.verify`, verified signatures remembered per process. Its record (parses, passes the
 catalogue checks, is the signed bytes) likewise, by the verdict stored at issue while the digest of
-the stored record and bytes matches (store.licences.record_digest), else checked again. The
-computation runs in a worker thread so a server's event loop keeps answering.
+the stored record and bytes matches (store.licences.record_digest), else checked again.
+
+The summaries and licences are read part by part (10 000 rows), each part folded in a worker thread
+into the cases' facts and the licences' verdicts while the next one is read: the database works
+while Python computes, only the small results are kept, and a server's event loop keeps answering.
 """
 
 from __future__ import annotations
@@ -20,26 +23,42 @@ import asyncio
 import contextlib
 import gc
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import date, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.audit.facts import LicenceRecord, SignatureCheck, licence_is_qualified
-from domain.audit.figures import compute_report, compute_report_from_summaries
+from domain.audit.facts import (
+    CaseFacts,
+    LedgerRecord,
+    LicenceRecord,
+    SignatureCheck,
+    WorkdayCounter,
+    licence_is_qualified,
+)
+from domain.audit.figures import cases_of_summaries, compute_report, report_of_cases
 from domain.audit.report import AuditReport
 from domain.calendar import WorkingCalendar
 from domain.licence import record_is_qualified
 from seal.sm2 import verify
-from store.audit_queries import RawLicence, load_ledger_records, load_licence_records
-from store.case_summaries import load_summaries, summaries_complete
+from store.audit_queries import (
+    RawLicence,
+    load_ledger_records,
+    load_licence_records,
+    stream_licence_records,
+)
+from store.case_summaries import stream_summaries, summaries_complete
 from store.ledger import BrokenChain, verify_chain
 from store.licences import record_digest, seal_digest
 from store.schema import LedgerEventRow
 
 log = structlog.get_logger()
+
+P = TypeVar("P")
+R = TypeVar("R")
 
 SealProgress = Callable[[int, int], None]
 """(seals verified so far, seals to verify): called while `verify_seals` runs."""
@@ -117,31 +136,69 @@ async def build_report(
     `verify_seals`: verify every licence's SM2 signature again rather than trust the stored verdicts,
     calling `seal_progress` every `SEAL_PROGRESS_EVERY` licences and at the end.
     """
+    workdays = WorkdayCounter(calendar)
     with _collector_paused():
         async with sessions() as session, session.begin():
+            events: list[LedgerRecord] | None = None
+            cases: list[CaseFacts] = []
+            unreadable = 0
             if await summaries_complete(session, received_from, received_to):
-                summaries = await load_summaries(session, received_from, received_to)
-                events = None
+                for part_cases, part_unreadable in await _folded(
+                    stream_summaries(session, received_from, received_to),
+                    lambda part: cases_of_summaries(part, workdays, received_from, received_to),
+                ):
+                    cases += part_cases
+                    unreadable += part_unreadable
             else:
                 log.warning(
                     "audit reads the ledger: cases without a summary",
                     hint="onething ledger rebuild-summaries",
                 )
-                summaries = []
                 events = await load_ledger_records(session, received_from, received_to)
-            licences = await load_licence_records(session, received_from, received_to)
+            if verify_seals:  # all at once: the progress bar counts them
+                licences = await load_licence_records(session, received_from, received_to)
+                judged = await asyncio.to_thread(_judge_all, licences, verify_seals, seal_progress)
+            else:
+                judged = [
+                    licence
+                    for part in await _folded(
+                        stream_licence_records(session, received_from, received_to),
+                        lambda part: [judge(licence) for licence in part],
+                    )
+                    for licence in part
+                ]
 
         def compute() -> AuditReport:
-            judged = _judge_all(licences, verify_seals, seal_progress)
             if events is not None:
                 return compute_report(
                     events, judged, calendar, now=now, received_from=received_from, received_to=received_to
                 )
-            return compute_report_from_summaries(
-                summaries, judged, calendar, now=now, received_from=received_from, received_to=received_to
+            return report_of_cases(
+                cases,
+                unreadable,
+                judged,
+                calendar,
+                workdays,
+                now=now,
+                received_from=received_from,
+                received_to=received_to,
             )
 
         return await asyncio.to_thread(compute)
+
+
+async def _folded(parts: AsyncIterator[P], fold: Callable[[P], R]) -> list[R]:
+    """`fold` of each part, in a worker thread, the next part read meanwhile (the database driver
+    works while the fold computes; a server's event loop keeps answering)."""
+    folded: list[R] = []
+    pending: asyncio.Future[R] | None = None
+    async for part in parts:
+        if pending is not None:
+            folded.append(await pending)
+        pending = asyncio.ensure_future(asyncio.to_thread(fold, part))
+    if pending is not None:
+        folded.append(await pending)
+    return folded
 
 
 def _judge_all(

@@ -10,6 +10,7 @@ The use case that computes the report from them is services/audit_report.py.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -103,6 +104,18 @@ async def load_licence_records(
     session: AsyncSession, received_from: date | None = None, received_to: date | None = None
 ) -> list[RawLicence]:
     """The licences of the cases received in the period, with whether their 归集 was delivered."""
+    return [
+        licence
+        async for part in stream_licence_records(session, received_from, received_to)
+        for licence in part
+    ]
+
+
+async def stream_licence_records(
+    session: AsyncSession, received_from: date | None = None, received_to: date | None = None
+) -> AsyncIterator[list[RawLicence]]:
+    """`load_licence_records` in parts of up to `YIELD_PER`: a report judges each part and keeps only
+    the verdicts, not 100 000 records and signatures at once."""
     cohort = _cohort(received_from, received_to)
     delivered_stmt = sa.select(OutboxRow.payload["licence_id"].as_string()).where(
         OutboxRow.destination == LICENCE_REPOSITORY, OutboxRow.delivered_at.is_not(None)
@@ -124,11 +137,11 @@ async def load_licence_records(
         delivered_stmt = delivered_stmt.where(OutboxRow.case_id.in_(cohort))
         licence_stmt = licence_stmt.where(LicenceRow.case_id.in_(cohort))
     delivered = set(await session.scalars(delivered_stmt))
-    licences: list[RawLicence] = []
-    append = licences.append
     connection = await session.connection()
     result = await connection.stream(licence_stmt.execution_options(yield_per=YIELD_PER))
     async for partition in result.partitions():
+        licences: list[RawLicence] = []
+        append = licences.append
         for row in partition:
             licence_id, case_id, text, signed, signature, key, fetches, seal, sealed, record, recorded = row
             append(
@@ -147,7 +160,7 @@ async def load_licence_records(
                     record_sha256=recorded,
                 )
             )
-    return licences
+        yield licences
 
 
 class RawLicence:

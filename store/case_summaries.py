@@ -12,6 +12,7 @@ period has one (a store migrated to 0007 starts without any), so a report can fa
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, date
 from typing import Any
 
@@ -82,20 +83,26 @@ async def load_summaries(
     session: AsyncSession, received_from: date | None = None, received_to: date | None = None
 ) -> list[CaseSummary]:
     """The summaries of the cases received in the period (every case when both bounds are None)."""
+    return [
+        summary async for part in stream_summaries(session, received_from, received_to) for summary in part
+    ]
+
+
+async def stream_summaries(
+    session: AsyncSession, received_from: date | None = None, received_to: date | None = None
+) -> AsyncIterator[list[CaseSummary]]:
+    """`load_summaries` in parts of up to `YIELD_PER`, so a report can fold each while the next is read."""
     stmt = sa.select(sa.cast(CaseSummaryRow.summary, sa.Text))  # a cast: asyncpg would decode JSON
     start, end = period_bounds(received_from, received_to)
     if start is not None:
         stmt = stmt.where(CaseSummaryRow.received_at >= start.astimezone(UTC))
     if end is not None:
         stmt = stmt.where(CaseSummaryRow.received_at < end.astimezone(UTC))
-    summaries: list[CaseSummary] = []
     validate = CaseSummary.model_validate_json
     connection = await session.connection()
     result = await connection.stream(stmt.execution_options(yield_per=YIELD_PER))
     async for partition in result.partitions():
-        for (text,) in partition:
-            summaries.append(validate(text))
-    return summaries
+        yield [validate(text) for (text,) in partition]
 
 
 async def summaries_complete(

@@ -98,13 +98,7 @@ def compute_report_from_summaries(
 ) -> AuditReport:
     """`compute_report` from one summary per case (domain/audit/summary.py) instead of its events."""
     workdays = WorkdayCounter(calendar)
-    cases: list[CaseFacts] = []
-    unreadable = 0
-    for summary in summaries:
-        unreadable += len(summary.unreadable)
-        facts = facts_of(summary, workdays)
-        if _in_period(facts.received_at, received_from, received_to):
-            cases.append(facts)
+    cases, unreadable = cases_of_summaries(summaries, workdays, received_from, received_to)
     return report_of_cases(
         cases,
         unreadable,
@@ -115,6 +109,24 @@ def compute_report_from_summaries(
         received_from=received_from,
         received_to=received_to,
     )
+
+
+def cases_of_summaries(
+    summaries: Iterable[CaseSummary],
+    workdays: WorkdayCounter,
+    received_from: date | None = None,
+    received_to: date | None = None,
+) -> tuple[list[CaseFacts], int]:
+    """The facts of the summaries' cases received in the period, and how many events the summaries
+    left unread; for `report_of_cases` (a report may fold its summaries part by part)."""
+    cases: list[CaseFacts] = []
+    unreadable = 0
+    for summary in summaries:
+        unreadable += len(summary.unreadable)
+        facts = facts_of(summary, workdays)
+        if _in_period(facts.received_at, received_from, received_to):
+            cases.append(facts)
+    return cases, unreadable
 
 
 def report_of_cases(
