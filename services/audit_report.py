@@ -20,12 +20,14 @@ while Python computes, only the small results are kept, and a server's event loo
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import gc
 import hashlib
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import structlog
@@ -41,6 +43,7 @@ from domain.audit.facts import (
 )
 from domain.audit.figures import cases_of_summaries, compute_report, report_of_cases
 from domain.audit.report import AuditReport
+from domain.audit.summary import CaseSummary
 from domain.calendar import WorkingCalendar
 from domain.licence import record_is_qualified
 from seal.sm2 import verify
@@ -50,14 +53,13 @@ from store.audit_queries import (
     load_licence_records,
     stream_licence_records,
 )
-from store.case_summaries import stream_summaries, summaries_complete
+from store.case_summaries import stream_summary_texts, summaries_complete
 from store.ledger import BrokenChain, verify_chain
 from store.licences import record_digest, seal_digest
 from store.schema import LedgerEventRow
 
 log = structlog.get_logger()
 
-P = TypeVar("P")
 R = TypeVar("R")
 
 SealProgress = Callable[[int, int], None]
@@ -137,18 +139,16 @@ async def build_report(
     calling `seal_progress` every `SEAL_PROGRESS_EVERY` licences and at the end.
     """
     workdays = WorkdayCounter(calendar)
-    with _collector_paused():
+    with _collector_paused(), _Folds() as folds:
         async with sessions() as session, session.begin():
             events: list[LedgerRecord] | None = None
-            cases: list[CaseFacts] = []
-            unreadable = 0
+            summary_parts: list[asyncio.Future[tuple[list[CaseFacts], int]]] = []
+            licence_parts: list[asyncio.Future[list[LicenceRecord]]] = []
             if await summaries_complete(session, received_from, received_to):
-                for part_cases, part_unreadable in await _folded(
-                    stream_summaries(session, received_from, received_to),
-                    lambda part: cases_of_summaries(part, workdays, received_from, received_to),
-                ):
-                    cases += part_cases
-                    unreadable += part_unreadable
+                async for texts in stream_summary_texts(session, received_from, received_to):
+                    summary_parts.append(
+                        await folds.submit(_cases_of_texts, texts, workdays, received_from, received_to)
+                    )
             else:
                 log.warning(
                     "audit reads the ledger: cases without a summary",
@@ -157,16 +157,16 @@ async def build_report(
                 events = await load_ledger_records(session, received_from, received_to)
             if verify_seals:  # all at once: the progress bar counts them
                 licences = await load_licence_records(session, received_from, received_to)
-                judged = await asyncio.to_thread(_judge_all, licences, verify_seals, seal_progress)
+                licence_parts.append(await folds.submit(_judge_all, licences, verify_seals, seal_progress))
             else:
-                judged = [
-                    licence
-                    for part in await _folded(
-                        stream_licence_records(session, received_from, received_to),
-                        lambda part: [judge(licence) for licence in part],
-                    )
-                    for licence in part
-                ]
+                async for part in stream_licence_records(session, received_from, received_to):
+                    licence_parts.append(await folds.submit(_judge_all, part, False, None))
+        cases: list[CaseFacts] = []
+        unreadable = 0
+        for part_cases, part_unreadable in await asyncio.gather(*summary_parts):
+            cases += part_cases
+            unreadable += part_unreadable
+        judged = [licence for part in await asyncio.gather(*licence_parts) for licence in part]
 
         def compute() -> AuditReport:
             if events is not None:
@@ -184,21 +184,47 @@ async def build_report(
                 received_to=received_to,
             )
 
-        return await asyncio.to_thread(compute)
+        return await folds.run(compute)
 
 
-async def _folded(parts: AsyncIterator[P], fold: Callable[[P], R]) -> list[R]:
-    """`fold` of each part, in a worker thread, the next part read meanwhile (the database driver
-    works while the fold computes; a server's event loop keeps answering)."""
-    folded: list[R] = []
-    pending: asyncio.Future[R] | None = None
-    async for part in parts:
-        if pending is not None:
-            folded.append(await pending)
-        pending = asyncio.ensure_future(asyncio.to_thread(fold, part))
-    if pending is not None:
-        folded.append(await pending)
-    return folded
+def _cases_of_texts(
+    texts: Sequence[str], workdays: WorkdayCounter, received_from: date | None, received_to: date | None
+) -> tuple[list[CaseFacts], int]:
+    validate = CaseSummary.model_validate_json
+    return cases_of_summaries((validate(text) for text in texts), workdays, received_from, received_to)
+
+
+class _Folds:
+    """One worker thread that folds a report's parts in the order they were read while the event
+    loop reads the next ones: the database works (SQLite in its own thread, PostgreSQL in its server)
+    while Python validates and counts, and a server's event loop keeps answering. At most `AHEAD`
+    parts wait to be folded, so a slow fold holds back the reading rather than filling the memory."""
+
+    AHEAD = 3
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-fold")
+        self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
+
+    def __enter__(self) -> _Folds:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def submit(self, fn: Callable[..., R], *args: Any) -> asyncio.Future[R]:
+        """Queue `fn(*args)`; its future, once fewer than `AHEAD` folds are waiting."""
+        while self._waiting and self._waiting[0].done():
+            self._waiting.popleft()
+        if len(self._waiting) >= self.AHEAD:
+            await asyncio.wait([self._waiting.popleft()])
+        future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        self._waiting.append(future)
+        return future
+
+    async def run(self, fn: Callable[[], R]) -> R:
+        """`fn()` in the worker thread, after the folds queued before it."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
 
 def _judge_all(
