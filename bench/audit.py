@@ -13,10 +13,11 @@ OpenSSL (hashlib). They verify with `seal.sm2.verify` like any other.
 
 Since issue 18 item 3 the store also holds one summary per case (store/case_summaries.py, folded here
 with the same `summarise` the ledger append uses) and each licence's seal verdict (verified once, at
-build, as `issue_licence` does at issue). The measurement runs in a fresh process per database, like
-the command:
+build, as `issue_licence` does at issue) and record verdict (checked once, as `save_licence_once`
+does). The measurement runs in a fresh process per database, like the command:
 1. after: `build_report` as `onething audit` runs it, cold — one summary row per case, the stored
-   seal verdicts (the SM2 calls it still makes are counted: none, when every verdict is stored);
+   seal and record verdicts (the SM2 calls and record checks it still makes are counted: none, when
+   every verdict is stored);
 2. the same report again in the same process (the portal's /audit from its second request on);
 3. before: the report as it was computed until then — every ledger event read, every seal checked —
    with the SM2 verification replaced by a stub, plus `seal.sm2.verify` timed on a sample; the cold
@@ -64,19 +65,21 @@ from domain.licence import (
     LicenceStatus,
     canonical_bytes,
     make_licence_identifier,
+    record_is_qualified,
     serial_for,
 )
 from seal.sm2 import DEFAULT_USER_ID, GX, GY, A, B, N, encode_signature, generate_key, verify
 from store.calendar_sources import calendar_from_env
+from store.case_summaries import row_values
 from store.db import make_engine, migrate, session_factory
 from store.ledger import chain_hash
-from store.licences import seal_digest
+from store.licences import record_digest, seal_digest
 from store.schema import GENESIS_HASH, CaseSummaryRow, LedgerEventRow, LicenceRow, OutboxRow
 from workflows.matters import MATTERS
 
 CACHE = Path(__file__).resolve().parent / ".cache"
-CACHE_VERSION = 4  # bump when the synthetic cases change (2: typed events; 3: summaries, seal verdicts;
-# 4: activation by the holder)
+CACHE_VERSION = 5  # bump when the synthetic cases change (2: typed events; 3: summaries, seal verdicts;
+# 4: activation by the holder; 5: record verdicts, shorter summaries, the receipts index)
 MATTER = "oversize-transport"
 POSTGRES_URL = os.environ.get(
     "ONETHING_BENCH_POSTGRES_URL",
@@ -382,6 +385,9 @@ def _licence(
         "public_key": seal.public_key_hex,
         "seal_valid": seal_valid,
         "sealed_sha256": seal_digest(seal.public_key_hex, signed, signature),
+        # As save_licence_once stores it, over the text the engine writes (SQLAlchemy's json.dumps).
+        "record_valid": record_is_qualified(payload, signed),
+        "record_sha256": record_digest(json.dumps(payload), signed),
         "status": LicenceStatus.VALID.value,
         "first_fetched_at": issued_at + timedelta(hours=1) if fetched else None,
         "fetch_count": rng.randint(1, 3) if fetched else 0,
@@ -461,13 +467,7 @@ def _summary_row(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     summary = summarise(records)
     if summary is None:
         return None
-    return {
-        "case_id": summary.case_id,
-        "matter": summary.matter,
-        "received_at": summary.received_at,
-        "last_seq": records[-1].seq,
-        "summary": summary.model_dump(mode="json"),
-    }
+    return row_values(summary, records[-1].seq)
 
 
 # --- building and copying the store ------------------------------------------------------------------
@@ -560,10 +560,21 @@ async def measure(url: str, schema: str | None, sample: int) -> dict[str, Any]:
     def stub(public_key_hex: str, data: bytes, signature: bytes) -> bool:
         return True
 
+    records_checked = 0
+    check_record = audit_report.record_is_qualified
+
+    def counted_record(payload: Any, signed_data: bytes) -> bool:
+        nonlocal records_checked
+        records_checked += 1
+        return check_record(payload, signed_data)
+
     try:
         async with engine.connect() as conn:
             events = int(await conn.scalar(sa.select(sa.func.count()).select_from(LEDGER)) or 0)
-        with mock.patch.object(audit_report, "verify", counted):
+        with (
+            mock.patch.object(audit_report, "verify", counted),
+            mock.patch.object(audit_report, "record_is_qualified", counted_record),
+        ):
             started = time.perf_counter()
             report = await audit_report.build_report(sessions, calendar, now=REPORT_NOW)
             cold = time.perf_counter() - started
@@ -602,6 +613,7 @@ async def measure(url: str, schema: str | None, sample: int) -> dict[str, Any]:
         "seconds_cold": round(cold, 3),
         "seconds_warm": round(warm, 3),
         "sm2_verify_calls": calls,
+        "records_checked": records_checked,
         "before": {
             "seconds_without_sm2": round(before_without_sm2, 3),
             "load_ledger_seconds": round(load_ledger, 3),

@@ -29,12 +29,13 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # The e-licence root OID (电子证照根代码).
 IDENTIFIER_PREFIX = "1.2.156.3005.2"
@@ -310,6 +311,16 @@ def check_catalogue(catalogue: LicenceCatalogue) -> list[str]:
     if catalogue.valid_from > catalogue.valid_to:
         problems.append(f"valid_from {catalogue.valid_from} is after valid_to {catalogue.valid_to}")
     return problems
+
+
+def record_is_qualified(payload: Mapping[str, Any], signed_data: bytes) -> bool:
+    """The record half of 数据合格: the stored catalogue record parses, passes `check_catalogue` and is
+    exactly the bytes that were signed. The seal half (the signature verifies) is checked apart."""
+    try:
+        catalogue = LicenceCatalogue.model_validate(payload)
+    except ValidationError:
+        return False
+    return not check_catalogue(catalogue) and canonical_bytes(catalogue) == signed_data
 
 
 def _identifier_mismatches(parsed: LicenceIdentifier, catalogue: LicenceCatalogue) -> list[str]:

@@ -8,35 +8,59 @@ with the ledger; while some case of the period has none (a store just migrated t
 in the log. A licence's seal is judged by the verdict stored when it was issued while the digest of
 what was sealed still matches the stored bytes (store.licences.seal_digest); a licence without one,
 or every licence with `verify_seals=True` (`onething audit --verify-seals`), is verified with
-`seal.sm2.verify`, verified signatures remembered per process. The computation runs in a worker
-thread so a server's event loop keeps answering.
+`seal.sm2.verify`, verified signatures remembered per process. Its record (parses, passes the
+catalogue checks, is the signed bytes) likewise, by the verdict stored at issue while the digest of
+the stored record and bytes matches (store.licences.record_digest), else checked again.
+
+The summaries and licences are read part by part (10 000 rows), each part folded in a worker thread
+into the cases' facts and the licences' verdicts while the next one is read: the database works
+while Python computes, only the small results are kept, and a server's event loop keeps answering.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import gc
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.audit.facts import LicenceRecord, SignatureCheck, licence_is_qualified
-from domain.audit.figures import compute_report, compute_report_from_summaries
+from domain.audit.facts import (
+    CaseFacts,
+    LedgerRecord,
+    LicenceRecord,
+    SignatureCheck,
+    WorkdayCounter,
+    licence_is_qualified,
+)
+from domain.audit.figures import cases_of_summaries, compute_report, report_of_cases
 from domain.audit.report import AuditReport
+from domain.audit.summary import CaseSummary
 from domain.calendar import WorkingCalendar
+from domain.licence import record_is_qualified
 from seal.sm2 import verify
-from store.audit_queries import RawLicence, load_ledger_records, load_licence_records
-from store.case_summaries import load_summaries, summaries_complete
+from store.audit_queries import (
+    RawLicence,
+    load_ledger_records,
+    load_licence_records,
+    stream_licence_records,
+)
+from store.case_summaries import stream_summary_texts, summaries_complete
 from store.ledger import BrokenChain, verify_chain
-from store.licences import seal_digest
+from store.licences import record_digest, seal_digest
 from store.schema import LedgerEventRow
 
 log = structlog.get_logger()
+
+R = TypeVar("R")
 
 SealProgress = Callable[[int, int], None]
 """(seals verified so far, seals to verify): called while `verify_seals` runs."""
@@ -49,15 +73,16 @@ _verified: dict[bytes, bool] = {}
 def judge(licence: RawLicence, seal_check: SignatureCheck | None = None) -> LicenceRecord:
     """The KPI view of a loaded licence: collected, qualified (record and seal check out), activated.
 
-    `seal_check`: how its signature is checked (default: the stored verdict, else `verify_remembered`).
+    `seal_check`: how its signature is checked, its record then checked again too; by default the
+    verdicts stored at issue where they are about these very bytes, else a check (`verify_remembered`
+    for the seal).
     """
-    qualified = licence_is_qualified(
-        licence.payload,
-        licence.signed_data,
-        licence.signature,
-        licence.public_key,
-        seal_check or _stored_verdict(licence),
-    )
+    if seal_check is None:
+        qualified = _record_verdict(licence) and _seal_verdict(licence)
+    else:
+        qualified = licence_is_qualified(
+            licence.payload, licence.signed_data, licence.signature, licence.public_key, seal_check
+        )
     return LicenceRecord(
         licence_id=licence.licence_id,
         case_id=licence.case_id,
@@ -67,17 +92,21 @@ def judge(licence: RawLicence, seal_check: SignatureCheck | None = None) -> Lice
     )
 
 
-def _stored_verdict(licence: RawLicence) -> SignatureCheck:
-    """The verdict stored at issue, when it is about these very bytes; otherwise a verification."""
+def _record_verdict(licence: RawLicence) -> bool:
+    """`record_is_qualified` as stored at issue, when it is about this record and these bytes."""
+    if licence.record_valid is not None and licence.record_sha256 == record_digest(
+        licence.payload_text, licence.signed_data
+    ):
+        return licence.record_valid
+    return record_is_qualified(licence.payload, licence.signed_data)
 
-    def check(public_key_hex: str, data: bytes, signature: bytes) -> bool:
-        if licence.seal_valid is not None and licence.sealed_sha256 == seal_digest(
-            public_key_hex, data, signature
-        ):
-            return licence.seal_valid
-        return verify_remembered(public_key_hex, data, signature)
 
-    return check
+def _seal_verdict(licence: RawLicence) -> bool:
+    """The seal's verdict stored at issue, when it is about these very bytes; otherwise a verification."""
+    key, data, signature = licence.public_key, licence.signed_data, licence.signature
+    if licence.seal_valid is not None and licence.sealed_sha256 == seal_digest(key, data, signature):
+        return licence.seal_valid
+    return verify_remembered(key, data, signature)
 
 
 def verify_remembered(public_key_hex: str, data: bytes, signature: bytes) -> bool:
@@ -109,31 +138,93 @@ async def build_report(
     `verify_seals`: verify every licence's SM2 signature again rather than trust the stored verdicts,
     calling `seal_progress` every `SEAL_PROGRESS_EVERY` licences and at the end.
     """
-    with _collector_paused():
+    workdays = WorkdayCounter(calendar)
+    with _collector_paused(), _Folds() as folds:
         async with sessions() as session, session.begin():
+            events: list[LedgerRecord] | None = None
+            summary_parts: list[asyncio.Future[tuple[list[CaseFacts], int]]] = []
+            licence_parts: list[asyncio.Future[list[LicenceRecord]]] = []
             if await summaries_complete(session, received_from, received_to):
-                summaries = await load_summaries(session, received_from, received_to)
-                events = None
+                async for texts in stream_summary_texts(session, received_from, received_to):
+                    summary_parts.append(
+                        await folds.submit(_cases_of_texts, texts, workdays, received_from, received_to)
+                    )
             else:
                 log.warning(
                     "audit reads the ledger: cases without a summary",
                     hint="onething ledger rebuild-summaries",
                 )
-                summaries = []
                 events = await load_ledger_records(session, received_from, received_to)
-            licences = await load_licence_records(session, received_from, received_to)
+            if verify_seals:  # all at once: the progress bar counts them
+                licences = await load_licence_records(session, received_from, received_to)
+                licence_parts.append(await folds.submit(_judge_all, licences, verify_seals, seal_progress))
+            else:
+                async for part in stream_licence_records(session, received_from, received_to):
+                    licence_parts.append(await folds.submit(_judge_all, part, False, None))
+        cases: list[CaseFacts] = []
+        unreadable = 0
+        for part_cases, part_unreadable in await asyncio.gather(*summary_parts):
+            cases += part_cases
+            unreadable += part_unreadable
+        judged = [licence for part in await asyncio.gather(*licence_parts) for licence in part]
 
         def compute() -> AuditReport:
-            judged = _judge_all(licences, verify_seals, seal_progress)
             if events is not None:
                 return compute_report(
                     events, judged, calendar, now=now, received_from=received_from, received_to=received_to
                 )
-            return compute_report_from_summaries(
-                summaries, judged, calendar, now=now, received_from=received_from, received_to=received_to
+            return report_of_cases(
+                cases,
+                unreadable,
+                judged,
+                calendar,
+                workdays,
+                now=now,
+                received_from=received_from,
+                received_to=received_to,
             )
 
-        return await asyncio.to_thread(compute)
+        return await folds.run(compute)
+
+
+def _cases_of_texts(
+    texts: Sequence[str], workdays: WorkdayCounter, received_from: date | None, received_to: date | None
+) -> tuple[list[CaseFacts], int]:
+    validate = CaseSummary.model_validate_json
+    return cases_of_summaries((validate(text) for text in texts), workdays, received_from, received_to)
+
+
+class _Folds:
+    """One worker thread that folds a report's parts in the order they were read while the event
+    loop reads the next ones: the database works (SQLite in its own thread, PostgreSQL in its server)
+    while Python validates and counts, and a server's event loop keeps answering. At most `AHEAD`
+    parts wait to be folded, so a slow fold holds back the reading rather than filling the memory."""
+
+    AHEAD = 3
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-fold")
+        self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
+
+    def __enter__(self) -> _Folds:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def submit(self, fn: Callable[..., R], *args: Any) -> asyncio.Future[R]:
+        """Queue `fn(*args)`; its future, once fewer than `AHEAD` folds are waiting."""
+        while self._waiting and self._waiting[0].done():
+            self._waiting.popleft()
+        if len(self._waiting) >= self.AHEAD:
+            await asyncio.wait([self._waiting.popleft()])
+        future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        self._waiting.append(future)
+        return future
+
+    async def run(self, fn: Callable[[], R]) -> R:
+        """`fn()` in the worker thread, after the folds queued before it."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
 
 def _judge_all(

@@ -10,6 +10,7 @@ The use case that computes the report from them is services/audit_report.py.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.audit.facts import STEPS_READ, LedgerRecord
 from domain.audit.figures import period_bounds
 from domain.case import Step
+from store.licences import payload_text
 from store.schema import LedgerEventRow, LicenceRow, OutboxRow
 
 LICENCE_REPOSITORY = "licence_repository"
@@ -102,6 +104,18 @@ async def load_licence_records(
     session: AsyncSession, received_from: date | None = None, received_to: date | None = None
 ) -> list[RawLicence]:
     """The licences of the cases received in the period, with whether their 归集 was delivered."""
+    return [
+        licence
+        async for part in stream_licence_records(session, received_from, received_to)
+        for licence in part
+    ]
+
+
+async def stream_licence_records(
+    session: AsyncSession, received_from: date | None = None, received_to: date | None = None
+) -> AsyncIterator[list[RawLicence]]:
+    """`load_licence_records` in parts of up to `YIELD_PER`: a report judges each part and keeps only
+    the verdicts, not 100 000 records and signatures at once."""
     cohort = _cohort(received_from, received_to)
     delivered_stmt = sa.select(OutboxRow.payload["licence_id"].as_string()).where(
         OutboxRow.destination == LICENCE_REPOSITORY, OutboxRow.delivered_at.is_not(None)
@@ -109,34 +123,56 @@ async def load_licence_records(
     licence_stmt = sa.select(
         LicenceRow.licence_id,
         LicenceRow.case_id,
-        LicenceRow.payload,
+        payload_text(),  # parsed only when no stored verdict fits it
         LicenceRow.signed_data,
         LicenceRow.signature,
         LicenceRow.public_key,
         LicenceRow.activated_at,
         LicenceRow.seal_valid,
         LicenceRow.sealed_sha256,
+        LicenceRow.record_valid,
+        LicenceRow.record_sha256,
     )
     if cohort is not None:
         delivered_stmt = delivered_stmt.where(OutboxRow.case_id.in_(cohort))
         licence_stmt = licence_stmt.where(LicenceRow.case_id.in_(cohort))
     delivered = set(await session.scalars(delivered_stmt))
-    rows = (await session.execute(licence_stmt)).all()
-    return [
-        RawLicence(
-            licence_id=row.licence_id,
-            case_id=row.case_id,
-            payload=row.payload,
-            signed_data=row.signed_data,
-            signature=row.signature,
-            public_key=row.public_key,
-            activated=row.activated_at is not None,
-            collected=row.licence_id in delivered,
-            seal_valid=row.seal_valid,
-            sealed_sha256=row.sealed_sha256,
-        )
-        for row in rows
-    ]
+    connection = await session.connection()
+    result = await connection.stream(licence_stmt.execution_options(yield_per=YIELD_PER))
+    async for partition in result.partitions():
+        licences: list[RawLicence] = []
+        append = licences.append
+        for row in partition:
+            (
+                licence_id,
+                case_id,
+                text,
+                signed,
+                signature,
+                key,
+                activated_at,
+                seal,
+                sealed,
+                record,
+                recorded,
+            ) = row
+            append(
+                RawLicence(
+                    licence_id=licence_id,
+                    case_id=case_id,
+                    payload_text=text,
+                    signed_data=signed,
+                    signature=signature,
+                    public_key=key,
+                    activated=activated_at is not None,
+                    collected=licence_id in delivered,
+                    seal_valid=seal,
+                    sealed_sha256=sealed,
+                    record_valid=record,
+                    record_sha256=recorded,
+                )
+            )
+        yield licences
 
 
 class RawLicence:
@@ -147,8 +183,10 @@ class RawLicence:
         "case_id",
         "collected",
         "licence_id",
-        "payload",
+        "payload_text",
         "public_key",
+        "record_sha256",
+        "record_valid",
         "seal_valid",
         "sealed_sha256",
         "signature",
@@ -160,7 +198,7 @@ class RawLicence:
         *,
         licence_id: str,
         case_id: str,
-        payload: dict[str, Any],
+        payload_text: str,
         signed_data: bytes,
         signature: bytes,
         public_key: str,
@@ -168,10 +206,12 @@ class RawLicence:
         collected: bool,
         seal_valid: bool | None = None,
         sealed_sha256: str | None = None,
+        record_valid: bool | None = None,
+        record_sha256: str | None = None,
     ) -> None:
         self.licence_id = licence_id
         self.case_id = case_id
-        self.payload = payload
+        self.payload_text = payload_text  # the catalogue record as stored (JSON text)
         self.signed_data = signed_data
         self.signature = signature
         self.public_key = public_key
@@ -179,3 +219,10 @@ class RawLicence:
         self.collected = collected
         self.seal_valid = seal_valid  # the verdict stored at issue (None: none stored)
         self.sealed_sha256 = sealed_sha256  # what that verdict is about: store.licences.seal_digest
+        self.record_valid = record_valid  # the record's verdict stored at issue (None: none stored)
+        self.record_sha256 = record_sha256  # what it is about: store.licences.record_digest
+
+    @property
+    def payload(self) -> Any:
+        """The catalogue record, parsed (JSON: any value, a dict when well formed)."""
+        return json.loads(self.payload_text)

@@ -160,7 +160,12 @@ class LedgerEventRow(Base):
     """One supervision event. Append-only; each case's events form a hash chain."""
 
     __tablename__ = "ledger_events"
-    __table_args__ = (sa.UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "seq"),
+        # The cases received in a period (the audit's cohort, and whether each has its summary) from
+        # the index alone rather than a scan of every event.
+        sa.Index("ix_ledger_events_step_actual_at_case_id", "step", "actual_at", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(sa.String(200))
@@ -250,6 +255,11 @@ class LicenceRow(Base):
     # None for a licence issued before 0007: verified at each report.
     seal_valid: Mapped[bool | None] = mapped_column(sa.Boolean)
     sealed_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    # The record checked when issued (domain.licence.record_is_qualified), over `record_sha256`
+    # (store.licences.record_digest of the stored record's text and the signed bytes): trusted by a
+    # report likewise. None for a licence issued before 0009: checked at each report.
+    record_valid: Mapped[bool | None] = mapped_column(sa.Boolean)
+    record_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(32))
     first_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by anyone
     fetch_count: Mapped[int] = mapped_column(sa.Integer)

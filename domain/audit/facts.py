@@ -10,8 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from pydantic import ValidationError
-
 from domain.calendar import SHANGHAI, MissingCalendarYear, WorkingCalendar
 from domain.case import Card as CaseCard
 from domain.case import Outcome, Step
@@ -21,7 +19,7 @@ from domain.events import (
     SupervisionEvent,
     read_row,
 )
-from domain.licence import LicenceCatalogue, canonical_bytes, check_catalogue
+from domain.licence import record_is_qualified
 
 # --- the ledger vocabulary the report reads ------------------------------------------------------
 
@@ -129,11 +127,7 @@ def licence_is_qualified(
 
     The signature is checked last: it is by far the most expensive test.
     """
-    try:
-        catalogue = LicenceCatalogue.model_validate(payload)
-    except ValidationError:
-        return False
-    if check_catalogue(catalogue) or canonical_bytes(catalogue) != signed_data:
+    if not record_is_qualified(payload, signed_data):
         return False
     return verify(public_key_hex, signed_data, signature)
 

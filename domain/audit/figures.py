@@ -4,11 +4,12 @@ KPIs, computed from the facts of each case. Changes when a figure's definition d
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from domain.audit.facts import (
     CARD_KINDS,
+    DECIDED_OUTCOMES,
     OUTCOMES,
     RATING_VALUES,
     CaseFacts,
@@ -97,13 +98,7 @@ def compute_report_from_summaries(
 ) -> AuditReport:
     """`compute_report` from one summary per case (domain/audit/summary.py) instead of its events."""
     workdays = WorkdayCounter(calendar)
-    cases: list[CaseFacts] = []
-    unreadable = 0
-    for summary in summaries:
-        unreadable += len(summary.unreadable)
-        facts = facts_of(summary, workdays)
-        if _in_period(facts.received_at, received_from, received_to):
-            cases.append(facts)
+    cases, unreadable = cases_of_summaries(summaries, workdays, received_from, received_to)
     return report_of_cases(
         cases,
         unreadable,
@@ -114,6 +109,24 @@ def compute_report_from_summaries(
         received_from=received_from,
         received_to=received_to,
     )
+
+
+def cases_of_summaries(
+    summaries: Iterable[CaseSummary],
+    workdays: WorkdayCounter,
+    received_from: date | None = None,
+    received_to: date | None = None,
+) -> tuple[list[CaseFacts], int]:
+    """The facts of the summaries' cases received in the period, and how many events the summaries
+    left unread; for `report_of_cases` (a report may fold its summaries part by part)."""
+    cases: list[CaseFacts] = []
+    unreadable = 0
+    for summary in summaries:
+        unreadable += len(summary.unreadable)
+        facts = facts_of(summary, workdays)
+        if _in_period(facts.received_at, received_from, received_to):
+            cases.append(facts)
+    return cases, unreadable
 
 
 def report_of_cases(
@@ -138,17 +151,19 @@ def report_of_cases(
         else:
             outside += 1
 
-    groups_of: dict[tuple[str, str | None], list[CaseFacts]] = defaultdict(list)
-    matters_of: dict[str, list[CaseFacts]] = defaultdict(list)
+    tallies: dict[tuple[str, str | None], _Tally] = {}
     for case in cases:
-        groups_of[case.group].append(case)
-        matters_of[case.matter].append(case)
-    groups = [
-        summarise(matter, permit_class, members, licences_by_case)
-        for (matter, permit_class), members in sorted(groups_of.items(), key=_group_order)
-    ]
-    matters = [summarise(m, ALL, members, licences_by_case) for m, members in sorted(matters_of.items())]
-    total = summarise(ALL, ALL, cases, licences_by_case)
+        tally = tallies.get(case.group)
+        if tally is None:
+            tally = tallies[case.group] = _Tally()
+        tally.add(case, licences_by_case.get(case.case_id, ()))
+    ordered = sorted(tallies.items(), key=_group_order)
+    groups = [tally.figures(matter, permit_class) for (matter, permit_class), tally in ordered]
+    tallies_of: dict[str, list[_Tally]] = defaultdict(list)
+    for (matter, _), tally in ordered:
+        tallies_of[matter].append(tally)
+    matters = [_Tally.merged(of).figures(m, ALL) for m, of in sorted(tallies_of.items())]
+    total = _Tally.merged(tallies.values()).figures(ALL, ALL)
     durations = task_durations(cases)
     return AuditReport(
         period=Period(received_from=received_from, received_to=received_to, now=now.astimezone(UTC)),
@@ -198,7 +213,7 @@ def _seq(event: LedgerRecord) -> int:
     return event.seq
 
 
-def _group_order(item: tuple[tuple[str, str | None], list[CaseFacts]]) -> tuple[str, bool, str]:
+def _group_order(item: tuple[tuple[str, str | None], object]) -> tuple[str, bool, str]:
     (matter, permit_class), _ = item
     return matter, permit_class is None, permit_class or ""
 
@@ -219,107 +234,179 @@ def _target_rate(count: int, of: int, target: float) -> TargetRate:
     )
 
 
-def summarise(
-    matter: str,
-    permit_class: str | None,
-    cases: Sequence[CaseFacts],
-    licences_by_case: Mapping[str, Sequence[LicenceRecord]],
-) -> GroupFigures:
-    """The headline figures over `cases` (one group, a matter's subtotal or the grand total)."""
-    by_outcome = dict.fromkeys(OUTCOMES, 0)
-    cards = dict.fromkeys(CARD_KINDS, 0)
-    decided = on_time = on_time_of = statutory = statutory_of = 0
-    elapsed: list[int] = []
-    accelerations: list[float] = []
-    for case in cases:
-        if case.outcome is not None:
-            by_outcome[case.outcome] = by_outcome.get(case.outcome, 0) + 1
+class _Tally:
+    """The headline figures' counts over some cases, added one case at a time; a matter's subtotal
+    and the grand total merge their groups' tallies instead of going over the cases again."""
+
+    __slots__ = (
+        "accelerations",
+        "activated",
+        "approved",
+        "bad_rated_cases",
+        "bad_rated_cases_visited",
+        "by_outcome",
+        "cards",
+        "collected",
+        "completed",
+        "decided",
+        "elapsed",
+        "licences",
+        "on_time",
+        "on_time_of",
+        "other_outcomes",
+        "qualified",
+        "ratings",
+        "received",
+        "rectifications_opened",
+        "rectifications_replied",
+        "rectifications_replied_on_time",
+        "return_visits",
+        "statutory",
+        "statutory_of",
+        "with_licence",
+    )
+
+    def __init__(self) -> None:
+        self.received = self.completed = self.decided = 0
+        self.by_outcome: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        # An outcome outside `OUTCOMES` → the first case (by id) with it: its place in `by_outcome`.
+        self.other_outcomes: dict[str, str] = {}
+        self.cards: dict[str, int] = dict.fromkeys(CARD_KINDS, 0)
+        self.on_time = self.on_time_of = self.statutory = self.statutory_of = 0
+        self.elapsed: list[int] = []
+        self.accelerations: list[float] = []
+        self.ratings: dict[str, int] = dict.fromkeys(RATING_VALUES, 0)
+        self.bad_rated_cases = self.bad_rated_cases_visited = self.return_visits = 0
+        self.rectifications_opened = self.rectifications_replied = self.rectifications_replied_on_time = 0
+        self.approved = self.with_licence = 0
+        self.licences = self.collected = self.qualified = self.activated = 0
+
+    def add(self, case: CaseFacts, licences: Sequence[LicenceRecord]) -> None:
+        """One more case (in case id order), with its licences."""
+        self.received += 1
+        if case.closed_at is not None:
+            self.completed += 1
+        outcome = case.outcome
+        if outcome is not None:
+            if outcome not in self.by_outcome:
+                self.by_outcome[outcome] = 0
+                self.other_outcomes[outcome] = case.case_id
+            self.by_outcome[outcome] += 1
         for card in case.cards:
-            cards[card.kind] += 1
-        if not case.decided:
-            continue
-        decided += 1
-        if case.on_time_promised is not None:
-            on_time_of += 1
-            on_time += case.on_time_promised
-        if case.on_time_statutory is not None:
-            statutory_of += 1
-            statutory += case.on_time_statutory
-        if case.elapsed_working_days is not None:
-            elapsed.append(case.elapsed_working_days)
-        if case.acceleration is not None:
-            accelerations.append(case.acceleration)
-    elapsed.sort()
-    accelerations.sort()
-    median_acceleration = nearest_rank(accelerations, 50)
-    completed = sum(1 for case in cases if case.closed_at is not None)
-    return GroupFigures(
-        matter=matter,
-        permit_class=permit_class,
-        received=len(cases),
-        completed=completed,
-        open=len(cases) - completed,
-        by_outcome=by_outcome,
-        decided=decided,
-        on_time_promised=_rate(on_time, on_time_of),
-        on_time_statutory=_rate(statutory, statutory_of),
-        elapsed_working_days=Elapsed(
-            cases=len(elapsed), median=nearest_rank(elapsed, 50), p90=nearest_rank(elapsed, 90)
-        ),
-        acceleration=Acceleration(
-            cases=len(accelerations),
-            median=None if median_acceleration is None else round(median_acceleration, 2),
-        ),
-        cards=cards,
-        ratings=summarise_ratings(cases),
-        licences=licence_kpis(cases, licences_by_case),
-    )
+            self.cards[card.kind] += 1
+        if outcome in DECIDED_OUTCOMES:
+            self.decided += 1
+            if case.on_time_promised is not None:
+                self.on_time_of += 1
+                self.on_time += case.on_time_promised
+            if case.on_time_statutory is not None:
+                self.statutory_of += 1
+                self.statutory += case.on_time_statutory
+            if case.elapsed_working_days is not None:
+                self.elapsed.append(case.elapsed_working_days)
+            if case.acceleration is not None:
+                self.accelerations.append(case.acceleration)
+        if case.ratings:
+            for rating in case.ratings:
+                self.ratings[str(rating)] += 1
+            if min(case.ratings) <= BAD_RATING_AT_MOST:
+                self.bad_rated_cases += 1
+                self.bad_rated_cases_visited += case.return_visits > 0
+        self.rectifications_opened += case.rectifications_opened
+        self.rectifications_replied += case.rectifications_replied
+        self.rectifications_replied_on_time += case.rectifications_replied_on_time
+        self.return_visits += case.return_visits
+        if outcome == _APPROVED:
+            self.approved += 1
+            self.with_licence += bool(licences)
+        for licence in licences:
+            self.licences += 1
+            self.collected += licence.collected
+            self.qualified += licence.qualified
+            self.activated += licence.activated
+
+    @classmethod
+    def merged(cls, tallies: Iterable[_Tally]) -> _Tally:
+        """The tally of the cases of all `tallies` (each case in one of them)."""
+        total = cls()
+        for tally in tallies:
+            for name in _COUNTS:
+                setattr(total, name, getattr(total, name) + getattr(tally, name))
+            for name in ("by_outcome", "cards", "ratings"):
+                into: dict[str, int] = getattr(total, name)
+                for key, n in getattr(tally, name).items():
+                    into[key] = into.get(key, 0) + n
+            for outcome, case_id in tally.other_outcomes.items():
+                first = total.other_outcomes.get(outcome)
+                total.other_outcomes[outcome] = case_id if first is None else min(first, case_id)
+            total.elapsed += tally.elapsed
+            total.accelerations += tally.accelerations
+        return total
+
+    def figures(self, matter: str, permit_class: str | None) -> GroupFigures:
+        # The outcomes in the order a pass over the cases in id order would have met them.
+        by_outcome = {outcome: self.by_outcome[outcome] for outcome in OUTCOMES}
+        for outcome in sorted(self.other_outcomes, key=self.other_outcomes.__getitem__):
+            by_outcome[outcome] = self.by_outcome[outcome]
+        elapsed, accelerations = sorted(self.elapsed), sorted(self.accelerations)
+        median_acceleration = nearest_rank(accelerations, 50)
+        return GroupFigures(
+            matter=matter,
+            permit_class=permit_class,
+            received=self.received,
+            completed=self.completed,
+            open=self.received - self.completed,
+            by_outcome=by_outcome,
+            decided=self.decided,
+            on_time_promised=_rate(self.on_time, self.on_time_of),
+            on_time_statutory=_rate(self.statutory, self.statutory_of),
+            elapsed_working_days=Elapsed(
+                cases=len(elapsed), median=nearest_rank(elapsed, 50), p90=nearest_rank(elapsed, 90)
+            ),
+            acceleration=Acceleration(
+                cases=len(accelerations),
+                median=None if median_acceleration is None else round(median_acceleration, 2),
+            ),
+            cards=dict(self.cards),
+            ratings=self._ratings(),
+            licences=self._licence_kpis(),
+        )
+
+    def _ratings(self) -> Ratings:
+        distribution = dict(self.ratings)
+        count = sum(distribution.values())
+        total = sum(int(value) * n for value, n in distribution.items())
+        return Ratings(
+            count=count,
+            distribution=distribution,
+            mean=round(total / count, 2) if count else None,
+            bad=sum(n for value, n in distribution.items() if int(value) <= BAD_RATING_AT_MOST),
+            bad_rated_cases=self.bad_rated_cases,
+            bad_rated_cases_visited=self.bad_rated_cases_visited,
+            rectifications_opened=self.rectifications_opened,
+            rectifications_replied=self.rectifications_replied,
+            rectifications_replied_on_time=self.rectifications_replied_on_time,
+            return_visits=self.return_visits,
+        )
+
+    def _licence_kpis(self) -> LicenceKpis:
+        n = self.licences
+        return LicenceKpis(
+            licences=n,
+            approved_cases=self.approved,
+            issuance_rate=_target_rate(self.with_licence, self.approved, ISSUANCE_TARGET),
+            collection_rate=_target_rate(self.collected, n, COLLECTION_TARGET),
+            quality_rate=_target_rate(self.qualified, n, QUALITY_TARGET),
+            activation_rate=_target_rate(self.activated, n, ACTIVATION_TARGET),
+        )
 
 
-def summarise_ratings(cases: Sequence[CaseFacts]) -> Ratings:
-    distribution = dict.fromkeys(RATING_VALUES, 0)
-    bad_cases = visited = opened = replied = on_time = visits = 0
-    for case in cases:
-        for rating in case.ratings:
-            distribution[str(rating)] += 1
-        if any(rating <= BAD_RATING_AT_MOST for rating in case.ratings):
-            bad_cases += 1
-            visited += case.return_visits > 0
-        opened += case.rectifications_opened
-        replied += case.rectifications_replied
-        on_time += case.rectifications_replied_on_time
-        visits += case.return_visits
-    count = sum(distribution.values())
-    total = sum(int(value) * n for value, n in distribution.items())
-    return Ratings(
-        count=count,
-        distribution=distribution,
-        mean=round(total / count, 2) if count else None,
-        bad=sum(n for value, n in distribution.items() if int(value) <= BAD_RATING_AT_MOST),
-        bad_rated_cases=bad_cases,
-        bad_rated_cases_visited=visited,
-        rectifications_opened=opened,
-        rectifications_replied=replied,
-        rectifications_replied_on_time=on_time,
-        return_visits=visits,
-    )
-
-
-def licence_kpis(
-    cases: Sequence[CaseFacts], licences_by_case: Mapping[str, Sequence[LicenceRecord]]
-) -> LicenceKpis:
-    approved = [case for case in cases if case.outcome == Outcome.APPROVED.value]
-    with_licence = sum(1 for case in approved if licences_by_case.get(case.case_id))
-    licences = [licence for case in cases for licence in licences_by_case.get(case.case_id, ())]
-    n = len(licences)
-    return LicenceKpis(
-        licences=n,
-        approved_cases=len(approved),
-        issuance_rate=_target_rate(with_licence, len(approved), ISSUANCE_TARGET),
-        collection_rate=_target_rate(sum(lic.collected for lic in licences), n, COLLECTION_TARGET),
-        quality_rate=_target_rate(sum(lic.qualified for lic in licences), n, QUALITY_TARGET),
-        activation_rate=_target_rate(sum(lic.activated for lic in licences), n, ACTIVATION_TARGET),
-    )
+_APPROVED = Outcome.APPROVED.value
+_COUNTS = tuple(
+    name
+    for name in _Tally.__slots__
+    if name not in {"by_outcome", "other_outcomes", "cards", "ratings", "elapsed", "accelerations"}
+)
 
 
 def targets_missed(rows: Iterable[GroupFigures]) -> list[TargetMiss]:

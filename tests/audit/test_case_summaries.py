@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from domain.audit.figures import compute_report
 from domain.audit.report import AuditReport
+from domain.audit.summary import CaseSummary
 from domain.calendar import WorkingCalendar, YearNotice
 from domain.notices import official_calendar
 from seal.sm2 import verify
@@ -37,6 +38,12 @@ MOVED = CAL.replaced(
         )
     ]
 )
+
+
+def by_id(summary: CaseSummary) -> str:
+    return summary.case_id
+
+
 PERIODS = [{}, {"received_from": date(2026, 9, 1), "received_to": date(2026, 9, 30)}]
 
 
@@ -105,11 +112,53 @@ async def test_a_verdict_about_other_bytes_is_not_trusted(audit_db: Db) -> None:
     assert now.model_dump_json() == before.model_dump_json()
 
 
+async def test_licences_without_a_record_verdict_are_checked_at_the_report(audit_db: Db) -> None:
+    """Licences issued before 0009 have no record verdict: their records are checked, as before."""
+    before = await report_as_before(audit_db, CAL)
+    async with audit_db.sessions.begin() as session:
+        assert await session.scalar(sa.select(sa.func.count()).where(LicenceRow.record_valid.is_(False))) == 1
+        await session.execute(sa.update(LicenceRow).values(record_valid=None, record_sha256=None))
+    now = await build_report(audit_db.sessions, CAL, now=NOW)
+    assert now.model_dump_json() == before.model_dump_json()
+
+
+async def test_a_record_verdict_about_another_record_is_not_trusted(audit_db: Db) -> None:
+    """A record changed after issue no longer matches the digest of its verdict: checked, it fails."""
+    first = await report_as_before(audit_db, CAL)
+    async with audit_db.sessions.begin() as session:
+        row = (await session.scalars(sa.select(LicenceRow).where(LicenceRow.record_valid.is_(True)))).first()
+        assert row is not None
+        row.payload = {**row.payload, "holder": "另一家公司"}
+    before = await report_as_before(audit_db, CAL)
+    assert before.total.licences.quality_rate.count == first.total.licences.quality_rate.count - 1
+    now = await build_report(audit_db.sessions, CAL, now=NOW)
+    assert now.model_dump_json() == before.model_dump_json()
+
+
 async def test_without_every_summary_the_report_reads_the_ledger(audit_db: Db) -> None:
     """A store just migrated to 0007 has no summaries yet: the report is still the whole one."""
     before = await report_as_before(audit_db, CAL)
     async with audit_db.sessions.begin() as session:
         await session.execute(sa.delete(CaseSummaryRow).where(CaseSummaryRow.case_id.in_(["I-a-1", "I-c-1"])))
+    now = await build_report(audit_db.sessions, CAL, now=NOW)
+    assert now.model_dump_json() == before.model_dump_json()
+
+
+async def test_summaries_written_whole_as_0007_did_read_the_same(audit_db: Db) -> None:
+    """Since 0009 a summary leaves out its defaults; a row written with every field reads the same."""
+    before = await report_as_before(audit_db, CAL)
+    async with audit_db.sessions.begin() as session:
+        summaries = await load_summaries(session)
+        for summary in summaries:
+            await session.execute(
+                sa.update(CaseSummaryRow)
+                .where(CaseSummaryRow.case_id == summary.case_id)
+                .values(summary=summary.model_dump(mode="json"))
+            )
+    async with audit_db.sessions() as session:
+        text = await session.scalar(sa.select(sa.cast(CaseSummaryRow.summary, sa.Text)).limit(1))
+        assert '"unreadable"' in text  # written whole indeed
+        assert sorted(await load_summaries(session), key=by_id) == sorted(summaries, key=by_id)
     now = await build_report(audit_db.sessions, CAL, now=NOW)
     assert now.model_dump_json() == before.model_dump_json()
 

@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from store.licences import IssuedLicence, LicenceIn, get_licence, record_fetch, save_licence_once
+from store.licences import (
+    IssuedLicence,
+    LicenceIn,
+    get_licence,
+    payload_text,
+    record_digest,
+    record_fetch,
+    save_licence_once,
+)
 from store.outbox import OutboxMessageIn, list_messages
 from store.schema import LicenceRow, OutboxRow
 from tests.store.conftest import Db
@@ -121,6 +129,18 @@ async def test_stored_licence_is_exact(db: Db):
     assert stored.payload == licence().payload
     assert (stored.first_fetched_at, stored.fetch_count) == (None, 0)
     assert IssuedLicence.model_validate_json(stored.model_dump_json()) == stored
+
+
+async def test_the_record_verdict_is_stored_over_the_record_as_stored(db: Db):
+    """The audit trusts it while the digest of the stored text and signed bytes still matches."""
+    async with db.sessions.begin() as session:
+        await save_licence_once(session, licence(), [])
+    async with db.sessions() as session:
+        text = await session.scalar(sa.select(payload_text()))
+        row = (await session.scalars(sa.select(LicenceRow))).one()
+    assert row.record_valid is False  # a test record: it does not parse as a catalogue
+    assert row.record_sha256 == record_digest(text, licence().signed_data)
+    assert row.record_sha256 != record_digest(text + " ", licence().signed_data)
 
 
 async def test_record_fetch_counts_and_keeps_the_first_time(db: Db):
