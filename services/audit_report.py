@@ -54,6 +54,7 @@ from store.audit_queries import (
     stream_licence_records,
 )
 from store.case_summaries import stream_summary_texts, summaries_complete
+from store.db import reading
 from store.ledger import BrokenChain, verify_chain
 from store.licences import record_digest, seal_digest
 from store.schema import LedgerEventRow
@@ -141,6 +142,7 @@ async def build_report(
     workdays = WorkdayCounter(calendar)
     with _collector_paused(), _Folds() as folds:
         async with sessions() as session, session.begin():
+            await reading(session)
             events: list[LedgerRecord] | None = None
             summary_parts: list[asyncio.Future[tuple[list[CaseFacts], int]]] = []
             licence_parts: list[asyncio.Future[list[LicenceRecord]]] = []
@@ -256,6 +258,7 @@ def _collector_paused() -> Iterator[None]:
 async def verify_ledger(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, Sequence[BrokenChain]]:
     """How many cases the ledger holds, and every case whose hash chain is broken."""
     async with sessions() as session, session.begin():
+        await reading(session)
         cases = await session.scalar(sa.select(sa.func.count(sa.distinct(LedgerEventRow.case_id))))
         broken = await verify_chain(session)
     return int(cases or 0), broken

@@ -21,6 +21,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a SQLite writer waits for the file lock before 'database is locked'."""
 
+READ_ONLY = "onething_read_only"
+"""Execution option of a transaction that only reads (`reading`): on SQLite it begins deferred."""
+
 # pg_advisory_xact_lock key held while migrating, so two processes starting at once migrate in turn.
 _MIGRATION_LOCK_KEY = 0x6F6E657468696E67  # "onething"
 
@@ -50,6 +53,12 @@ def make_engine(url: str | URL, *, schema: str | None = None, **engine_kwargs: A
         engine_kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(sa_url, connect_args=connect_args, **engine_kwargs)
     raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
+
+
+async def reading(session: AsyncSession) -> None:
+    """Make the session's transaction a reader's, before its first statement: one consistent snapshot
+    that never blocks a writer (SQLite: BEGIN DEFERRED under WAL; PostgreSQL reads never lock)."""
+    await session.connection(execution_options={READ_ONLY: True})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -120,5 +129,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then writes
         # fails at once with SQLITE_BUSY when another writer got there first (busy_timeout is not
         # honoured for that lock upgrade); IMMEDIATE waits its turn instead. One writer at a time is
-        # SQLite's model anyway, and the ledger's read-then-append needs exactly that.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # SQLite's model anyway, and the ledger's read-then-append needs exactly that. A transaction
+        # that only reads (`reading`) begins deferred: under WAL it reads a snapshot and takes no write
+        # lock, so a five-second audit does not hold every ledger write up for five seconds.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -11,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from store.db import alembic_config, make_engine, migrate
+from store.db import alembic_config, make_engine, migrate, reading, session_factory
 from store.registries import get_business_licence, get_vehicle
 from store.schema import Base, OutboxRow
 from tests.store.conftest import Db
@@ -92,6 +93,32 @@ async def test_sqlite_pragmas(tmp_path):
             assert await conn.scalar(sa.text("PRAGMA foreign_keys")) == 1
             assert await conn.scalar(sa.text("PRAGMA journal_mode")) == "wal"
             assert await conn.scalar(sa.text("PRAGMA busy_timeout")) == 10_000
+    finally:
+        await engine.dispose()
+
+
+async def test_a_reader_holds_no_write_lock_while_a_writer_commits(tmp_path):
+    """On SQLite every transaction takes the write lock up front (BEGIN IMMEDIATE) except a reader's
+    (`reading`): an audit reading for seconds must not hold every ledger write up meanwhile, and it
+    keeps reading its own snapshot while the writer commits."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    sessions = session_factory(engine)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+            await conn.execute(sa.text("INSERT INTO t VALUES (1)"))
+        async with sessions() as reader, reader.begin():
+            await reading(reader)
+            assert await reader.scalar(sa.text("SELECT count(*) FROM t")) == 1
+
+            async def write() -> None:
+                async with sessions.begin() as writer:
+                    await writer.execute(sa.text("INSERT INTO t VALUES (2)"))
+
+            await asyncio.wait_for(write(), timeout=5)  # an IMMEDIATE reader would hold it 10 s
+            assert await reader.scalar(sa.text("SELECT count(*) FROM t")) == 1  # its snapshot
+        async with sessions() as later:
+            assert await later.scalar(sa.text("SELECT count(*) FROM t")) == 2
     finally:
         await engine.dispose()
 
