@@ -111,21 +111,23 @@ async def build_deps(
     )
 
 
-def _seal_keys(settings: Settings, env: Mapping[str, str], sealing: bool) -> tuple[SealKey | None, str]:
+def _seal_keys(
+    settings: Settings, env: Mapping[str, str], sealing: bool
+) -> tuple[SealKey | None, str | None]:
+    """The seal key, or (a process that never seals) None and the public key alone."""
     private = key_from_config(env)
     public = public_key_from_config(env)
     if private is not None:
         if public is not None and public != private.public_key_hex:
             raise SettingsError(f"{PUBLIC_KEY_ENV} is not the public key of {PRIVATE_KEY_ENV}")
-        return private, private.public_key_hex
+        return private, None
     if public is not None and not sealing:
         return None, public
     if is_production(env):
         # A key of its own would seal licences (and publish a public key) no other process knows.
         needed = PRIVATE_KEY_ENV if sealing else f"{PUBLIC_KEY_ENV} (or {PRIVATE_KEY_ENV})"
         raise SettingsError(f"{needed} is required in production; no development key is made")
-    dev = load_or_create_dev_key(settings.data_dir / DEV_SEAL_KEY_FILE)
-    return dev, dev.public_key_hex
+    return load_or_create_dev_key(settings.data_dir / DEV_SEAL_KEY_FILE), None
 
 
 async def dispose(deps: Deps) -> None:

@@ -16,6 +16,7 @@ so knowing one must not make a licence "activated".
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -31,7 +32,7 @@ from portal.errors import ApiError
 from portal.security import bearer
 from portal.state import PortalState, portal_state
 from seal.sm2 import DEFAULT_USER_ID, SM2_WITH_SM3_OID, verify_licence
-from store.licences import IssuedLicence, get_licence, record_fetch
+from store.licences import IssuedLicence, get_licence, licence_case, record_fetch
 
 router = APIRouter(prefix="/api/v1", tags=["licences"])
 
@@ -69,34 +70,45 @@ async def fetch_licence(
 ) -> JSONResponse:
     """The e-licence; every fetch is counted, the holder's first one (their case's applicant token)
     activates it (激活). No token is needed, and a token that is not the holder's is no error."""
-    licence = await load(state, licence_id)
-    holder = credentials is not None and state.applicants.is_for(credentials.credentials, licence.case_id)
-    if holder:
+
+    def holder(case_id: str) -> bool:
+        return credentials is not None and state.applicants.is_for(credentials.credentials, case_id)
+
+    document, by_holder = await fetched_document(state, licence_id, holder)
+    if by_holder:
         request.state.role = Role.APPLICANT.value
-    return JSONResponse(await fetched_document(state, licence_id, by_holder=holder))
+    return JSONResponse(document)
 
 
-async def fetched_document(state: PortalState, licence_id: str, *, by_holder: bool) -> dict[str, Any]:
-    """Count one fetch (activating the licence when `by_holder`) and give the licence as fetched.
+async def fetched_document(
+    state: PortalState, licence_id: str, holder: Callable[[str], bool]
+) -> tuple[dict[str, Any], bool]:
+    """Count one fetch and give the licence as fetched, and whether it was the holder's: `holder`
+    says so of the licence's case, and its fetch activates the licence. One transaction: an error
+    `holder` raises counts nothing.
 
     The workbench's case page fetches through it too, the applicant's session as the holder."""
     async with state.store().sessions.begin() as session:
+        case_id = await licence_case(session, licence_id)
+        if case_id is None:
+            raise _unknown(licence_id)
+        by_holder = holder(case_id)
         licence = await record_fetch(session, licence_id, datetime.now(UTC), by_holder=by_holder)
-    if licence is None:
-        raise _unknown(licence_id)
+    assert licence is not None  # found above, in the same transaction
     # The stored payload as is (not re-validated): what was sealed is what the holder gets.
-    return {
+    document = {
         **licence.payload,
         "signed_data": base64.b64encode(licence.signed_data).decode("ascii"),
         "signature": base64.b64encode(licence.signature).decode("ascii"),
         "public_key": licence.public_key,
     }
+    return document, by_holder
 
 
 @router.get("/licences/{licence_id}/verification", response_model=Verification, responses=NOT_FOUND)
 async def verify(licence_id: LicenceId, state: State) -> Verification:
     """Seal signature, record format, validity window and status, as of today in Asia/Shanghai."""
-    licence = await load(state, licence_id)
+    licence = await _load(state, licence_id)
     today = datetime.now(SHANGHAI).date()
     reasons = verify_licence(licence.signed_data, licence.signature, licence.public_key, today)
     if licence.status != LicenceStatus.VALID.value:
@@ -116,7 +128,7 @@ async def public_key(state: State) -> PublicKey:
     )
 
 
-async def load(state: PortalState, licence_id: str) -> IssuedLicence:
+async def _load(state: PortalState, licence_id: str) -> IssuedLicence:
     async with state.store().sessions() as session:
         licence = await get_licence(session, licence_id)
     if licence is None:

@@ -175,6 +175,14 @@ async def get_licence(session: AsyncSession, licence_id: str) -> IssuedLicence |
     return None if row is None else _to_licence(row)
 
 
+async def licence_case(session: AsyncSession, licence_id: str) -> str | None:
+    """The case a licence was issued in (None: no such licence), without loading the licence."""
+    case_id: str | None = await session.scalar(
+        sa.select(LicenceRow.case_id).where(LicenceRow.licence_id == licence_id)
+    )
+    return case_id
+
+
 async def record_fetch(
     session: AsyncSession, licence_id: str, at: datetime, *, by_holder: bool = False
 ) -> IssuedLicence | None:

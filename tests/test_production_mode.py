@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from settings import PRODUCTION_SECRETS, Settings, SettingsError, require_production_secrets, venv_binary
+from settings import PRODUCTION_SECRETS, SettingsError, require_production_secrets, venv_binary
+from tests.portal.conftest import portal_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,13 +108,7 @@ async def test_production_deps_never_make_a_development_seal_key(tmp_path: Path)
     from bootstrap.deps import build_deps
     from workflows.matters import MATTERS
 
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'onething.db'}",
-        temporal_address="unused",
-        temporal_namespace="default",
-        task_queue="unused",
-    )
+    settings = portal_settings(tmp_path, "unused")
     production = {"ONETHING_ENV": "production"}
     with pytest.raises(SettingsError, match="ONETHING_SEAL_PRIVATE_KEY is required in production"):
         await build_deps(settings, env=production, licence_kinds=MATTERS.licence_kinds)
@@ -128,13 +123,7 @@ async def test_a_portal_with_the_public_key_alone_publishes_it_and_cannot_seal(t
     from workflows.matters import MATTERS
 
     key = generate_key()
-    settings = Settings(
-        data_dir=tmp_path,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'onething.db'}",
-        temporal_address="unused",
-        temporal_namespace="default",
-        task_queue="unused",
-    )
+    settings = portal_settings(tmp_path, "unused")
     env = {"ONETHING_ENV": "production", "ONETHING_SEAL_PUBLIC_KEY": key.public_key_hex.upper()}
     deps = await build_deps(settings, env=env, licence_kinds=MATTERS.licence_kinds, sealing=False)
     try:

@@ -245,11 +245,13 @@ async def licence(case_id: str, licence_id: str, request: Request, state: State)
         return RedirectResponse("/workbench/login", status_code=303)
     try:
         _may_read(session.principal, case_id)
-        found = await licences.load(state, licence_id)
-        if found.case_id != case_id:  # the case's page links only its own licences
-            raise ApiError(404, "licence_id", f"case {case_id!r} has no licence {licence_id!r}")
-        holder = session.principal.role == Role.APPLICANT
-        document = await licences.fetched_document(state, licence_id, by_holder=holder)
+
+        def holder(licence_case: str) -> bool:
+            if licence_case != case_id:  # the case's page links only its own licences
+                raise ApiError(404, "licence_id", f"case {case_id!r} has no licence {licence_id!r}")
+            return session.principal.role == Role.APPLICANT
+
+        document, _ = await licences.fetched_document(state, licence_id, holder)
     except ApiError as error:
         return _api_error(error, session)
     return JSONResponse(document, headers={"Cache-Control": "no-store"})

@@ -20,11 +20,13 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
+from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 import cli.main as cli_main
 from bootstrap.deps import Deps, configure, dispose
+from codec import EncryptionCodec
 from domain.calendar import SHANGHAI
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
@@ -144,23 +146,32 @@ def _no_portal_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @asynccontextmanager
 async def running_portal(
-    env: WorkflowEnvironment, data_dir: Path, task_queue: str, matters: MatterRegistry = MATTERS
+    env: WorkflowEnvironment,
+    data_dir: Path,
+    task_queue: str,
+    matters: MatterRegistry = MATTERS,
+    *,
+    client: Client | None = None,
+    codec: EncryptionCodec | None = None,
 ) -> AsyncIterator[Portal]:
-    """The portal and a worker built from `matters` (a test may add a matter of its own)."""
+    """The portal and a worker built from `matters` (a test may add a matter of its own), both on
+    `client` (default: the environment's, without a codec) and the portal with `codec`."""
+    client = client or env.client
     deps = await sample_deps(data_dir, matters=matters)
     configure(deps)
     tokens = dev_tokens(data_dir)
     app = create_app(
         portal_settings(data_dir, task_queue),
-        client=env.client,
+        client=client,
         deps=deps,
         task_queue=task_queue,
         config=portal_config(data_dir),
+        codec=codec,
         matters=matters,
     )
     try:
         async with (
-            build_worker(env.client, task_queue, matters=matters),
+            build_worker(client, task_queue, matters=matters),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as http,
         ):
             yield Portal(app=app, http=http, env=env, deps=deps, tokens=tokens)

@@ -31,15 +31,11 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from bootstrap.deps import configure, dispose
 from codec import codec_from_env, encrypted_converter
-from portal.app import create_app
 from settings import venv_binary
 from tests.factories import CLASS_III, CLASS_III_TASKS
 from tests.polling import eventually
-from tests.portal.conftest import application, bearer, dev_tokens, portal_config, portal_settings
-from tests.workflows.conftest import sample_deps
-from worker import build_worker
+from tests.portal.conftest import application, bearer, running_portal
 
 pytestmark = pytest.mark.devserver
 
@@ -131,28 +127,12 @@ def metadata_of(payload: dict[str, Any]) -> dict[str, str]:
 
 @asynccontextmanager
 async def stack_on(env: WorkflowEnvironment, data_dir: Path, task_queue: str) -> AsyncIterator[Stack]:
+    """The portal and a worker on a client that seals with the stack's codec key, as `onething up`."""
     address = env.client.service_client.config.target_host
     codec = codec_from_env({}, data_dir)
     client = await Client.connect(address, data_converter=encrypted_converter(codec))
-    deps = await sample_deps(data_dir)
-    configure(deps)
-    app = create_app(
-        portal_settings(data_dir, task_queue),
-        client=client,
-        deps=deps,
-        task_queue=task_queue,
-        config=portal_config(data_dir),
-        codec=codec,
-    )
-    try:
-        async with (
-            build_worker(client, task_queue),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://portal") as http,
-        ):
-            yield Stack(http, client, address, dev_tokens(data_dir))
-    finally:
-        configure(None)
-        await dispose(deps)
+    async with running_portal(env, data_dir, task_queue, client=client, codec=codec) as portal:
+        yield Stack(portal.http, client, address, portal.tokens)
 
 
 async def test_a_case_takes_no_update_that_no_key_holder_sealed_for_it(
