@@ -52,7 +52,7 @@ SHARED_ACTIVITIES: list[Callable[..., Any]] = [
 
 
 def activities_for(matters: MatterRegistry) -> list[Callable[..., Any]]:
-    return [*matters.prefills, *SHARED_ACTIVITIES]
+    return [*matters.own_activities, *SHARED_ACTIVITIES]
 
 
 WORKFLOWS = MATTERS.workflows

@@ -32,6 +32,7 @@ from domain.licence import (
     serial_for,
 )
 from seal.sm2 import SM2_WITH_SM3_OID, SealKey, sign, verify
+from store.db import reading
 from store.licences import LicenceIn, save_licence_once
 from store.licences import licences_for_vehicles as stored_licences_for_vehicles
 from store.outbox import OutboxMessageIn
@@ -234,6 +235,7 @@ class VehicleLicenceQuery(BaseModel):
 async def licences_for_vehicles(query: VehicleLicenceQuery) -> list[VehicleLicence]:
     """The licence store's answer by plate (indexed): read-only, so as often as the workflow asks."""
     async with current().sessions() as session:
+        await reading(session)  # a snapshot, without the write lock
         return await stored_licences_for_vehicles(
             session, query.matter, query.plates, query.valid_from, query.valid_to
         )

@@ -1,18 +1,17 @@
 """Pre-fill for 开办运输企业 (免提交): the 营业执照, each truck's 行驶证, each driver's 从业资格证.
 
-Looked up in parallel inside one activity per case, as every matter's pre-fill (activities/prefill.py).
+Looked up inside one activity per case, in one reader's session, as every matter's pre-fill
+(activities/prefill.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from activities.prefill import read
+from activities.prefill import registry_reads
 from bootstrap.deps import current
 from domain.open_business_case import BusinessFacts, DriverFacts, OpenBusinessFacts, TruckFacts
 from store import registries
@@ -28,17 +27,15 @@ class BusinessPrefillInput(BaseModel):
 
 @activity.defn
 async def prefill_business(inp: BusinessPrefillInput) -> OpenBusinessFacts:
-    """开办运输企业: the 营业执照 (市场监管), each truck's 行驶证 and each driver's 从业资格证, in parallel.
+    """开办运输企业: the 营业执照 (市场监管), each truck's 行驶证 and each driver's 从业资格证.
 
     The legal representative's name stays in the registry: the case needs to know the business
     exists and may operate, not who represents it. A missing record is None, for the acceptance rules.
     """
-    sessions = current().sessions
-    business, trucks, drivers = await asyncio.gather(
-        read(sessions, lambda s: registries.get_business_licence(s, inp.credit_code)),
-        asyncio.gather(*(_truck(sessions, plate) for plate in inp.plates)),
-        asyncio.gather(*(_driver(sessions, number) for number in inp.qualifications)),
-    )
+    async with registry_reads(current().sessions) as session:
+        business = await registries.get_business_licence(session, inp.credit_code)
+        trucks = [await _truck(session, plate) for plate in inp.plates]
+        drivers = [await _driver(session, number) for number in inp.qualifications]
     facts = OpenBusinessFacts(
         business=(
             None
@@ -69,8 +66,8 @@ async def prefill_business(inp: BusinessPrefillInput) -> OpenBusinessFacts:
     return facts
 
 
-async def _truck(sessions: async_sessionmaker[AsyncSession], plate: str) -> TruckFacts | None:
-    vehicle = await read(sessions, lambda s: registries.get_vehicle(s, plate))
+async def _truck(session: AsyncSession, plate: str) -> TruckFacts | None:
+    vehicle = await registries.get_vehicle(session, plate)
     if vehicle is None:
         return None
     return TruckFacts(
@@ -83,8 +80,8 @@ async def _truck(sessions: async_sessionmaker[AsyncSession], plate: str) -> Truc
     )
 
 
-async def _driver(sessions: async_sessionmaker[AsyncSession], number: str) -> DriverFacts | None:
-    driver = await read(sessions, lambda s: registries.get_driver(s, number))
+async def _driver(session: AsyncSession, number: str) -> DriverFacts | None:
+    driver = await registries.get_driver(session, number)
     if driver is None:
         return None
     return DriverFacts(

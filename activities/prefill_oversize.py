@@ -1,21 +1,24 @@
 """Pre-fill for 大件运输 (免提交): the carrier, its credit grade, the vehicles and the driver.
 
-Looked up in parallel inside one activity per case, as every matter's pre-fill (activities/prefill.py).
+Looked up inside one activity per case, in one reader's session, as every matter's pre-fill
+(activities/prefill.py); `prefill_with_permits` reads in the same session the permits the vehicles
+already hold (同一车辆重复办证), which acceptance asks next: one local activity instead of two.
 """
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from activities.prefill import read
-from bootstrap.deps import current
+from activities.licensing import VehicleLicenceQuery
+from activities.prefill import registry_reads
+from bootstrap.deps import Deps, current
+from domain.licence import VehicleLicence
 from domain.oversize_case import CarrierFacts, RegistryFacts, VehicleFacts
 from store import carrier_bars, registries
+from store.licences import licences_for_vehicles
 
 log = structlog.get_logger(__name__)
 
@@ -35,24 +38,45 @@ async def prefill_registries(inp: PrefillInput) -> RegistryFacts:
     raises (and the activity is retried).
     """
     deps = current()
-    sessions = deps.sessions
+    async with registry_reads(deps.sessions) as session:
+        facts = await _facts(session, deps, inp)
+    _log_found(facts)
+    return facts
 
-    async def no_record() -> None:
-        return None
 
-    carrier, bar, grade, tractor, trailer, driver = await asyncio.gather(
-        read(sessions, lambda s: registries.get_carrier(s, inp.carrier_code)),
-        read(sessions, lambda s: carrier_bars.barred_until(s, inp.carrier_code)),
-        read(sessions, lambda s: registries.get_credit_grade(s, inp.carrier_code)),
-        _vehicle(sessions, inp.tractor_plate),
-        _vehicle(sessions, inp.trailer_plate) if inp.trailer_plate else no_record(),
-        (
-            read(sessions, lambda s: registries.get_driver(s, inp.driver_qualification or ""))
-            if inp.driver_qualification
-            else no_record()
-        ),
+class PrefillWithPermitsInput(PrefillInput):
+    permits: VehicleLicenceQuery  # the permits asked for: the vehicles' plates, the window
+
+
+class PrefillWithPermits(BaseModel):
+    facts: RegistryFacts
+    held: list[VehicleLicence]  # valid permits of the matter for those plates overlapping the window
+
+
+@activity.defn
+async def prefill_with_permits(inp: PrefillWithPermitsInput) -> PrefillWithPermits:
+    """`prefill_registries`, and in the same snapshot the permits the vehicles hold (同一车辆重复办证)."""
+    deps = current()
+    query = inp.permits
+    async with registry_reads(deps.sessions) as session:
+        facts = await _facts(session, deps, inp)
+        held = await licences_for_vehicles(
+            session, query.matter, query.plates, query.valid_from, query.valid_to
+        )
+    _log_found(facts)
+    return PrefillWithPermits(facts=facts, held=held)
+
+
+async def _facts(session: AsyncSession, deps: Deps, inp: PrefillInput) -> RegistryFacts:
+    carrier = await registries.get_carrier(session, inp.carrier_code)
+    bar = await carrier_bars.barred_until(session, inp.carrier_code)
+    grade = await registries.get_credit_grade(session, inp.carrier_code)
+    tractor = await _vehicle(session, inp.tractor_plate)
+    trailer = await _vehicle(session, inp.trailer_plate) if inp.trailer_plate else None
+    driver = (
+        await registries.get_driver(session, inp.driver_qualification) if inp.driver_qualification else None
     )
-    facts = RegistryFacts(
+    return RegistryFacts(
         tractor=tractor,
         trailer=trailer,
         carrier=(
@@ -72,6 +96,9 @@ async def prefill_registries(inp: PrefillInput) -> RegistryFacts:
         serious_dishonesty=False if grade is None else grade.serious_dishonesty,
         main_corridors=list(deps.main_corridors),
     )
+
+
+def _log_found(facts: RegistryFacts) -> None:
     # Which records were found, never their content (names, plates and ids are personal or close to it).
     log.info(
         "registries prefilled",
@@ -83,16 +110,13 @@ async def prefill_registries(inp: PrefillInput) -> RegistryFacts:
         driver_found=facts.driver_valid_until is not None,
         credit_grade_found=facts.credit_grade is not None,
     )
-    return facts
 
 
-async def _vehicle(sessions: async_sessionmaker[AsyncSession], plate: str) -> VehicleFacts | None:
-    vehicle, certificate = await asyncio.gather(
-        read(sessions, lambda s: registries.get_vehicle(s, plate)),
-        read(sessions, lambda s: registries.get_transport_certificate_for_plate(s, plate)),
-    )
+async def _vehicle(session: AsyncSession, plate: str) -> VehicleFacts | None:
+    vehicle = await registries.get_vehicle(session, plate)
     if vehicle is None:
         return None
+    certificate = await registries.get_transport_certificate_for_plate(session, plate)
     return VehicleFacts(
         plate=vehicle.plate,
         axles=vehicle.axles,

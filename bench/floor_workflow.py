@@ -1,11 +1,11 @@
 """The floor of a class I case (issue 18 item 1): its commands, in its order, with bodies that do nothing.
 
 The commands are those of the saved class I history
-(tests/histories/one-write-per-workflow-task/test_class_i_all_checks_pass_completes_without_a_human-0.json,
-21 events), all in its first workflow task: the patch marker (with its TemporalChangeVersion upsert),
-six local activities (the registry look-ups, the repeat-permit look-up, three due-date counts, the
-seal and issue), the evaluation window's timer started, one upsert (region, matter, class, due,
-stage), the ledger's local activity — where the floor completes (the case waits on, which costs
+(tests/histories/due-dates-counted-once-a-day-permits-with-prefill/test_class_i_all_checks_pass_completes_without_a_human-0.json,
+20 events), all in its first workflow task: two patch markers (each with its TemporalChangeVersion
+upsert), three local activities (the registry look-ups with the permits held, the day's due-date
+count, the seal and issue), the evaluation window's timer started, one upsert (region, matter, class,
+due, stage), the ledger's local activity — where the floor completes (the case waits on, which costs
 nothing until the timer fires).
 Here the local activities return at once, and the values upserted are constants: what
 remains is what Temporal, the SDK and the sandbox cost for those commands, the floor our own code's
@@ -50,8 +50,9 @@ class BenchFloor:
 
     @workflow.run
     async def run(self, case_id: str) -> str:
-        workflow.patched("floor")  # a marker and a TemporalChangeVersion upsert, as the case's one
-        for _ in range(6):
+        for patch_id in ("floor", "floor-count-once"):  # a marker and an upsert each, as the case's two
+            workflow.patched(patch_id)
+        for _ in range(3):
             await self._step(case_id)
         window = asyncio.create_task(workflow.sleep(timedelta(days=21)))
         await asyncio.sleep(0)  # the timer's command goes out with the completion

@@ -162,6 +162,7 @@ def statutory_holidays(year: int) -> dict[str, tuple[date, ...]]:
     return dict(sorted(days.items(), key=lambda item: item[1][0]))
 
 
+@functools.cache  # pure in `year`; each calendar the workers load (a count each) asked again
 def provisional_notice(year: int) -> YearNotice:
     """`year` counted on the statutory holidays alone: Art. 2's days, plus Art. 6's 补假.
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.calendar import WorkingCalendar, YearNotice, notice_from_dict
 from domain.notices import provisional_notice
+from store.db import reading
 from store.schema import HolidayNoticeRow
 
 Stored = Literal["added", "replaced", "unchanged"]
@@ -84,5 +85,6 @@ async def load_calendar(
 ) -> WorkingCalendar:
     """`base` with the stored notices over it; a year without either counted provisionally (or not)."""
     async with sessions() as session:
+        await reading(session)  # a snapshot, without the write lock every due-date count took
         notices = await stored_notices(session)
     return base.replaced(notices).with_provisional(provisional_notice if provisional else None)

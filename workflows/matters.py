@@ -28,7 +28,7 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from activities.prefill_business import prefill_business
-from activities.prefill_oversize import prefill_registries
+from activities.prefill_oversize import prefill_registries, prefill_with_permits
 from domain import open_business_case, oversize_case
 from domain.case import Problem
 from domain.licence import LicenceKind
@@ -72,6 +72,9 @@ class Matter:
     prefill: Callable[..., Awaitable[Any]]  # the activity its workflow looks the registries up with
     licence_kinds: tuple[LicenceKind, ...]  # the first is the matter's own (its key is `key`)
     classed: bool = False  # whether its cases get a permit class (大件运输: I/II/III)
+    # Its workflow's other activities of its own, beside `prefill` (大件运输: the pre-fill together
+    # with the permits the vehicles hold); the shared ones are worker.SHARED_ACTIVITIES.
+    activities: tuple[Callable[..., Awaitable[Any]], ...] = ()
     demo: tuple[DemoSample, ...] = ()
     # What the portal refuses on receipt (422) beyond the model, judged on the day of receipt (e.g.
     # a permit window that starts in the past); the workflow asks it again at acceptance.
@@ -139,8 +142,9 @@ class MatterRegistry:
         return [matter.workflow for matter in self]
 
     @property
-    def prefills(self) -> list[Callable[..., Awaitable[Any]]]:
-        return [matter.prefill for matter in self]
+    def own_activities(self) -> list[Callable[..., Awaitable[Any]]]:
+        """Each matter's activities of its own: its pre-fill and the rest it declares."""
+        return [activity for matter in self for activity in (matter.prefill, *matter.activities)]
 
     @property
     def licence_kinds(self) -> list[LicenceKind]:
@@ -158,6 +162,7 @@ OVERSIZE_TRANSPORT: Final = Matter(
     submission=OversizeSubmission,
     supplement=OversizeSupplement,
     prefill=prefill_registries,
+    activities=(prefill_with_permits,),
     licence_kinds=(LicenceKind(oversize_case.MATTER, oversize_case.PERMIT_TYPE_NAME, "DJYSXK01", "湘超限"),),
     classed=True,
     admission=oversize_case.admission_problems,

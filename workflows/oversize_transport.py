@@ -13,9 +13,15 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.licensing import VehicleLicenceQuery, licences_for_vehicles
-    from activities.prefill_oversize import PrefillInput, prefill_registries
+    from activities.prefill_oversize import (
+        PrefillInput,
+        PrefillWithPermitsInput,
+        prefill_registries,
+        prefill_with_permits,
+    )
     from domain.calendar import local_date
     from domain.case import CaseStatus, Opinion, Problem, Stage, TaskSpec
+    from domain.licence import VehicleLicence
     from domain.limits import CaseLimits
     from domain.oversize import Assessment, assess
     from domain.oversize_case import (
@@ -154,16 +160,28 @@ class OversizeTransportCase(CaseWorkflow):
         book = self.case.book
         supplemented = False
         while True:
-            facts = await intake.prefill(
-                self.case,
-                prefill_registries,
-                PrefillInput(
-                    carrier_code=submission.carrier_code,
-                    tractor_plate=submission.tractor_plate,
-                    trailer_plate=submission.trailer_plate,
-                    driver_qualification=submission.driver_qualification,
-                ),
+            permits = VehicleLicenceQuery(
+                matter=MATTER,
+                plates=permit_plates(submission),
+                valid_from=submission.travel_from,
+                valid_to=submission.travel_to,
             )
+            looked_up = PrefillInput(
+                carrier_code=submission.carrier_code,
+                tractor_plate=submission.tractor_plate,
+                trailer_plate=submission.trailer_plate,
+                driver_qualification=submission.driver_qualification,
+            )
+            held: list[VehicleLicence] | None = None
+            if book.counts_once:  # the permits held, read with the registries (COUNT_ONCE_A_DAY)
+                found = await intake.prefill(
+                    self.case,
+                    prefill_with_permits,
+                    PrefillWithPermitsInput(**looked_up.model_dump(), permits=permits),
+                )
+                facts, held = found.facts, found.held
+            else:
+                facts = await intake.prefill(self.case, prefill_registries, looked_up)
             today = local_date(workflow.now())
             assessment = assess(
                 submission.request,
@@ -177,17 +195,10 @@ class OversizeTransportCase(CaseWorkflow):
                 # A window that cannot be a validity is named for 补正; a valid permit for the same
                 # vehicle and route makes the application not accepted (同一车辆重复办证).
                 problems = problems + admission_problems(submission, today)
-                held = await effects.run_local(
-                    book,
-                    licences_for_vehicles,
-                    VehicleLicenceQuery(
-                        matter=MATTER,
-                        plates=permit_plates(submission),
-                        valid_from=submission.travel_from,
-                        valid_to=submission.travel_to,
-                    ),
-                    "permits the vehicle holds (同一车辆重复办证)",
-                )
+                if held is None:
+                    held = await effects.run_local(
+                        book, licences_for_vehicles, permits, "permits the vehicle holds (同一车辆重复办证)"
+                    )
                 if book.per_task:
                     # The case's own permit is no repeat: a try of this workflow task that issued it
                     # and never completed (a worker killed) leaves it in the store for the next try.

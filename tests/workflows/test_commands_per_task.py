@@ -19,9 +19,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from activities.ledger import SupervisionBatch, record_supervision
 from activities.licensing import VehicleLicenceQuery, licences_for_vehicles
+from bench.floor_workflow import FLOOR_ACTIVITIES, BenchFloor
 from domain.case import Opinion, Outcome
 from domain.licence import VehicleLicence
 from domain.oversize_case import permit_roads
@@ -30,7 +32,8 @@ from store.schema import LedgerEventRow
 from tests.factories import CLASS_I, CLASS_II_URBAN, submission
 from tests.polling import eventually
 from tests.workflows.conftest import Cases, worker_with
-from workflows.case.effects import PER_WORKFLOW_TASK
+from worker import workflow_runner
+from workflows.case.effects import COUNT_ONCE_A_DAY, PER_WORKFLOW_TASK
 from workflows.client import start_case
 from workflows.oversize_transport import OversizeTransportCase
 
@@ -84,12 +87,18 @@ async def test_a_class_i_case_writes_once_per_workflow_task(cases: Cases):
     assert final.outcome is Outcome.APPROVED
     events = await events_of(handle)
 
-    assert patches(events) == [PER_WORKFLOW_TASK]
+    assert patches(events) == [PER_WORKFLOW_TASK, COUNT_ONCE_A_DAY]
     # Two workflow tasks with something to show: the auto path to 办结, then the window's end.
     assert len(our_upserts(events)) == 2
-    # The seven steps in one write, when the case waits to be rated; the look-ups and the seal local.
-    assert local_activities(events).count("record_supervision") == 1
-    assert {"prefill_registries", "issue_licence"} <= set(local_activities(events))
+    # Four local activities: the registries with the permits held, every due of the day in one count
+    # (promised, acceptance, statutory, the review task, the rating window), the seal, and the seven
+    # steps in one write when the case waits to be rated.
+    assert sorted(local_activities(events)) == [
+        "compute_due_dates",
+        "issue_licence",
+        "prefill_with_permits",
+        "record_supervision",
+    ]
     assert not [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
     assert len(events) <= 30
     assert await ledger_steps(cases, handle.id) == ["收件", "受理", "承办", "审核", "决定", "制证", "办结"]
@@ -190,3 +199,42 @@ async def test_the_cases_own_permit_is_no_repeat(
         handle, _ = await start_case(time_skipping_env.client, sub, task_queue)
         final = await handle.result()
     assert final.outcome is Outcome.APPROVED, final.reasons
+
+
+def command_events(events: list[Any]) -> list[str]:
+    """What a first workflow task's completion recorded, in order: each marker as its kind (a patch, a
+    local activity), each upsert, each timer; up to the case's wait (or the floor's end)."""
+    kinds = []
+    for e in events[4:]:  # after started, task scheduled, started, completed
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            kinds.append(e.marker_recorded_event_attributes.marker_name)
+        elif e.event_type in (
+            EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+            EventType.EVENT_TYPE_TIMER_STARTED,
+        ):
+            kinds.append(EventType.Name(e.event_type))
+        else:
+            break
+    return kinds
+
+
+async def test_the_bench_floor_makes_the_commands_of_a_class_i_case(cases: Cases):
+    """bench/floor_workflow.py is the floor `auto_path.ratio_to_floor` is measured against only while
+    it makes the commands a class I case makes; a change to the case's commands shows here."""
+    case = await cases.start(submission(CLASS_I))
+    assert (await case.result()).outcome is Outcome.APPROVED
+    floor_queue = f"{cases.task_queue}-floor"
+    async with Worker(
+        cases.client,
+        task_queue=floor_queue,
+        workflows=[BenchFloor],
+        activities=list(FLOOR_ACTIVITIES),
+        workflow_runner=workflow_runner(),
+    ):
+        floor = await cases.client.start_workflow(
+            BenchFloor.run, "floor-1", id=f"floor-{cases.task_queue}", task_queue=floor_queue
+        )
+        assert await floor.result() == "floor-1"
+    case_commands = command_events(await events_of(case))
+    assert case_commands.count("core_local_activity") == 4
+    assert command_events(await events_of(floor)) == case_commands

@@ -11,7 +11,7 @@ them once per workflow task, the attributes as one upsert of what changed.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from temporalio import workflow
@@ -61,6 +61,13 @@ class CaseBook:
         self.write_failure: BaseException | None = None  # a batch that failed for good
         self.writer: asyncio.Task[None] | None = None
         self.update_rows: dict[str, int] = {}  # update id -> rows it recorded (their keys)
+        # Under effects.COUNT_ONCE_A_DAY: the case's limits in working days (each counted at the
+        # first count of a day), and that day's counts: working days -> (due, provisional years), for
+        # (the day, the start day).
+        self.counts_once = False
+        self.limit_days: tuple[int, ...] = ()
+        self.counted_for: tuple[date, date] | None = None
+        self.counted: dict[int, tuple[datetime, list[int]]] = {}
 
     def status(self) -> CaseStatus:
         return CaseStatus(

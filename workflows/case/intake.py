@@ -46,6 +46,9 @@ async def start_promised_clock(case: Case, limits: CaseLimits, received_at: date
     if case.limits is not None:
         return
     case.limits = limits
+    if case.book.counts_once:  # each limit and its warning a day before (supervision.set_limits)
+        days = {n for n in limits.model_dump().values()}
+        case.book.limit_days = tuple(sorted(days | {max(n - 1, 0) for n in days}))
     sup = case.supervision
     await sup.set_limits(
         received_at, {"promised": limits.promised, "stage:acceptance": limits.acceptance_stage}

@@ -267,6 +267,7 @@ class Supervision:
         each card or 催办 raised before the time the new count sets (the watcher raises it again then).
         """
         async with self._recounting:
+            self.book.counted_for = None  # counts kept for the day (effects.count_due_dates) are stale
             if not self.basis:
                 return False
             counted = await effects.run_local(
