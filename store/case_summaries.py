@@ -1,10 +1,10 @@
 """The cases' summaries as a read model: one row per case, what the auditors' report reads.
 
 Like the officers' inbox (store/inbox.py), a projection of the ledger written in the same transaction
-as the events that change it (`refresh_case`, called by store/ledger.py for the steps the report reads,
+as the events that change it (`replace_case`, called by store/ledger.py for the steps the report reads,
 `STEPS_READ`): never ahead of or behind the ledger, no new activity nor history event, and rebuildable
-(`rebuild`, `onething ledger rebuild-summaries`). The fold (domain/audit/summary.py) re-reads the
-case's report steps, tens of rows, on each of them.
+(`rebuild`, `onething ledger rebuild-summaries`). The fold (domain/audit/summary.py) takes the case's
+report steps, tens of rows, on each of them: the append hands over the ones it read and wrote.
 
 `load_summaries` reads a period's summaries; `summaries_complete` tells whether every case of the
 period has one (a store migrated to 0007 starts without any), so a report can fall back to the ledger.
@@ -12,7 +12,7 @@ period has one (a store migrated to 0007 starts without any), so a report can fa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date
 from typing import Any
 
@@ -31,19 +31,18 @@ YIELD_PER = 10_000
 
 async def refresh_case(session: AsyncSession, case_id: str) -> None:
     """Fold the case's report steps again and replace its summary (inside the caller's transaction)."""
-    rows = (
-        await session.scalars(
-            sa.select(LedgerEventRow)
-            .where(LedgerEventRow.case_id == case_id, LedgerEventRow.step.in_(STEPS_READ))
-            .order_by(LedgerEventRow.seq)
-        )
-    ).all()
-    summary = summarise([_record(row) for row in rows])
-    await session.execute(sa.delete(CaseSummaryRow).where(CaseSummaryRow.case_id == case_id))
+    await replace_case(session, case_id, await projection.read_case(session, case_id, STEPS_READ))
+
+
+async def replace_case(session: AsyncSession, case_id: str, events: Sequence[LedgerRecord]) -> None:
+    """Replace the case's summary with the fold of `events` in seq order (steps not read are left out)."""
+    read = [event for event in events if event.step in STEPS_READ]
+    summary = summarise(read)
+    table = projection.table_of(CaseSummaryRow)
+    await session.execute(sa.delete(table).where(table.c.case_id == case_id))
     if summary is None:
         return
-    session.add(CaseSummaryRow(**row_values(summary, rows[-1].seq)))
-    await session.flush()
+    await session.execute(sa.insert(table), [row_values(summary, read[-1].seq)])
 
 
 def row_values(summary: CaseSummary, last_seq: int) -> dict[str, Any]:
@@ -56,22 +55,6 @@ def row_values(summary: CaseSummary, last_seq: int) -> dict[str, Any]:
         "last_seq": last_seq,
         "summary": summary.model_dump(mode="json", exclude_defaults=True),
     }
-
-
-def _record(row: LedgerEventRow) -> LedgerRecord:
-    return LedgerRecord(
-        row.case_id,
-        row.matter,
-        row.seq,
-        row.step,
-        row.department,
-        row.actor_role,
-        row.planned_at,
-        row.actual_at,
-        row.limit_working_days,
-        row.outcome,
-        row.detail,
-    )
 
 
 async def rebuild(sessions: async_sessionmaker[AsyncSession]) -> int:

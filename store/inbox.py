@@ -8,11 +8,12 @@ for cases out of its cache), and the Java time-skipping test server the portal t
 advanced visibility to test it with. The ledger already receives every step that changes a task
 (承办, 审核/会签, 签收, 转办, 停表/复表, cards, 办结, 整改, 整改答复), typed (domain/events.py), through
 the ledger activity. So the inbox is folded from those events (domain/inbox.py) and written in the
-same transaction as the event that changed it (`refresh_case`, called by store/ledger.py): never
+same transaction as the event that changed it (`replace_case`, called by store/ledger.py): never
 ahead of or behind the ledger, idempotent like it, no new activity or history event (nothing for a
 running case to replay differently), and rebuildable — `rebuild` throws the table away and folds the
-ledger again. The fold re-reads the case's own events (tens of rows) on each inbox event; cheap next
-to the ledger write itself. Search attributes stay what they are: the operators' view in the UI.
+ledger again. The fold takes the case's own events (tens of rows) on each inbox event, from the one
+read the append makes of the case anyway (store/ledger.py `_history`). Search attributes stay what
+they are: the operators' view in the UI.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.audit.facts import LedgerRecord
 from domain.events import read_row
 from domain.inbox import InboxTask, Recorded, TaskState, fold
 from store import projection
-from store.schema import InboxTaskRow, LedgerEventRow
+from store.schema import InboxTaskRow
 
 MAX_PAGE = 200
 
@@ -58,17 +60,18 @@ class BadCursor(ValueError):
 
 async def refresh_case(session: AsyncSession, case_id: str) -> None:
     """Fold the case's ledger events again and replace its inbox rows (inside the caller's transaction)."""
-    rows = (
-        await session.scalars(
-            sa.select(LedgerEventRow).where(LedgerEventRow.case_id == case_id).order_by(LedgerEventRow.seq)
-        )
-    ).all()
-    await session.execute(sa.delete(InboxTaskRow).where(InboxTaskRow.case_id == case_id))
-    if not rows:
+    await replace_case(session, case_id, await projection.read_case(session, case_id))
+
+
+async def replace_case(session: AsyncSession, case_id: str, events: Sequence[LedgerRecord]) -> None:
+    """Replace the case's inbox rows with the fold of `events`, all of its events in seq order."""
+    table = projection.table_of(InboxTaskRow)
+    await session.execute(sa.delete(table).where(table.c.case_id == case_id))
+    if not events:
         return
-    items = fold(case_id, rows[0].matter, [Recorded(row.actual_at, read_row(row)) for row in rows])
-    session.add_all(InboxTaskRow(**item.model_dump()) for item in items)
-    await session.flush()
+    items = fold(case_id, events[0].matter, [Recorded(event.actual_at, read_row(event)) for event in events])
+    if items:
+        await session.execute(sa.insert(table), [item.model_dump() for item in items])
 
 
 async def rebuild(sessions: async_sessionmaker[AsyncSession]) -> int:

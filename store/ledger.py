@@ -28,10 +28,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.audit.facts import STEPS_READ
+from domain.audit.facts import STEPS_READ, LedgerRecord
 from domain.events import SupervisionEventIn, UnreadableEvent, read_row
 from domain.inbox import INBOX_STEPS
-from store import case_summaries, inbox
+from store import case_summaries, inbox, projection
 from store.schema import GENESIS_HASH, LedgerEventRow
 
 APPEND_ATTEMPTS = 5
@@ -135,7 +135,16 @@ async def _append(session: AsyncSession, events: Sequence[SupervisionEventIn]) -
             )
         )
     }
+    # A case whose new events move a read model is read whole, once: that one read gives its tail
+    # and, with the new events in hand, what the inbox and the summary fold (no re-read after the insert).
+    folded = {
+        event.case_id
+        for event in events
+        if event.idempotency_key not in known and (event.step in INBOX_STEPS or event.step in STEPS_READ)
+    }
+    history: dict[str, list[LedgerRecord]] = {}
     tails: dict[str, tuple[int, str]] = {}
+    rows: list[dict[str, Any]] = []
     seqs: list[int] = []
     inbox_changed: set[str] = set()
     summary_changed: set[str] = set()
@@ -149,25 +158,32 @@ async def _append(session: AsyncSession, events: Sequence[SupervisionEventIn]) -
             seqs.append(seq)
             continue
         if event.case_id not in tails:
-            tails[event.case_id] = await _tail(session, event.case_id)
+            if event.case_id in folded:
+                history[event.case_id], tails[event.case_id] = await _history(session, event.case_id)
+            else:
+                tails[event.case_id] = await _tail(session, event.case_id)
         last_seq, prev_hash = tails[event.case_id]
         fields = {**event.model_dump(), "seq": last_seq + 1}
-        row = LedgerEventRow(**fields, prev_hash=prev_hash, hash=chain_hash(prev_hash, fields))
-        session.add(row)
-        tails[event.case_id] = (row.seq, row.hash)
-        known[event.idempotency_key] = (event.case_id, row.seq)
-        seqs.append(row.seq)
+        row = {**fields, "prev_hash": prev_hash, "hash": chain_hash(prev_hash, fields)}
+        rows.append(row)
+        if event.case_id in history:
+            history[event.case_id].append(_record(fields))
+        tails[event.case_id] = (row["seq"], row["hash"])
+        known[event.idempotency_key] = (event.case_id, row["seq"])
+        seqs.append(row["seq"])
         if event.step in INBOX_STEPS:
             inbox_changed.add(event.case_id)
         if event.step in STEPS_READ:
             summary_changed.add(event.case_id)
-    await session.flush()
+    if rows:
+        # One executemany, in the order given (the ids follow it); the rows need no ORM identity.
+        await session.execute(sa.insert(projection.table_of(LedgerEventRow)), rows)
     # The read models move with the ledger, in the same transaction: the inbox (store/inbox.py) and
     # the summaries the audit reads (store/case_summaries.py).
     for case_id in sorted(inbox_changed):
-        await inbox.refresh_case(session, case_id)
+        await inbox.replace_case(session, case_id, history[case_id])
     for case_id in sorted(summary_changed):
-        await case_summaries.refresh_case(session, case_id)
+        await case_summaries.replace_case(session, case_id, history[case_id])
     return seqs
 
 
@@ -181,6 +197,31 @@ async def _tail(session: AsyncSession, case_id: str) -> tuple[int, str]:
         )
     ).first()
     return (0, GENESIS_HASH) if last is None else (last.seq, last.hash)
+
+
+async def _history(session: AsyncSession, case_id: str) -> tuple[list[LedgerRecord], tuple[int, str]]:
+    """The case's stored events in seq order, and its tail (seq and hash of the last one)."""
+    stored = (
+        await session.execute(
+            sa.select(*projection.RECORD_COLUMNS, LedgerEventRow.hash)
+            .where(LedgerEventRow.case_id == case_id)
+            .order_by(LedgerEventRow.seq)
+        )
+    ).all()
+    records = [LedgerRecord(*row[:-1]) for row in stored]
+    return records, (0, GENESIS_HASH) if not stored else (stored[-1].seq, stored[-1].hash)
+
+
+def _record(fields: dict[str, Any]) -> LedgerRecord:
+    """A new event as the folds would read it back: times in UTC and the detail through JSON, like
+    the columns return them (store/schema.py `UTCDateTime`, `sa.JSON`), so a fold at append and a
+    rebuild from the ledger store the same read models."""
+    values = {column.key: fields[column.key] for column in projection.RECORD_COLUMNS}
+    for name in ("planned_at", "actual_at"):
+        if values[name] is not None:
+            values[name] = values[name].astimezone(UTC)
+    values["detail"] = json.loads(json.dumps(values["detail"]))
+    return LedgerRecord(**values)
 
 
 async def list_events(session: AsyncSession, case_id: str) -> list[SupervisionEvent]:

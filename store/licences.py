@@ -122,9 +122,8 @@ async def save_licence_once(
         if existing is None:  # the licence_id itself clashes with another case's licence
             raise
         return _to_licence(existing), False
-    text = await session.scalar(sa.select(payload_text()).where(LicenceRow.licence_id == row.licence_id))
     row.record_valid = record_is_qualified(licence.payload, licence.signed_data)
-    row.record_sha256 = record_digest(text or "", licence.signed_data)
+    row.record_sha256 = record_digest(_stored_text(session, row.payload), licence.signed_data)
     for plate in dict.fromkeys(vehicles):  # indexed by plate: `licences_for_vehicles`
         session.add(
             LicenceVehicleRow(
@@ -138,6 +137,17 @@ async def save_licence_once(
         )
     await enqueue(session, outbox_messages, now=now)
     return _to_licence(row), True
+
+
+def _stored_text(session: AsyncSession, payload: dict[str, Any]) -> str:
+    """The JSON text the payload column stores, without reading it back: the text is the column
+    type's own bound value, and both databases keep it verbatim (SQLite as TEXT; PostgreSQL's
+    `json`, unlike `jsonb`, keeps its input text), so `payload_text()` returns exactly this."""
+    dialect = session.get_bind().dialect
+    bind = LicenceRow.__table__.c.payload.type.dialect_impl(dialect).bind_processor(dialect)
+    text = payload if bind is None else bind(payload)
+    assert isinstance(text, str)
+    return text
 
 
 async def licences_for_vehicles(

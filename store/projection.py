@@ -2,19 +2,43 @@
 
 The inbox (store/inbox.py) and the cases' summaries (store/case_summaries.py) are each refreshed for
 one case inside the transaction that appends its events; `onething ledger rebuild-inbox` /
-`rebuild-summaries` throw one away and fold every case again with the same refresh.
+`rebuild-summaries` throw one away and fold every case again with the same refresh. Both fold a
+case's events as `LedgerRecord`s: read here by `read_case`, or handed over by the append that has them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.audit.facts import LedgerRecord
 from store.schema import Base, LedgerEventRow
 
 RefreshCase = Callable[[AsyncSession, str], Awaitable[None]]
+
+
+def table_of(model: type[Base]) -> sa.Table:
+    """A model's Core table: the folds write rows they never read back, so without the ORM's
+    unit of work (one executemany, no identity map)."""
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
+
+
+RECORD_COLUMNS = tuple(LedgerEventRow.__table__.c[name] for name in LedgerRecord._fields)
+"""The ledger's columns a `LedgerRecord` holds, in its order."""
+
+
+async def read_case(
+    session: AsyncSession, case_id: str, steps: Collection[str] | None = None
+) -> list[LedgerRecord]:
+    """The case's events (only `steps`, when given) in seq order."""
+    stmt = sa.select(*RECORD_COLUMNS).where(LedgerEventRow.case_id == case_id)
+    if steps is not None:
+        stmt = stmt.where(LedgerEventRow.step.in_(steps))
+    return [LedgerRecord(*row) for row in await session.execute(stmt.order_by(LedgerEventRow.seq))]
 
 
 async def rebuild(sessions: async_sessionmaker[AsyncSession], table: type[Base], refresh: RefreshCase) -> int:

@@ -98,20 +98,28 @@ async def test_concurrent_retries_of_the_same_event_store_it_once(db: Db):
         assert len(await list_events(session, CASE)) == 1
 
 
-async def test_a_writer_that_read_a_stale_tail_retries(db: Db, monkeypatch: pytest.MonkeyPatch):
+@pytest.mark.parametrize(
+    ("step", "reader"),
+    [("决定", "_tail"), ("承办", "_history")],  # 承办 moves the inbox: its case is read whole, tail and all
+)
+async def test_a_writer_that_read_a_stale_tail_retries(
+    db: Db, monkeypatch: pytest.MonkeyPatch, step: str, reader: str
+):
     # Simulates losing the race for a seq: the first attempt believes the case is empty, collides
     # with seq 1 on UNIQUE(case_id, seq), and the retry appends after it.
     await append_events(db.sessions, [event("first")])
-    real_tail = store.ledger._tail
+    real = getattr(store.ledger, reader)
     calls = 0
 
     async def stale_once(session, case_id):  # type: ignore[no-untyped-def]
         nonlocal calls
         calls += 1
-        return (0, GENESIS_HASH) if calls == 1 else await real_tail(session, case_id)
+        if calls > 1:
+            return await real(session, case_id)
+        return (0, GENESIS_HASH) if reader == "_tail" else ([], (0, GENESIS_HASH))
 
-    monkeypatch.setattr(store.ledger, "_tail", stale_once)
-    assert await append_events(db.sessions, [event("second", "承办")]) == [2]
+    monkeypatch.setattr(store.ledger, reader, stale_once)
+    assert await append_events(db.sessions, [event("second", step)]) == [2]
     assert calls == 2
     async with db.sessions() as session:
         assert await verify_chain(session) == []

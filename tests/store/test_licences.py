@@ -143,6 +143,18 @@ async def test_the_record_verdict_is_stored_over_the_record_as_stored(db: Db):
     assert row.record_sha256 != record_digest(text + " ", licence().signed_data)
 
 
+async def test_the_record_digest_is_over_the_text_read_back_even_for_awkward_records(db: Db):
+    """Computed at save from the column's bound text, never re-read: it must equal the text as read."""
+    awkward = {"名": "湘A·挂\u2028", "nul": "a\x00b", "quote": '"\\', "n": [1.5, -0.0, 10**20], "e": {}}
+    record = licence().model_copy(update={"payload": awkward})
+    async with db.sessions.begin() as session:
+        await save_licence_once(session, record, [])
+    async with db.sessions() as session:
+        text = await session.scalar(sa.select(payload_text()))
+        row = (await session.scalars(sa.select(LicenceRow))).one()
+    assert text is not None and row.record_sha256 == record_digest(text, record.signed_data)
+
+
 async def test_record_fetch_counts_and_keeps_the_first_time(db: Db):
     async with db.sessions.begin() as session:
         await save_licence_once(session, licence(), [])
