@@ -114,22 +114,28 @@ async def deliver_pending(
     """
     report = DeliveryReport()
     messages = await _claim(sessions, now, limit)
+    if not messages:
+        return report
     # Sent together, so a batch takes about as long as its slowest send, well inside the lease.
     outcomes = await asyncio.gather(*(send(message) for message in messages), return_exceptions=True)
-    for message, outcome in zip(messages, outcomes, strict=True):
-        if isinstance(outcome, Exception):  # any failure of the receiver: record it and retry later
-            await _settle(
-                sessions,
-                message,
-                last_error=f"{type(outcome).__name__}: {outcome}"[:2000],
-                next_attempt_at=now + retry_delay(message.attempts),
-            )
-            report.failed.append(message.id)
-        elif isinstance(outcome, BaseException):  # cancelled: the relay is stopping; the lease runs out
-            raise outcome
-        else:
-            await _settle(sessions, message, delivered_at=now)
-            report.delivered.append(message.id)
+    # Settled in one transaction (one per message cost the worker a BEGIN, an UPDATE and a COMMIT
+    # each: three per class I case). Should it fail, the lease runs out and the batch is sent again,
+    # as after a relay that stopped mid-batch: at least once, each with its idempotency key.
+    async with sessions.begin() as session:
+        for message, outcome in zip(messages, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # any failure of the receiver: record it and retry later
+                await _settle(
+                    session,
+                    message,
+                    last_error=f"{type(outcome).__name__}: {outcome}"[:2000],
+                    next_attempt_at=now + retry_delay(message.attempts),
+                )
+                report.failed.append(message.id)
+            elif isinstance(outcome, BaseException):  # cancelled: the relay is stopping; the lease runs out
+                raise outcome
+            else:
+                await _settle(session, message, delivered_at=now)
+                report.delivered.append(message.id)
     return report
 
 
@@ -162,15 +168,14 @@ async def _claim(
         return [OutboxMessage.model_validate(row, from_attributes=True) for row in rows]
 
 
-async def _settle(sessions: async_sessionmaker[AsyncSession], message: OutboxMessage, **values: Any) -> None:
-    async with sessions.begin() as session:
-        # `attempts` unchanged means our lease still holds: if it ran out and another relay claimed
-        # the message, that relay's outcome is the one that counts.
-        await session.execute(
-            sa.update(OutboxRow)
-            .where(OutboxRow.id == message.id, OutboxRow.attempts == message.attempts)
-            .values(**values)
-        )
+async def _settle(session: AsyncSession, message: OutboxMessage, **values: Any) -> None:
+    # `attempts` unchanged means our lease still holds: if it ran out and another relay claimed the
+    # message, that relay's outcome is the one that counts.
+    await session.execute(
+        sa.update(OutboxRow)
+        .where(OutboxRow.id == message.id, OutboxRow.attempts == message.attempts)
+        .values(**values)
+    )
 
 
 async def list_messages(session: AsyncSession, case_id: str | None = None) -> list[OutboxMessage]:
