@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cli.demo import dated_from
+from domain.calendar import SHANGHAI
 from domain.open_business_case import OpenBusinessSubmission
 from domain.oversize_case import OversizeSubmission
 
@@ -63,6 +66,13 @@ def business(base: dict[str, Any], **changes: Any) -> OpenBusinessSubmission:
     data = copy.deepcopy(base)
     data.update(changes)
     return OpenBusinessSubmission.model_validate(data)
+
+
+def from_today(base: dict[str, Any]) -> dict[str, Any]:
+    """The sample with its travel window moved to start today (Shanghai), its span kept: for tests on
+    a server that runs at the wall-clock date, where the sample's own window (dated for the pinned
+    time-skipping server, tests/conftest.py PINNED_START) may have begun already."""
+    return dated_from(datetime.now(SHANGHAI).date(), base)
 
 
 def submission(base: dict[str, Any], **changes: Any) -> OversizeSubmission:

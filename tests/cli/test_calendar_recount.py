@@ -24,7 +24,7 @@ from cli.main import main
 from codec import codec_from_env, encrypted_converter
 from domain.calendar import SHANGHAI, WorkingCalendar
 from store.ledger import list_events
-from tests.factories import CLASS_III, submission
+from tests.factories import CLASS_III, from_today, submission
 from tests.polling import eventually
 from tests.workflows.conftest import Cases, sample_deps
 from worker import build_worker
@@ -74,7 +74,7 @@ def weekends_only(path: Path, year: int) -> Path:
 async def test_calendar_add_recounts_the_open_cases_found_by_the_search_attribute(
     stack: Cases, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    handle = await stack.start(submission(CLASS_III))
+    handle = await stack.start(submission(from_today(CLASS_III)))
 
     async def provisional_and_visible():
         status = await handle.query(OversizeTransportCase.status)

@@ -14,7 +14,7 @@ from domain.case import Outcome
 from services.ledger_rebuild import rebuild_ledger
 from store.ledger import list_events, verify_chain
 from store.schema import LedgerEventRow
-from tests.factories import CLASS_I, CLASS_II_URBAN, submission
+from tests.factories import CLASS_I, CLASS_II_URBAN, from_today, submission
 from tests.polling import eventually
 from tests.workflows.conftest import sample_deps
 from worker import WORKFLOWS, build_worker
@@ -33,9 +33,11 @@ async def test_deleted_ledger_rows_are_restored_exactly(
     tag = uuid.uuid4().hex[:8]
     try:
         async with build_worker(client, task_queue):
-            done, _ = await start_case(client, submission(CLASS_I, submission_id=f"RB-I-{tag}"), task_queue)
+            done, _ = await start_case(
+                client, submission(from_today(CLASS_I), submission_id=f"RB-I-{tag}"), task_queue
+            )
             open_case, _ = await start_case(
-                client, submission(CLASS_II_URBAN, submission_id=f"RB-II-{tag}"), task_queue
+                client, submission(from_today(CLASS_II_URBAN), submission_id=f"RB-II-{tag}"), task_queue
             )
 
             async def settled() -> bool:

@@ -21,7 +21,7 @@ import pytest
 
 from domain.calendar import SHANGHAI, calendar_outlook
 from domain.notices import provisional_calendar
-from tests.factories import CLASS_III, CLASS_III_TASKS
+from tests.factories import CLASS_III, CLASS_III_TASKS, from_today
 from tests.polling import eventually
 
 pytestmark = pytest.mark.devserver
@@ -101,7 +101,9 @@ async def test_stopping_and_restarting_mid_review_loses_no_case(tmp_path: Path):
         tokens = json.loads((tmp_path / "dev-tokens.json").read_text())
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             submitted = await http.post(
-                "/api/v1/cases", json=CLASS_III, headers={"Authorization": f"Bearer {tokens['portal']}"}
+                "/api/v1/cases",
+                json=from_today(CLASS_III),
+                headers={"Authorization": f"Bearer {tokens['portal']}"},
             )
             assert submitted.status_code == 202, submitted.text
             case = submitted.json()

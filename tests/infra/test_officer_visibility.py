@@ -19,7 +19,7 @@ from bootstrap.deps import configure, dispose
 from domain.case import Stage
 from settings import venv_binary
 from tests.conftest import DEV_UI_PORT
-from tests.factories import CLASS_III, submission
+from tests.factories import CLASS_III, from_today, submission
 from tests.polling import eventually
 from tests.workflows.conftest import sample_deps
 from worker import build_worker
@@ -36,7 +36,7 @@ async def case_in_review(
 ) -> AsyncIterator[WorkflowHandle]:
     deps = await sample_deps(tmp_path)
     configure(deps)
-    sub = submission(CLASS_III, submission_id=f"UI-{uuid.uuid4().hex[:10]}")
+    sub = submission(from_today(CLASS_III), submission_id=f"UI-{uuid.uuid4().hex[:10]}")
     try:
         async with build_worker(dev_server_env.client, task_queue):
             handle, _ = await start_case(dev_server_env.client, sub, task_queue)

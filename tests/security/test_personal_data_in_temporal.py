@@ -21,7 +21,7 @@ from domain.case import Stage
 from portal.app import create_app
 from portal.auth import ensure_dev_tokens
 from settings import Settings, venv_binary
-from tests.factories import AGENT, CLASS_III, submission
+from tests.factories import AGENT, CLASS_III, from_today, submission
 from tests.polling import eventually
 from tests.workflows.conftest import sample_deps
 from worker import build_worker
@@ -64,7 +64,7 @@ async def test_raw_history_holds_no_personal_data_and_the_codec_endpoint_reveals
     client = await Client.connect(target, data_converter=encrypted_converter(codec))
     deps = await sample_deps(tmp_path)
     configure(deps)
-    sub = submission(CLASS_III, submission_id=f"PII-{uuid.uuid4().hex[:10]}")
+    sub = submission(from_today(CLASS_III), submission_id=f"PII-{uuid.uuid4().hex[:10]}")
     try:
         async with build_worker(client, task_queue):
             handle, _ = await start_case(client, sub, task_queue)
