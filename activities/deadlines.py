@@ -74,7 +74,12 @@ async def compute_due_dates(inp: DueDatesInput) -> DueDates:
     that cannot be counted even so (before the 2024 rules, or beyond the lunar library's range:
     `MissingCalendarYear`) is retried, never failed; bad input is non-retryable.
     """
-    cal = await working_calendar()
+    return count_on(await working_calendar(), inp)
+
+
+def count_on(cal: WorkingCalendar, inp: DueDatesInput) -> DueDates:
+    """`compute_due_dates` on a calendar already loaded (also the 大件运输 pre-fill's: it counts the
+    day's dues in its own session)."""
     with calendar_errors():
         start = local_date(inp.start)
         due = {name: end_of_day(cal.add_working_days(start, n)) for name, n in inp.working_days.items()}

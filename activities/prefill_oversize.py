@@ -1,8 +1,9 @@
 """Pre-fill for 大件运输 (免提交): the carrier, its credit grade, the vehicles and the driver.
 
 Looked up inside one activity per case, in one reader's session, as every matter's pre-fill
-(activities/prefill.py); `prefill_with_permits` reads in the same session the permits the vehicles
-already hold (同一车辆重复办证), which acceptance asks next: one local activity instead of two.
+(activities/prefill.py); `prefill_with_permits` reads in the same session what acceptance asks
+next — the permits the vehicles already hold (同一车辆重复办证), and the dues of the limits the case
+may have, counted from the day of receipt: one local activity instead of three.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
+from activities.deadlines import DueDates, DueDatesInput, count_on
 from activities.licensing import VehicleLicenceQuery
 from activities.prefill import registry_reads
 from bootstrap.deps import Deps, current
 from domain.licence import VehicleLicence
 from domain.oversize_case import CarrierFacts, RegistryFacts, VehicleFacts
 from store import carrier_bars, registries
+from store.holiday_notices import calendar_in
 from store.licences import licences_for_vehicles
 
 log = structlog.get_logger(__name__)
@@ -46,16 +49,19 @@ async def prefill_registries(inp: PrefillInput) -> RegistryFacts:
 
 class PrefillWithPermitsInput(PrefillInput):
     permits: VehicleLicenceQuery  # the permits asked for: the vehicles' plates, the window
+    dues: DueDatesInput  # the limits the case may have, from the day it is received
 
 
 class PrefillWithPermits(BaseModel):
     facts: RegistryFacts
     held: list[VehicleLicence]  # valid permits of the matter for those plates overlapping the window
+    dues: DueDates
 
 
 @activity.defn
 async def prefill_with_permits(inp: PrefillWithPermitsInput) -> PrefillWithPermits:
-    """`prefill_registries`, and in the same snapshot the permits the vehicles hold (同一车辆重复办证)."""
+    """`prefill_registries`, and in the same snapshot the permits the vehicles hold (同一车辆重复办证)
+    and the dues `compute_due_dates` would count (its errors too: a year it cannot count retries)."""
     deps = current()
     query = inp.permits
     async with registry_reads(deps.sessions) as session:
@@ -63,8 +69,9 @@ async def prefill_with_permits(inp: PrefillWithPermitsInput) -> PrefillWithPermi
         held = await licences_for_vehicles(
             session, query.matter, query.plates, query.valid_from, query.valid_to
         )
+        calendar = await calendar_in(session, deps.calendar)
     _log_found(facts)
-    return PrefillWithPermits(facts=facts, held=held)
+    return PrefillWithPermits(facts=facts, held=held, dues=count_on(calendar, inp.dues))
 
 
 async def _facts(session: AsyncSession, deps: Deps, inp: PrefillInput) -> RegistryFacts:

@@ -2,10 +2,10 @@
 
 The commands are those of the saved class I history
 (tests/histories/due-dates-counted-once-a-day-permits-with-prefill/test_class_i_all_checks_pass_completes_without_a_human-0.json,
-20 events), all in its first workflow task: two patch markers (each with its TemporalChangeVersion
-upsert), three local activities (the registry look-ups with the permits held, the day's due-date
-count, the seal and issue), the evaluation window's timer started, one upsert (region, matter, class,
-due, stage), the ledger's local activity — where the floor completes (the case waits on, which costs
+19 events), all in its first workflow task: two patch markers (each with its TemporalChangeVersion
+upsert), two local activities (the registry look-ups with the permits held and the day's dues; the
+seal and issue), the evaluation window's timer started, one upsert (region, matter, class, due,
+stage), the ledger's local activity — where the floor completes (the case waits on, which costs
 nothing until the timer fires).
 Here the local activities return at once, and the values upserted are constants: what
 remains is what Temporal, the SDK and the sandbox cost for those commands, the floor our own code's
@@ -52,7 +52,7 @@ class BenchFloor:
     async def run(self, case_id: str) -> str:
         for patch_id in ("floor", "floor-count-once"):  # a marker and an upsert each, as the case's two
             workflow.patched(patch_id)
-        for _ in range(3):
+        for _ in range(2):
             await self._step(case_id)
         window = asyncio.create_task(workflow.sleep(timedelta(days=21)))
         await asyncio.sleep(0)  # the timer's command goes out with the completion

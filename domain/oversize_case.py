@@ -442,6 +442,13 @@ def oversize_limits(cls: PermitClass, cross_province: bool, *, en_route_by_class
     )
 
 
+def limit_days_of_any_class(submission: OversizeSubmission) -> set[int]:
+    """Every limit, in working days, the case may run against whatever class it is assessed as: what
+    the pre-fill counts before the class is known (a handful of numbers, one count)."""
+    cross = submission.request.cross_province
+    return {n for cls in PermitClass for n in oversize_limits(cls, cross).model_dump().values()}
+
+
 # --- acceptance (受理) --------------------------------------------------------------------------------
 
 

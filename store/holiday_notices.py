@@ -86,5 +86,12 @@ async def load_calendar(
     """`base` with the stored notices over it; a year without either counted provisionally (or not)."""
     async with sessions() as session:
         await reading(session)  # a snapshot, without the write lock every due-date count took
-        notices = await stored_notices(session)
+        return await calendar_in(session, base, provisional=provisional)
+
+
+async def calendar_in(
+    session: AsyncSession, base: WorkingCalendar, *, provisional: bool = True
+) -> WorkingCalendar:
+    """`load_calendar` inside the caller's session (a pre-fill's, which counts the day's dues too)."""
+    notices = await stored_notices(session)
     return base.replaced(notices).with_provisional(provisional_notice if provisional else None)

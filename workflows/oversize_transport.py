@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         carrier_standing,
         countersign_task,
         inspection,
+        limit_days_of_any_class,
         oversize_limits,
         permit_grant,
         permit_plates,
@@ -173,13 +174,19 @@ class OversizeTransportCase(CaseWorkflow):
                 driver_qualification=submission.driver_qualification,
             )
             held: list[VehicleLicence] | None = None
-            if book.counts_once:  # the permits held, read with the registries (COUNT_ONCE_A_DAY)
+            if book.counts_once:
+                # With the registries, the permits held and the dues of every limit the case may
+                # have, counted from today (effects.COUNT_ONCE_A_DAY): acceptance asks no more.
+                dues = effects.counts_to_ask(
+                    workflow.now(), effects.with_warnings(limit_days_of_any_class(submission))
+                )
                 found = await intake.prefill(
                     self.case,
                     prefill_with_permits,
-                    PrefillWithPermitsInput(**looked_up.model_dump(), permits=permits),
+                    PrefillWithPermitsInput(**looked_up.model_dump(), permits=permits, dues=dues),
                 )
                 facts, held = found.facts, found.held
+                effects.keep_counts(book, dues.start, found.dues)
             else:
                 facts = await intake.prefill(self.case, prefill_registries, looked_up)
             today = local_date(workflow.now())

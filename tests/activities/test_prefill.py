@@ -1,15 +1,24 @@
-"""Pre-fill: parallel registry look-ups become RegistryFacts; a missing record is None, never an error."""
+"""Pre-fill: registry look-ups become RegistryFacts; a missing record is None, never an error."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from temporalio.testing import ActivityEnvironment
 
+from activities.deadlines import DueDatesInput, compute_due_dates
+from activities.licensing import VehicleLicenceQuery, licences_for_vehicles
 from activities.prefill_business import BusinessPrefillInput, prefill_business
-from activities.prefill_oversize import PrefillInput, prefill_registries
+from activities.prefill_oversize import (
+    PrefillInput,
+    PrefillWithPermits,
+    PrefillWithPermitsInput,
+    prefill_registries,
+    prefill_with_permits,
+)
 from bootstrap.deps import Deps
+from domain.calendar import SHANGHAI
 from domain.open_business_case import OpenBusinessFacts
 from domain.oversize_case import CarrierFacts, RegistryFacts, VehicleFacts
 from store.registries import RegistrySnapshot, import_snapshot
@@ -145,3 +154,28 @@ async def test_an_unknown_business_is_none(deps: Deps):
     inp = BusinessPrefillInput(credit_code=UNKNOWN_CARRIER, plates=["湘AH1001"], qualifications=[])
     facts: OpenBusinessFacts = await ActivityEnvironment().run(prefill_business, inp)
     assert facts.business is None and facts.drivers == {}
+
+
+async def test_the_prefill_with_permits_answers_as_the_look_ups_it_stands_for(deps: Deps):
+    """`prefill_with_permits` (one local activity of a 大件运输 case) gives what `prefill_registries`,
+    `licences_for_vehicles` and `compute_due_dates` give for the same questions."""
+    looked_up = PrefillInput(carrier_code=CARRIER, tractor_plate="湘AD1234", trailer_plate="湘A1234挂")
+    permits = VehicleLicenceQuery(
+        matter="oversize-transport",
+        plates=["湘AD1234", "湘A1234挂"],
+        valid_from=date(2026, 12, 1),
+        valid_to=date(2026, 12, 20),
+    )
+    # Across a national holiday and into a year without a notice: provisional years come through too.
+    dues = DueDatesInput(
+        start=datetime(2026, 9, 28, 10, tzinfo=SHANGHAI), working_days={"2d": 2, "10d": 10, "80d": 80}
+    )
+    env = ActivityEnvironment()
+    found: PrefillWithPermits = await env.run(
+        prefill_with_permits, PrefillWithPermitsInput(**looked_up.model_dump(), permits=permits, dues=dues)
+    )
+
+    assert found.facts == await prefill(**looked_up.model_dump())
+    assert found.held == await env.run(licences_for_vehicles, permits)
+    assert found.dues == await env.run(compute_due_dates, dues)
+    assert found.dues.provisional_years == {"80d": [2027]}

@@ -90,15 +90,10 @@ async def test_a_class_i_case_writes_once_per_workflow_task(cases: Cases):
     assert patches(events) == [PER_WORKFLOW_TASK, COUNT_ONCE_A_DAY]
     # Two workflow tasks with something to show: the auto path to 办结, then the window's end.
     assert len(our_upserts(events)) == 2
-    # Four local activities: the registries with the permits held, every due of the day in one count
-    # (promised, acceptance, statutory, the review task, the rating window), the seal, and the seven
-    # steps in one write when the case waits to be rated.
-    assert sorted(local_activities(events)) == [
-        "compute_due_dates",
-        "issue_licence",
-        "prefill_with_permits",
-        "record_supervision",
-    ]
+    # Three local activities: the registries with the permits held and every due of the day (promised,
+    # acceptance, statutory, the review task, the rating window), the seal, and the seven steps in one
+    # write when the case waits to be rated.
+    assert sorted(local_activities(events)) == ["issue_licence", "prefill_with_permits", "record_supervision"]
     assert not [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
     assert len(events) <= 30
     assert await ledger_steps(cases, handle.id) == ["收件", "受理", "承办", "审核", "决定", "制证", "办结"]
@@ -236,5 +231,5 @@ async def test_the_bench_floor_makes_the_commands_of_a_class_i_case(cases: Cases
         )
         assert await floor.result() == "floor-1"
     case_commands = command_events(await events_of(case))
-    assert case_commands.count("core_local_activity") == 4
+    assert case_commands.count("core_local_activity") == 3
     assert command_events(await events_of(floor)) == case_commands

@@ -14,7 +14,7 @@ workflow task in one local activity and one transaction, the attributes in one u
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -73,11 +73,11 @@ QUIET_PASSES = 3
 # Patch id: fewer local activities on the way to a decision. The due dates of a day are counted once:
 # the case's first count on a day counts every limit of the case (`book.limit_days`, set when the
 # limits are fixed) from that start day, and its later counts that day from the same start day are
-# read from that answer (`count_due_dates`); 大件运输 reads the permits the vehicles hold in its
-# pre-fill's activity.
-# A class I case ran seven local activities, now four (each one a round trip of the workflow task
-# through the worker: about 4 ms of its CPU, and a database session). Cases started before keep their
-# commands on replay.
+# read from that answer (`count_due_dates`); 大件运输's pre-fill activity reads the permits the
+# vehicles hold and counts the dues of every limit the case may have (`keep_counts`), so its
+# acceptance, review and 办结 ask for no count at all that day. A class I case ran seven local
+# activities, now three (each one a round trip of the workflow task through the worker: about 4 ms of
+# its CPU, and a database session). Cases started before keep their commands on replay.
 COUNT_ONCE_A_DAY = "due-dates-counted-once-a-day-permits-with-prefill"
 
 
@@ -264,26 +264,39 @@ async def count_due_dates(book: CaseBook, start: datetime, working_days: dict[st
             DueDatesInput(start=start, working_days=working_days),
             "working-day due dates",
         )
+    if not set(working_days.values()) <= _day_counts(book, start).keys():
+        days = set(working_days.values()) | set(book.limit_days)
+        ask = counts_to_ask(start, days - _day_counts(book, start).keys())
+        keep_counts(book, start, await run_local(book, compute_due_dates, ask, "working-day due dates"))
+    counted = _day_counts(book, start)
+    return DueDates(
+        due={name: counted[n][0] for name, n in working_days.items()},
+        provisional_years={name: counted[n][1] for name, n in working_days.items() if counted[n][1]},
+    )
+
+
+def with_warnings(days: Iterable[int]) -> tuple[int, ...]:
+    """Limits in working days and the day before each (its warning: supervision.set_limits)."""
+    return tuple(sorted({*days, *(max(n - 1, 0) for n in days)}))
+
+
+def counts_to_ask(start: datetime, days: Iterable[int]) -> DueDatesInput:
+    """A count of these working days from `start`, named for `keep_counts`."""
+    return DueDatesInput(start=start, working_days={f"{n}d": n for n in sorted(days)})
+
+
+def keep_counts(book: CaseBook, start: datetime, answer: DueDates) -> None:
+    """Keep a count of `counts_to_ask` for the day's later counts (COUNT_ONCE_A_DAY)."""
+    counted = _day_counts(book, start)
+    for name, due in answer.due.items():
+        counted[int(name.removesuffix("d"))] = (due, answer.provisional_years.get(name, []))
+
+
+def _day_counts(book: CaseBook, start: datetime) -> dict[int, tuple[datetime, list[int]]]:
     counted_for = (local_date(workflow.now()), local_date(start))
     if book.counted_for != counted_for:
         book.counted_for, book.counted = counted_for, {}
-    wanted = set(working_days.values())
-    if not wanted <= book.counted.keys():
-        days = sorted((wanted | set(book.limit_days)) - book.counted.keys())
-        answer = await run_local(
-            book,
-            compute_due_dates,
-            DueDatesInput(start=start, working_days={f"{n}d": n for n in days}),
-            "working-day due dates",
-        )
-        for n in days:
-            book.counted[n] = (answer.due[f"{n}d"], answer.provisional_years.get(f"{n}d", []))
-    return DueDates(
-        due={name: book.counted[n][0] for name, n in working_days.items()},
-        provisional_years={
-            name: book.counted[n][1] for name, n in working_days.items() if book.counted[n][1]
-        },
-    )
+    return book.counted
 
 
 async def notify(book: CaseBook, key: str, recipient: str, payload: dict[str, Any]) -> None:

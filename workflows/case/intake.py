@@ -46,9 +46,8 @@ async def start_promised_clock(case: Case, limits: CaseLimits, received_at: date
     if case.limits is not None:
         return
     case.limits = limits
-    if case.book.counts_once:  # each limit and its warning a day before (supervision.set_limits)
-        days = {n for n in limits.model_dump().values()}
-        case.book.limit_days = tuple(sorted(days | {max(n - 1, 0) for n in days}))
+    if case.book.counts_once:  # each limit counted at the day's first count (effects.COUNT_ONCE_A_DAY)
+        case.book.limit_days = effects.with_warnings(limits.model_dump().values())
     sup = case.supervision
     await sup.set_limits(
         received_at, {"promised": limits.promised, "stage:acceptance": limits.acceptance_stage}
