@@ -21,7 +21,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from bootstrap.deps import configure, dispose
 from domain.calendar import SHANGHAI, YearNotice, end_of_day
-from domain.case import Outcome, Stage
+from domain.case import Opinion, Outcome, Stage
 from domain.notices import official_calendar
 from store.holiday_notices import add_notice
 from store.ledger import SupervisionEvent, list_events
@@ -248,3 +248,35 @@ async def test_the_supplement_reply_limit_is_provisional_and_follows_the_notice(
     assert (status.stage, status.outcome) == (Stage.SUPPLEMENT, None)  # the applicant may still answer
     await sleep_until(december, datetime(2027, 1, 8, 9, 0, tzinfo=SHANGHAI))
     assert (await handle.query(OversizeTransportCase.status)).outcome is Outcome.SUPPLEMENT_EXPIRED
+
+
+async def test_a_due_counted_the_day_a_notice_arrives_is_counted_on_the_notice(december: Cases):
+    # The day's first count (Sun Dec 20, at acceptance) counted every limit of the case, the 好差评
+    # window's 10 working days among them: provisionally Mon Jan 4. The notice arrives, the case
+    # recounts; the same day every task is approved and the case closes: its rating window, counted
+    # then, is the notice's Thu Jan 7, not the morning's count kept for the day.
+    handle = await december.start(submission(CROSS_PROVINCE))
+    status = await eventually(lambda: _in_review(handle))
+    await add_2027_notice(december, handle.id)
+
+    async def recounted():
+        found = [e for e in await ledger(december, handle.id) if e.step == "时限重算"]
+        return found or None
+
+    await eventually(recounted)
+    for task in status.open_tasks:
+        await handle.execute_update(
+            OversizeTransportCase.submit_opinion,
+            Opinion(task_id=task.task_id, department=task.department, approve=True),
+        )
+
+    async def closed():
+        status = await handle.query(OversizeTransportCase.status)
+        return status if status.stage is Stage.CLOSED else None
+
+    assert (await eventually(closed)).outcome is Outcome.APPROVED
+    assert (await december.env.get_current_time()).astimezone(SHANGHAI).date() == date(2026, 12, 20)
+    await sleep_until(december, datetime(2027, 1, 5, 12, 0, tzinfo=SHANGHAI))
+    assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING  # still open for a rating
+    await sleep_until(december, datetime(2027, 1, 8, 9, 0, tzinfo=SHANGHAI))
+    assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
