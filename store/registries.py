@@ -332,12 +332,12 @@ async def _upsert(
 
 
 async def get_vehicle(session: AsyncSession, plate: str) -> Vehicle | None:
-    row = await session.get(VehicleRow, normalize_plate(plate))
+    row = await _by_key(session, VehicleRow, normalize_plate(plate))
     return None if row is None else _to_record(Vehicle, row)
 
 
 async def get_carrier(session: AsyncSession, credit_code: str) -> Carrier | None:
-    row = await session.get(CarrierRow, credit_code.strip().upper())
+    row = await _by_key(session, CarrierRow, credit_code.strip().upper())
     return None if row is None else _to_record(Carrier, row)
 
 
@@ -345,28 +345,40 @@ async def get_transport_certificate_for_plate(
     session: AsyncSession, plate: str
 ) -> TransportCertificate | None:
     """The certificate of `plate` valid longest (a renewed certificate supersedes the old one)."""
-    row = await session.scalar(
-        sa.select(TransportCertificateRow)
-        .where(TransportCertificateRow.plate == normalize_plate(plate))
-        .order_by(TransportCertificateRow.valid_until.desc(), TransportCertificateRow.number.desc())
-        .limit(1)
-    )
+    table = TransportCertificateRow.__table__
+    row = (
+        await session.execute(
+            sa.select(table)
+            .where(table.c.plate == normalize_plate(plate))
+            .order_by(table.c.valid_until.desc(), table.c.number.desc())
+            .limit(1)
+        )
+    ).first()
     return None if row is None else _to_record(TransportCertificate, row)
 
 
 async def get_driver(session: AsyncSession, qualification_number: str) -> Driver | None:
-    row = await session.get(DriverRow, qualification_number.strip())
+    row = await _by_key(session, DriverRow, qualification_number.strip())
     return None if row is None else _to_record(Driver, row)
 
 
 async def get_business_licence(session: AsyncSession, credit_code: str) -> BusinessLicence | None:
-    row = await session.get(BusinessLicenceRow, credit_code.strip().upper())
+    row = await _by_key(session, BusinessLicenceRow, credit_code.strip().upper())
     return None if row is None else _to_record(BusinessLicence, row)
 
 
 async def get_credit_grade(session: AsyncSession, credit_code: str) -> CreditGrade | None:
-    row = await session.get(CreditGradeRow, credit_code.strip().upper())
+    row = await _by_key(session, CreditGradeRow, credit_code.strip().upper())
     return None if row is None else _to_record(CreditGrade, row)
+
+
+async def _by_key(session: AsyncSession, row_type: type[Any], key: str) -> Any:
+    """One registry row by its primary key, read with Core (None when absent): a look-up hands back a
+    record, so the ORM's identity map and object loading (about half of each `session.get`) buy
+    nothing; the columns' types still convert the values."""
+    table = row_type.__table__
+    (primary,) = table.primary_key.columns
+    return (await session.execute(sa.select(table).where(primary == key))).first()
 
 
 _Rec = TypeVar("_Rec", bound=_Record)
