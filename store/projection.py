@@ -20,8 +20,8 @@ RefreshCase = Callable[[AsyncSession, str], Awaitable[None]]
 
 
 def table_of(model: type[Base]) -> sa.Table:
-    """A model's Core table: the folds write rows they never read back, so without the ORM's
-    unit of work (one executemany, no identity map)."""
+    """A model's Core table, for rows written and never read back as objects (the folds' rows, the
+    outbox's): without the ORM's unit of work (one executemany, no identity map)."""
     table = model.__table__
     assert isinstance(table, sa.Table)
     return table

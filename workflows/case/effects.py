@@ -275,9 +275,15 @@ async def count_due_dates(book: CaseBook, start: datetime, working_days: dict[st
     )
 
 
+def warning_day(days: int) -> int:
+    """The working days to a limit's warning (预警): one before its due (supervision.set_limits)."""
+    return max(days - 1, 0)
+
+
 def with_warnings(days: Iterable[int]) -> tuple[int, ...]:
-    """Limits in working days and the day before each (its warning: supervision.set_limits)."""
-    return tuple(sorted({*days, *(max(n - 1, 0) for n in days)}))
+    """Limits in working days and the working days to each one's warning: what the day's counts hold."""
+    limits = set(days)
+    return tuple(sorted(limits | {warning_day(n) for n in limits}))
 
 
 def counts_to_ask(start: datetime, days: Iterable[int]) -> DueDatesInput:

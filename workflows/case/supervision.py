@@ -88,7 +88,7 @@ class Supervision:
     async def set_limits(self, start: datetime, working_days: dict[str, int]) -> dict[str, datetime]:
         """Due and warning times for limits counted from `start` (the start day is not counted)."""
         ask = dict(working_days)
-        ask.update({WARN + name: max(n - 1, 0) for name, n in working_days.items()})
+        ask.update({WARN + name: effects.warning_day(n) for name, n in working_days.items()})
         counted = await effects.count_due_dates(self.book, start, ask)
         due = counted.due
         self.due.update(due)
