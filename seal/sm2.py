@@ -20,6 +20,7 @@ and OFD seals. This is an adapter (I/O, randomness); the rules of the licence li
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from collections.abc import Mapping
@@ -142,15 +143,32 @@ def public_key_from_config(env: Mapping[str, str]) -> str | None:
 
 
 def sign(key: SealKey, data: bytes) -> bytes:
-    """The SM2-with-SM3 signature of `data` under `key` with the default user ID, DER-encoded."""
-    der = gmssl_pyx.sm2_sign(
-        bytes.fromhex(key.private_key_hex),
-        bytes.fromhex(key.public_key_hex[2:]),  # x ‖ y, without the "04"
-        bytes(data),
-        signer_id=DEFAULT_USER_ID,
+    """The SM2-with-SM3 signature of `data` under `key` with the default user ID, DER-encoded.
+
+    GmSSL signs the digest e = SM3(Z ‖ M) computed here (`message_digest`): its `sm2_sign` over the
+    message takes 4.6 ms a seal here, checking the public key again at every call, where signing the
+    digest takes 0.4 ms (issue 18). The signature is the same SM2 signature: `verify` checks it with
+    GmSSL's own Z.
+    """
+    der = gmssl_pyx.sm2_sign_sm3_digest(
+        bytes.fromhex(key.private_key_hex), message_digest(key.public_key_hex, bytes(data))
     )
     r, s = decode_signature(der)  # our strict reading; the stored form is always our own encoding
     return encode_signature(r, s)
+
+
+def message_digest(public_key_hex: str, data: bytes) -> bytes:
+    """e = SM3(Z ‖ M), the value an SM2 signature signs (GB/T 32918.2 §6.1), with the default user ID."""
+    return gmssl_pyx.sm3_hash(_signer_z(public_key_hex) + data)
+
+
+@functools.lru_cache(maxsize=16)
+def _signer_z(public_key_hex: str) -> bytes:
+    """Z = SM3(ENTL ‖ ID ‖ a ‖ b ‖ xG ‖ yG ‖ xA ‖ yA): one per key, a process seals with one."""
+    x, y = _parse_public_key(public_key_hex)
+    entl = (8 * len(DEFAULT_USER_ID)).to_bytes(2, "big")
+    curve_and_key = b"".join(value.to_bytes(32, "big") for value in (A, B, GX, GY, x, y))
+    return gmssl_pyx.sm3_hash(entl + DEFAULT_USER_ID + curve_and_key)
 
 
 def verify(public_key_hex: str, data: bytes, der_signature: bytes) -> bool:

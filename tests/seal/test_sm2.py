@@ -197,6 +197,15 @@ def test_a_seal_under_the_standard_key_verifies_for_the_default_user_id() -> Non
     assert signature == encode_dss_signature(r, s)  # the DER of GB/T 35276, minimal
 
 
+def test_the_digest_a_seal_signs_is_the_standards_e() -> None:
+    """`sign` hands GmSSL e = SM3(Z ‖ M) of its own making: it is the independent SM2's, for the
+    standard key and for keys whose coordinates start with zeros."""
+    for public_key_hex in (KAT_PUBLIC, KEY_X_STARTS_WITH_0.public_key_hex, KEY_X_STARTS_WITH_4.public_key_hex):
+        for message in (b"message digest", b"", "湘超限〔2025〕000123".encode()):
+            expected = SM2P256V1.digest(seal.DEFAULT_USER_ID, public_point(public_key_hex), message)
+            assert int.from_bytes(seal.message_digest(public_key_hex.lower(), message), "big") == expected
+
+
 def test_the_curve_is_the_same_everywhere() -> None:
     ours = (seal.P, seal.A, seal.B, seal.GX, seal.GY, seal.N)
     independent = (SM2P256V1.p, SM2P256V1.a, SM2P256V1.b, SM2P256V1.gx, SM2P256V1.gy, SM2P256V1.n)
