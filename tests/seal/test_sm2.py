@@ -200,7 +200,11 @@ def test_a_seal_under_the_standard_key_verifies_for_the_default_user_id() -> Non
 def test_the_digest_a_seal_signs_is_the_standards_e() -> None:
     """`sign` hands GmSSL e = SM3(Z ‖ M) of its own making: it is the independent SM2's, for the
     standard key and for keys whose coordinates start with zeros."""
-    for public_key_hex in (KAT_PUBLIC, KEY_X_STARTS_WITH_0.public_key_hex, KEY_X_STARTS_WITH_4.public_key_hex):
+    for public_key_hex in (
+        KAT_PUBLIC,
+        KEY_X_STARTS_WITH_0.public_key_hex,
+        KEY_X_STARTS_WITH_4.public_key_hex,
+    ):
         for message in (b"message digest", b"", "湘超限〔2025〕000123".encode()):
             expected = SM2P256V1.digest(seal.DEFAULT_USER_ID, public_point(public_key_hex), message)
             assert int.from_bytes(seal.message_digest(public_key_hex.lower(), message), "big") == expected
