@@ -44,5 +44,9 @@ async def bar_carrier(
 
 async def barred_until(session: AsyncSession, credit_code: str) -> date | None:
     """The end of the carrier's latest bar of our own, if any (past bars included: the rule compares)."""
-    query = sa.select(sa.func.max(CarrierBarRow.barred_until)).where(CarrierBarRow.credit_code == credit_code)
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await session.execute(_LATEST_BAR, {"credit_code": credit_code})).scalar_one_or_none()
+
+
+_LATEST_BAR = sa.select(sa.func.max(CarrierBarRow.barred_until)).where(
+    CarrierBarRow.credit_code == sa.bindparam("credit_code")
+)

@@ -34,12 +34,17 @@ async def refresh_case(session: AsyncSession, case_id: str) -> None:
     await replace_case(session, case_id, await projection.read_case(session, case_id, STEPS_READ))
 
 
+_DELETE_CASE = sa.delete(projection.table_of(CaseSummaryRow)).where(
+    projection.table_of(CaseSummaryRow).c.case_id == sa.bindparam("case_id")
+)
+
+
 async def replace_case(session: AsyncSession, case_id: str, events: Sequence[LedgerRecord]) -> None:
     """Replace the case's summary with the fold of `events` in seq order (steps not read are left out)."""
     read = [event for event in events if event.step in STEPS_READ]
     summary = summarise(read)
     table = projection.table_of(CaseSummaryRow)
-    await session.execute(sa.delete(table).where(table.c.case_id == case_id))
+    await session.execute(_DELETE_CASE, {"case_id": case_id})
     if summary is None:
         return
     await session.execute(sa.insert(table), [row_values(summary, read[-1].seq)])

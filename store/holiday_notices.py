@@ -44,8 +44,11 @@ def _from_row(row: HolidayNoticeRow) -> YearNotice:
     )
 
 
+_NOTICES_BY_YEAR = sa.select(HolidayNoticeRow).order_by(HolidayNoticeRow.year)
+
+
 async def stored_notices(session: AsyncSession) -> list[YearNotice]:
-    rows = (await session.scalars(sa.select(HolidayNoticeRow).order_by(HolidayNoticeRow.year))).all()
+    rows = (await session.scalars(_NOTICES_BY_YEAR)).all()
     return [_from_row(row) for row in rows]
 
 

@@ -63,10 +63,15 @@ async def refresh_case(session: AsyncSession, case_id: str) -> None:
     await replace_case(session, case_id, await projection.read_case(session, case_id))
 
 
+_DELETE_CASE = sa.delete(projection.table_of(InboxTaskRow)).where(
+    projection.table_of(InboxTaskRow).c.case_id == sa.bindparam("case_id")
+)
+
+
 async def replace_case(session: AsyncSession, case_id: str, events: Sequence[LedgerRecord]) -> None:
     """Replace the case's inbox rows with the fold of `events`, all of its events in seq order."""
     table = projection.table_of(InboxTaskRow)
-    await session.execute(sa.delete(table).where(table.c.case_id == case_id))
+    await session.execute(_DELETE_CASE, {"case_id": case_id})
     if not events:
         return
     items = fold(case_id, events[0].matter, [Recorded(event.actual_at, read_row(event)) for event in events])

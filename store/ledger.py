@@ -127,13 +127,7 @@ async def _append(session: AsyncSession, events: Sequence[SupervisionEventIn]) -
     keys = {event.idempotency_key for event in events}
     known: dict[str, tuple[str, int]] = {
         key: (case_id, seq)
-        for key, case_id, seq in (
-            await session.execute(
-                sa.select(LedgerEventRow.idempotency_key, LedgerEventRow.case_id, LedgerEventRow.seq).where(
-                    LedgerEventRow.idempotency_key.in_(keys)
-                )
-            )
-        )
+        for key, case_id, seq in (await session.execute(_EVENTS_OF_KEYS, {"keys": list(keys)}))
     }
     # A case whose new events move a read model is read whole, once: that one read gives its tail
     # and, with the new events in hand, what the inbox and the summary fold (no re-read after the insert).
@@ -187,27 +181,32 @@ async def _append(session: AsyncSession, events: Sequence[SupervisionEventIn]) -
     return seqs
 
 
+# The append's statements, built once (with their cache keys): every workflow task of every case
+# appends, and building them anew cost about a fifth of each statement (issue 18).
+_EVENTS_OF_KEYS = sa.select(LedgerEventRow.idempotency_key, LedgerEventRow.case_id, LedgerEventRow.seq).where(
+    LedgerEventRow.idempotency_key.in_(sa.bindparam("keys", expanding=True))
+)
+_TAIL = (
+    sa.select(LedgerEventRow.seq, LedgerEventRow.hash)
+    .where(LedgerEventRow.case_id == sa.bindparam("case_id"))
+    .order_by(LedgerEventRow.seq.desc())
+    .limit(1)
+)
+_HISTORY = (
+    sa.select(*projection.RECORD_COLUMNS, LedgerEventRow.hash)
+    .where(LedgerEventRow.case_id == sa.bindparam("case_id"))
+    .order_by(LedgerEventRow.seq)
+)
+
+
 async def _tail(session: AsyncSession, case_id: str) -> tuple[int, str]:
-    last = (
-        await session.execute(
-            sa.select(LedgerEventRow.seq, LedgerEventRow.hash)
-            .where(LedgerEventRow.case_id == case_id)
-            .order_by(LedgerEventRow.seq.desc())
-            .limit(1)
-        )
-    ).first()
+    last = (await session.execute(_TAIL, {"case_id": case_id})).first()
     return (0, GENESIS_HASH) if last is None else (last.seq, last.hash)
 
 
 async def _history(session: AsyncSession, case_id: str) -> tuple[list[LedgerRecord], tuple[int, str]]:
     """The case's stored events in seq order, and its tail (seq and hash of the last one)."""
-    stored = (
-        await session.execute(
-            sa.select(*projection.RECORD_COLUMNS, LedgerEventRow.hash)
-            .where(LedgerEventRow.case_id == case_id)
-            .order_by(LedgerEventRow.seq)
-        )
-    ).all()
+    stored = (await session.execute(_HISTORY, {"case_id": case_id})).all()
     records = [LedgerRecord(*row[:-1]) for row in stored]
     return records, (0, GENESIS_HASH) if not stored else (stored[-1].seq, stored[-1].hash)
 

@@ -155,18 +155,7 @@ async def licences_for_vehicles(
 ) -> list[VehicleLicence]:
     """The valid (not revoked) licences of `matter` for any of `plates` whose validity overlaps
     [valid_from, valid_to], by the plate index; each with its plate, validity and roads."""
-    query = (
-        sa.select(LicenceVehicleRow, LicenceRow.case_id)
-        .join(LicenceRow, LicenceRow.licence_id == LicenceVehicleRow.licence_id)
-        .where(
-            LicenceVehicleRow.plate.in_(list(plates)),
-            LicenceVehicleRow.matter == matter,
-            LicenceVehicleRow.valid_to >= valid_from,
-            LicenceVehicleRow.valid_from <= valid_to,
-            LicenceRow.status == LicenceStatus.VALID.value,
-        )
-        .order_by(LicenceVehicleRow.valid_from, LicenceVehicleRow.licence_id)
-    )
+    values = {"plates": list(plates), "matter": matter, "valid_from": valid_from, "valid_to": valid_to}
     return [
         VehicleLicence(
             licence_id=row.licence_id,
@@ -176,8 +165,23 @@ async def licences_for_vehicles(
             valid_to=row.valid_to,
             roads=list(row.roads),
         )
-        for row, case_id in (await session.execute(query)).all()
+        for row, case_id in (await session.execute(_VEHICLE_LICENCES, values)).all()
     ]
+
+
+# Built once: every 大件运输 pre-fill asks it (同一车辆重复办证).
+_VEHICLE_LICENCES = (
+    sa.select(LicenceVehicleRow, LicenceRow.case_id)
+    .join(LicenceRow, LicenceRow.licence_id == LicenceVehicleRow.licence_id)
+    .where(
+        LicenceVehicleRow.plate.in_(sa.bindparam("plates", expanding=True)),
+        LicenceVehicleRow.matter == sa.bindparam("matter"),
+        LicenceVehicleRow.valid_to >= sa.bindparam("valid_from"),
+        LicenceVehicleRow.valid_from <= sa.bindparam("valid_to"),
+        LicenceRow.status == LicenceStatus.VALID.value,
+    )
+    .order_by(LicenceVehicleRow.valid_from, LicenceVehicleRow.licence_id)
+)
 
 
 async def get_licence(session: AsyncSession, licence_id: str) -> IssuedLicence | None:

@@ -122,6 +122,7 @@ async def deliver_pending(
     # each: three per class I case). Should it fail, the lease runs out and the batch is sent again,
     # as after a relay that stopped mid-batch: at least once, each with its idempotency key.
     async with sessions.begin() as session:
+        delivered: list[dict[str, Any]] = []
         for message, outcome in zip(messages, outcomes, strict=True):
             if isinstance(outcome, Exception):  # any failure of the receiver: record it and retry later
                 await _settle(
@@ -134,9 +135,20 @@ async def deliver_pending(
             elif isinstance(outcome, BaseException):  # cancelled: the relay is stopping; the lease runs out
                 raise outcome
             else:
-                await _settle(session, message, delivered_at=now)
+                delivered.append({"message_id": message.id, "leased_attempts": message.attempts, "at": now})
                 report.delivered.append(message.id)
+        if delivered:  # the usual outcome: one executemany for the batch
+            await session.execute(_SETTLE_DELIVERED, delivered)
     return report
+
+
+# `attempts` unchanged means our lease still holds (as in `_settle`).
+_outbox = table_of(OutboxRow)
+_SETTLE_DELIVERED = (
+    sa.update(_outbox)
+    .where(_outbox.c.id == sa.bindparam("message_id"), _outbox.c.attempts == sa.bindparam("leased_attempts"))
+    .values(delivered_at=sa.bindparam("at"))
+)
 
 
 async def _claim(
