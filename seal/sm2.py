@@ -159,7 +159,7 @@ def sign(key: SealKey, data: bytes) -> bytes:
 
 def message_digest(public_key_hex: str, data: bytes) -> bytes:
     """e = SM3(Z ‖ M), the value an SM2 signature signs (GB/T 32918.2 §6.1), with the default user ID."""
-    return gmssl_pyx.sm3_hash(_signer_z(public_key_hex) + data)
+    return bytes(gmssl_pyx.sm3_hash(_signer_z(public_key_hex) + data))
 
 
 @functools.lru_cache(maxsize=16)
@@ -168,7 +168,7 @@ def _signer_z(public_key_hex: str) -> bytes:
     x, y = _parse_public_key(public_key_hex)
     entl = (8 * len(DEFAULT_USER_ID)).to_bytes(2, "big")
     curve_and_key = b"".join(value.to_bytes(32, "big") for value in (A, B, GX, GY, x, y))
-    return gmssl_pyx.sm3_hash(entl + DEFAULT_USER_ID + curve_and_key)
+    return bytes(gmssl_pyx.sm3_hash(entl + DEFAULT_USER_ID + curve_and_key))
 
 
 def verify(public_key_hex: str, data: bytes, der_signature: bytes) -> bool:
