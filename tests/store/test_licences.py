@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from store.licences import (
     IssuedLicence,
+    LicenceIdClash,
     LicenceIn,
     get_licence,
     payload_text,
@@ -96,6 +98,16 @@ async def test_concurrent_issuances_store_one_licence(db: Db):
     assert sorted(created for _, created in results) == [False] * 4 + [True]
     assert await count(db, LicenceRow) == 1
     assert await count(db, OutboxRow) == 3
+
+
+async def test_a_licence_id_already_another_cases_is_refused_and_nothing_is_written(db: Db):
+    async with db.sessions.begin() as session:
+        await save_licence_once(session, licence(), [])
+    with pytest.raises(LicenceIdClash, match="another case"):
+        async with db.sessions.begin() as session:
+            await save_licence_once(session, licence(case_id="oversize-transport-OTHER"), messages())
+    assert await count(db, LicenceRow) == 1
+    assert await count(db, OutboxRow) == 0
 
 
 async def test_licence_and_messages_roll_back_together(db: Db):
