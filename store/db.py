@@ -16,6 +16,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from store import sqlite_cursor
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -41,6 +43,7 @@ def make_engine(url: str | URL, *, schema: str | None = None, **engine_kwargs: A
         if schema is not None:
             raise ValueError("schema= applies to PostgreSQL only")
         _ensure_parent_dir(sa_url)
+        sqlite_cursor.install()
         engine = create_async_engine(sa_url, **engine_kwargs)
         _configure_sqlite(engine)
         return engine
