@@ -34,9 +34,7 @@ async def refresh_case(session: AsyncSession, case_id: str) -> None:
     await replace_case(session, case_id, await projection.read_case(session, case_id, STEPS_READ))
 
 
-_DELETE_CASE = sa.delete(projection.table_of(CaseSummaryRow)).where(
-    projection.table_of(CaseSummaryRow).c.case_id == sa.bindparam("case_id")
-)
+_DELETE_CASE = projection.delete_case_rows(projection.table_of(CaseSummaryRow))
 
 
 async def replace_case(session: AsyncSession, case_id: str, events: Sequence[LedgerRecord]) -> None:

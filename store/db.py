@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -62,6 +64,17 @@ async def reading(session: AsyncSession) -> None:
     """Make the session's transaction a reader's, before its first statement: one consistent snapshot
     that never blocks a writer (SQLite: BEGIN DEFERRED under WAL; PostgreSQL reads never lock)."""
     await session.connection(execution_options={READ_ONLY: True})
+
+
+def upsert_insert(session: AsyncSession, table: sa.Table) -> Any:
+    """The INSERT of the session's database that takes ON CONFLICT (`on_conflict_do_nothing`,
+    `on_conflict_do_update` with `excluded`): SQLite's and PostgreSQL's spell it alike."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise ValueError(f"unsupported database {dialect!r}")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -63,9 +63,7 @@ async def refresh_case(session: AsyncSession, case_id: str) -> None:
     await replace_case(session, case_id, await projection.read_case(session, case_id))
 
 
-_DELETE_CASE = sa.delete(projection.table_of(InboxTaskRow)).where(
-    projection.table_of(InboxTaskRow).c.case_id == sa.bindparam("case_id")
-)
+_DELETE_CASE = projection.delete_case_rows(projection.table_of(InboxTaskRow))
 
 
 async def replace_case(session: AsyncSession, case_id: str, events: Sequence[LedgerRecord]) -> None:

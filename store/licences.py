@@ -14,10 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.licence import LicenceStatus, VehicleLicence, record_is_qualified
+from store.db import upsert_insert
 from store.outbox import OutboxMessageIn, enqueue
 from store.projection import table_of
 from store.schema import LicenceRow, LicenceVehicleRow, UTCDateTime
@@ -120,7 +120,7 @@ async def save_licence_once(
     # Core, not the ORM's unit of work (a flush and a savepoint cost a third of the issuing activity,
     # issue 18). A twin that committed this (case, key) first leaves the insert without effect, and
     # this call returns the twin's licence; on PostgreSQL the insert waits for a twin still running.
-    inserted = await session.execute(_insert_ignoring_twins(session), [values])
+    inserted = await session.execute(upsert_insert(session, _licences).on_conflict_do_nothing(), [values])
     if not getattr(inserted, "rowcount", 1):
         twin = await _find(session, licence.case_id, licence.licence_key)
         if twin is None:
@@ -152,15 +152,6 @@ class LicenceIdClash(Exception):
 
 _licences = table_of(LicenceRow)
 _vehicles = table_of(LicenceVehicleRow)
-
-
-def _insert_ignoring_twins(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(_licences).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(_licences).on_conflict_do_nothing()
-    raise ValueError(f"unsupported database {dialect!r}")
 
 
 def _stored_text(session: AsyncSession, payload: dict[str, Any]) -> str:

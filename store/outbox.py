@@ -15,11 +15,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from store.db import upsert_insert
 from store.projection import table_of
 from store.schema import OutboxRow
+
+_outbox = table_of(OutboxRow)
 
 LEASE = timedelta(seconds=60)
 """How long a claimed message is hidden from other relays while one relay sends it: the batch is sent
@@ -80,20 +82,12 @@ async def enqueue(
         {**message.model_dump(), "created_at": at, "attempts": 0, "next_attempt_at": at}
         for message in messages
     ]
-    dialect = session.get_bind().dialect.name
     # One statement with its rows as parameters (an executemany, rendered as one INSERT … VALUES per
     # batch): compiled once and cached. With the rows inside it (`.values(rows)`), every call
     # compiled it anew — a third of a licence's issue (issue 18). On the Core table: the ORM's bulk
     # insert path around it cost as much again.
-    table = table_of(OutboxRow)
-    if dialect == "postgresql":
-        pg_stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        result = await session.execute(pg_stmt.returning(table.c.id), rows)
-    elif dialect == "sqlite":
-        lite_stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        result = await session.execute(lite_stmt.returning(table.c.id), rows)
-    else:
-        raise ValueError(f"unsupported database {dialect!r}")
+    stmt = upsert_insert(session, _outbox).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    result = await session.execute(stmt.returning(_outbox.c.id), rows)
     return len(result.all())
 
 
@@ -143,7 +137,6 @@ async def deliver_pending(
 
 
 # `attempts` unchanged means our lease still holds (as in `_settle`).
-_outbox = table_of(OutboxRow)
 _SETTLE_DELIVERED = (
     sa.update(_outbox)
     .where(_outbox.c.id == sa.bindparam("message_id"), _outbox.c.attempts == sa.bindparam("leased_attempts"))

@@ -27,6 +27,12 @@ def table_of(model: type[Base]) -> sa.Table:
     return table
 
 
+def delete_case_rows(table: sa.Table) -> sa.Delete:
+    """The statement that empties a read model of one case (bind `case_id`), built once by each
+    projection: every ledger append that moves it runs it."""
+    return sa.delete(table).where(table.c.case_id == sa.bindparam("case_id"))
+
+
 RECORD_COLUMNS = tuple(LedgerEventRow.__table__.c[name] for name in LedgerRecord._fields)
 """The ledger's columns a `LedgerRecord` holds, in its order."""
 

@@ -18,9 +18,9 @@ from typing import Annotated, Any, Literal, TypeVar
 import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from store.db import upsert_insert
 from store.schema import (
     BusinessLicenceRow,
     CarrierRow,
@@ -315,17 +315,9 @@ async def _upsert(
     if not rows:
         return
     table = row_type.__table__
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        pg_insert = postgresql.insert(table).values(list(rows))
-        pg_set = {c.name: pg_insert.excluded[c.name] for c in table.columns if c.name != key}
-        await session.execute(pg_insert.on_conflict_do_update(index_elements=[key], set_=pg_set))
-    elif dialect == "sqlite":
-        lite_insert = sqlite.insert(table).values(list(rows))
-        lite_set = {c.name: lite_insert.excluded[c.name] for c in table.columns if c.name != key}
-        await session.execute(lite_insert.on_conflict_do_update(index_elements=[key], set_=lite_set))
-    else:
-        raise ValueError(f"unsupported database {dialect!r}")
+    insert = upsert_insert(session, table).values(list(rows))
+    update = {c.name: insert.excluded[c.name] for c in table.columns if c.name != key}
+    await session.execute(insert.on_conflict_do_update(index_elements=[key], set_=update))
 
 
 # --- look-ups --------------------------------------------------------------------------------
