@@ -114,9 +114,14 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
             context, WorkflowSerializationContext | ActivitySerializationContext
         ):
             return self
-        if not context.workflow_id:
+        if not context.workflow_id or context.workflow_id == self._case_id:
             return self
-        return type(self)(self._raw, self._current, refusing=self._refusing, case_id=context.workflow_id)
+        # A shallow copy sharing the checked keys and their ciphers: the worker asks for one per
+        # payload of every command (issue 18), and making the AES-GCM objects again each time showed.
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._case_id = context.workflow_id
+        return copy
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         aead = self._keys[self._current]

@@ -11,7 +11,8 @@ Here the local activities return at once, and the values upserted are constants:
 remains is what Temporal, the SDK and the sandbox cost for those commands, the floor our own code's
 cost is measured against (`auto_path.ratio_to_floor`).
 
-Alone in its module, with no import-time side effects, because the workflow sandbox imports it anew.
+Alone in its module, with no import-time side effects; the worker passes it through the sandbox as it
+does the case workflows (worker.workflow_runner).
 """
 
 from __future__ import annotations
