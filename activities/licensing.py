@@ -33,7 +33,7 @@ from domain.licence import (
 )
 from seal.sm2 import SM2_WITH_SM3_OID, SealKey, sign, verify
 from store.db import reading
-from store.licences import LicenceIn, save_licence_once
+from store.licences import LicenceIn, collection_key, save_licence_once
 from store.licences import licences_for_vehicles as stored_licences_for_vehicles
 from store.outbox import OutboxMessageIn
 
@@ -175,7 +175,7 @@ def outbox_messages(
     window = {"valid_from": catalogue.valid_from.isoformat(), "valid_to": catalogue.valid_to.isoformat()}
     messages = [
         OutboxMessageIn(
-            idempotency_key=f"{prefix}:归集",
+            idempotency_key=collection_key(inp.case_id, inp.licence_key),
             destination="licence_repository",
             case_id=inp.case_id,
             payload={

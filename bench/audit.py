@@ -482,6 +482,7 @@ async def ensure_sqlite(cases: int) -> Path:
     path = sqlite_cache(cases)
     if path.exists():
         progress(f"audit: using the cached synthetic store {path.name}")
+        await migrate(f"sqlite+aiosqlite:///{path}")  # built before a later migration: brought up to it
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
     building = path.with_name(f".{path.name}.{os.getpid()}")

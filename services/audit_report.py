@@ -5,16 +5,18 @@ both call `build_report`.
 One row per case (issue 18): the report reads the cases' summaries (store/case_summaries.py), kept
 with the ledger; while some case of the period has none (a store just migrated to 0007, before
 `onething ledger rebuild-summaries`), it reads the ledger events instead, as it always did, and says so
-in the log. A licence's seal is judged by the verdict stored when it was issued while the digest of
-what was sealed still matches the stored bytes (store.licences.seal_digest); a licence without one,
-or every licence with `verify_seals=True` (`onething audit --verify-seals`), is verified with
-`seal.sm2.verify`, verified signatures remembered per process. Its record (parses, passes the
-catalogue checks, is the signed bytes) likewise, by the verdict stored at issue while the digest of
-the stored record and bytes matches (store.licences.record_digest), else checked again.
+in the log. A licence is judged by the seal and record verdicts stored when it was issued, read alone:
+a stored verdict is about the row as it is, since the database clears both when an UPDATE changes
+the record, the signed bytes, the signature or the key (migration 0010), and its 归集 is looked up by
+its message's key. A licence missing a verdict (issued before 0007 or 0009, or changed since) is read
+whole and checked: its seal by the verdict while the digest of what was sealed still matches
+(store.licences.seal_digest), else `seal.sm2.verify`, verified signatures remembered per process; its
+record (parses, passes the catalogue checks, is the signed bytes) likewise. With `verify_seals=True`
+(`onething audit --verify-seals`) every licence is read whole and every seal verified again.
 
-The summaries and licences are read part by part (10 000 rows), each part folded in a worker thread
-into the cases' facts and the licences' verdicts while the next one is read: the database works
-while Python computes, only the small results are kept, and a server's event loop keeps answering.
+The summaries are read part by part (10 000 rows), each part folded in a worker thread into the
+cases' facts while the next one is read: the database works while Python computes, only the small
+results are kept, and a server's event loop keeps answering.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ from store.audit_queries import (
     RawLicence,
     load_ledger_records,
     load_licence_records,
-    stream_licence_records,
+    load_unjudged_licences,
+    stream_licence_verdicts,
 )
 from store.case_summaries import stream_summary_texts, summaries_complete
 from store.db import reading
@@ -146,6 +149,7 @@ async def build_report(
             events: list[LedgerRecord] | None = None
             summary_parts: list[asyncio.Future[tuple[list[CaseFacts], int]]] = []
             licence_parts: list[asyncio.Future[list[LicenceRecord]]] = []
+            judged_by_verdicts: list[LicenceRecord] = []
             if await summaries_complete(session, received_from, received_to):
                 async for texts in stream_summary_texts(session, received_from, received_to):
                     summary_parts.append(
@@ -161,14 +165,19 @@ async def build_report(
                 licences = await load_licence_records(session, received_from, received_to)
                 licence_parts.append(await folds.submit(_judge_all, licences, verify_seals, seal_progress))
             else:
-                async for part in stream_licence_records(session, received_from, received_to):
-                    licence_parts.append(await folds.submit(_judge_all, part, False, None))
+                async for verdicts in stream_licence_verdicts(session, received_from, received_to):
+                    judged_by_verdicts += verdicts
+                unjudged = await load_unjudged_licences(session, received_from, received_to)
+                if unjudged:
+                    licence_parts.append(await folds.submit(_judge_all, unjudged, False, None))
         cases: list[CaseFacts] = []
         unreadable = 0
         for part_cases, part_unreadable in await asyncio.gather(*summary_parts):
             cases += part_cases
             unreadable += part_unreadable
-        judged = [licence for part in await asyncio.gather(*licence_parts) for licence in part]
+        judged = judged_by_verdicts + [
+            licence for part in await asyncio.gather(*licence_parts) for licence in part
+        ]
 
         def compute() -> AuditReport:
             if events is not None:

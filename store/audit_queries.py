@@ -17,10 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.audit.facts import STEPS_READ, LedgerRecord
+from domain.audit.facts import STEPS_READ, LedgerRecord, LicenceRecord
 from domain.audit.figures import period_bounds
 from domain.case import Step
-from store.licences import payload_text
+from store.licences import collection_key_of_row, payload_text
 from store.schema import LedgerEventRow, LicenceRow, OutboxRow
 
 LICENCE_REPOSITORY = "licence_repository"
@@ -173,6 +173,104 @@ async def stream_licence_records(
                 )
             )
         yield licences
+
+
+def _collected() -> sa.Exists:
+    """Whether the licence row's 归集 message is delivered: its one key, looked up by the outbox's
+    unique index (the same message `stream_licence_records` finds by the licence id in its payload,
+    reading every 归集 message of the period)."""
+    return sa.exists().where(
+        OutboxRow.idempotency_key == collection_key_of_row(), OutboxRow.delivered_at.is_not(None)
+    )
+
+
+_JUDGED = sa.and_(LicenceRow.seal_valid.is_not(None), LicenceRow.record_valid.is_not(None))
+
+
+async def stream_licence_verdicts(
+    session: AsyncSession, received_from: date | None = None, received_to: date | None = None
+) -> AsyncIterator[list[LicenceRecord]]:
+    """The licences of the period with both verdicts stored, judged by them, in parts of up to
+    `YIELD_PER`: neither record nor seal is read. A stored verdict is about the row as it is: the
+    database clears both when an UPDATE changes what they judged (migration 0010). The licences
+    without one: `load_unjudged_licences`."""
+    stmt = sa.select(
+        LicenceRow.licence_id,
+        LicenceRow.case_id,
+        _collected(),
+        LicenceRow.seal_valid & LicenceRow.record_valid,
+        LicenceRow.activated_at.is_not(None),
+    ).where(_JUDGED)
+    cohort = _cohort(received_from, received_to)
+    if cohort is not None:
+        stmt = stmt.where(LicenceRow.case_id.in_(cohort))
+    connection = await session.connection()
+    result = await connection.stream(stmt.execution_options(yield_per=YIELD_PER))
+    async for partition in result.partitions():
+        yield [
+            LicenceRecord(
+                licence_id=licence_id,
+                case_id=case_id,
+                collected=bool(collected),
+                qualified=bool(qualified),
+                activated=bool(activated),
+            )
+            for licence_id, case_id, collected, qualified, activated in partition
+        ]
+
+
+async def load_unjudged_licences(
+    session: AsyncSession, received_from: date | None = None, received_to: date | None = None
+) -> list[RawLicence]:
+    """The licences of the period missing a stored verdict (issued before 0007 or 0009, or changed
+    since), whole, for the report to check; their 归集 as `stream_licence_verdicts` finds it."""
+    stmt = sa.select(
+        LicenceRow.licence_id,
+        LicenceRow.case_id,
+        payload_text(),
+        LicenceRow.signed_data,
+        LicenceRow.signature,
+        LicenceRow.public_key,
+        LicenceRow.activated_at.is_not(None),
+        _collected(),
+        LicenceRow.seal_valid,
+        LicenceRow.sealed_sha256,
+        LicenceRow.record_valid,
+        LicenceRow.record_sha256,
+    ).where(~_JUDGED)
+    cohort = _cohort(received_from, received_to)
+    if cohort is not None:
+        stmt = stmt.where(LicenceRow.case_id.in_(cohort))
+    return [
+        RawLicence(
+            licence_id=licence_id,
+            case_id=case_id,
+            payload_text=text,
+            signed_data=signed,
+            signature=signature,
+            public_key=key,
+            activated=bool(activated),
+            collected=bool(collected),
+            seal_valid=seal,
+            sealed_sha256=sealed,
+            record_valid=record,
+            record_sha256=recorded,
+        )
+        for (
+            licence_id,
+            case_id,
+            text,
+            signed,
+            signature,
+            key,
+            activated,
+            collected,
+            seal,
+            sealed,
+            record,
+            recorded,
+        ) in await session.execute(stmt)
+    ]
 
 
 class RawLicence:

@@ -76,6 +76,21 @@ def record_digest(payload_text: str, signed_data: bytes) -> str:
     ).hexdigest()
 
 
+COLLECTION = "归集"
+"""The last part of a licence's 归集 message key: `collection_key`."""
+
+
+def collection_key(case_id: str, licence_key: str) -> str:
+    """The outbox key of a licence's 归集 to the provincial licence repository (its one message
+    there): what the audit's 归集率 looks up, by `collection_key_of_row` on the licence's row."""
+    return f"{case_id}:{licence_key}:{COLLECTION}"
+
+
+def collection_key_of_row() -> sa.ColumnElement[str]:
+    """`collection_key` of a `LicenceRow`, in SQL (the outbox's unique key index answers it)."""
+    return LicenceRow.case_id + ":" + LicenceRow.licence_key + f":{COLLECTION}"
+
+
 def payload_text() -> sa.Cast[str]:
     """The stored record's JSON text, verbatim on both databases: a cast, which asyncpg returns as
     text (a JSON column it would decode, and the digest would be over a re-encoding)."""

@@ -100,6 +100,21 @@ async def test_stored_verdicts_spare_the_verification_and_verify_seals_does_it(
     assert 0 < len(calls) <= licences  # the records that fail the catalogue checks are never verified
 
 
+async def test_with_every_verdict_stored_no_record_nor_seal_is_read(
+    audit_db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored verdict is about the row as it is (the database clears it on a change: migration
+    0010), so the report neither hashes nor checks a licence that has both (issue 18 item 3)."""
+    before = await report_as_before(audit_db, CAL)
+    async with audit_db.sessions() as session:
+        unjudged = LicenceRow.seal_valid.is_(None) | LicenceRow.record_valid.is_(None)
+        assert await session.scalar(sa.select(sa.func.count()).where(unjudged)) == 0
+    for name in ("verify", "record_is_qualified", "seal_digest", "record_digest"):
+        monkeypatch.setattr(audit_report, name, lambda *a, name=name: pytest.fail(f"{name} called"))
+    now = await build_report(audit_db.sessions, CAL, now=NOW)
+    assert now.model_dump_json() == before.model_dump_json()
+
+
 async def test_a_verdict_about_other_bytes_is_not_trusted(audit_db: Db) -> None:
     """A signature changed after issue no longer matches the digest of the verdict: verified, it fails."""
     async with audit_db.sessions.begin() as session:

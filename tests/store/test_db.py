@@ -67,7 +67,7 @@ async def test_migrate_twice_changes_nothing_and_tables_live_in_the_test_schema(
             assert "alembic_version" not in public
             assert await conn.scalar(sa.text("SELECT current_schema()")) == db.schema
     assert names == TABLES | {"alembic_version"}
-    assert version == "0009"
+    assert version == "0010"
 
 
 async def test_downgrade_to_base_and_upgrade_again(db: Db):
