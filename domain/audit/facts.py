@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -183,10 +183,25 @@ def nearest_rank(sorted_values: Sequence[Any], p: int) -> Any:
 _SHANGHAI_OFFSET = timedelta(hours=8)
 
 
+_AT_UTC: dict[tzinfo | None, bool] = {UTC: True, None: False}
+
+
+def at_utc(dt: datetime) -> bool:
+    """Whether `dt` is in a fixed zone at UTC+0: `datetime.UTC` (how the ledger loader gives times) or
+    pydantic's own zone for a JSON "Z" (how a summary gives them), remembered per zone — a summary's
+    100 000 cases share one, and converting each of their times to `UTC` was a tenth of a report."""
+    zone = dt.tzinfo
+    known = _AT_UTC.get(zone)
+    if known is None:
+        assert zone is not None
+        known = _AT_UTC[zone] = zone.utcoffset(None) == timedelta(0)
+    return known
+
+
 def local_day(dt: datetime) -> date:
-    """The Shanghai date of an instant; UTC (how the ledger stores every time) by a fixed shift,
+    """The Shanghai date of an instant; at UTC (how the ledger stores every time) by a fixed shift,
     which is exact: China keeps UTC+8 all year."""
-    if dt.tzinfo is UTC:
+    if dt.tzinfo is UTC or at_utc(dt):
         return (dt + _SHANGHAI_OFFSET).date()
     return dt.astimezone(SHANGHAI).date()
 

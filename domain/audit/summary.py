@@ -29,6 +29,7 @@ from domain.audit.facts import (
     _judge_decided,
     _rating,
     _withdraw_card,
+    at_utc,
     local_day,
     task_kind,
 )
@@ -267,5 +268,6 @@ def facts_of(summary: CaseSummary, workdays: WorkdayCounter) -> CaseFacts:
 
 
 def _utc(dt: datetime) -> datetime:
-    """As the ledger loader gives times (tzinfo `datetime.UTC`): JSON gives pydantic's own UTC."""
-    return dt if dt.tzinfo is UTC else dt.astimezone(UTC)
+    """At UTC, as the ledger loader gives times; pydantic's own zone for a JSON "Z" is kept as it is
+    (`at_utc`): it compares, shifts and serialises as `datetime.UTC` does."""
+    return dt if at_utc(dt) else dt.astimezone(UTC)
