@@ -10,7 +10,7 @@ The use case that computes the report from them is services/audit_report.py.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -120,19 +120,7 @@ async def stream_licence_records(
     delivered_stmt = sa.select(OutboxRow.payload["licence_id"].as_string()).where(
         OutboxRow.destination == LICENCE_REPOSITORY, OutboxRow.delivered_at.is_not(None)
     )
-    licence_stmt = sa.select(
-        LicenceRow.licence_id,
-        LicenceRow.case_id,
-        payload_text(),  # parsed only when no stored verdict fits it
-        LicenceRow.signed_data,
-        LicenceRow.signature,
-        LicenceRow.public_key,
-        LicenceRow.activated_at,
-        LicenceRow.seal_valid,
-        LicenceRow.sealed_sha256,
-        LicenceRow.record_valid,
-        LicenceRow.record_sha256,
-    )
+    licence_stmt = sa.select(*_WHOLE)
     if cohort is not None:
         delivered_stmt = delivered_stmt.where(OutboxRow.case_id.in_(cohort))
         licence_stmt = licence_stmt.where(LicenceRow.case_id.in_(cohort))
@@ -140,39 +128,7 @@ async def stream_licence_records(
     connection = await session.connection()
     result = await connection.stream(licence_stmt.execution_options(yield_per=YIELD_PER))
     async for partition in result.partitions():
-        licences: list[RawLicence] = []
-        append = licences.append
-        for row in partition:
-            (
-                licence_id,
-                case_id,
-                text,
-                signed,
-                signature,
-                key,
-                activated_at,
-                seal,
-                sealed,
-                record,
-                recorded,
-            ) = row
-            append(
-                RawLicence(
-                    licence_id=licence_id,
-                    case_id=case_id,
-                    payload_text=text,
-                    signed_data=signed,
-                    signature=signature,
-                    public_key=key,
-                    activated=activated_at is not None,
-                    collected=licence_id in delivered,
-                    seal_valid=seal,
-                    sealed_sha256=sealed,
-                    record_valid=record,
-                    record_sha256=recorded,
-                )
-            )
-        yield licences
+        yield [_raw(row, row[0] in delivered) for row in partition]
 
 
 def _collected() -> sa.Exists:
@@ -224,53 +180,45 @@ async def load_unjudged_licences(
 ) -> list[RawLicence]:
     """The licences of the period missing a stored verdict (issued before 0007 or 0009, or changed
     since), whole, for the report to check; their 归集 as `stream_licence_verdicts` finds it."""
-    stmt = sa.select(
-        LicenceRow.licence_id,
-        LicenceRow.case_id,
-        payload_text(),
-        LicenceRow.signed_data,
-        LicenceRow.signature,
-        LicenceRow.public_key,
-        LicenceRow.activated_at.is_not(None),
-        _collected(),
-        LicenceRow.seal_valid,
-        LicenceRow.sealed_sha256,
-        LicenceRow.record_valid,
-        LicenceRow.record_sha256,
-    ).where(~_JUDGED)
+    stmt = sa.select(*_WHOLE, _collected()).where(~_JUDGED)
     cohort = _cohort(received_from, received_to)
     if cohort is not None:
         stmt = stmt.where(LicenceRow.case_id.in_(cohort))
-    return [
-        RawLicence(
-            licence_id=licence_id,
-            case_id=case_id,
-            payload_text=text,
-            signed_data=signed,
-            signature=signature,
-            public_key=key,
-            activated=bool(activated),
-            collected=bool(collected),
-            seal_valid=seal,
-            sealed_sha256=sealed,
-            record_valid=record,
-            record_sha256=recorded,
-        )
-        for (
-            licence_id,
-            case_id,
-            text,
-            signed,
-            signature,
-            key,
-            activated,
-            collected,
-            seal,
-            sealed,
-            record,
-            recorded,
-        ) in await session.execute(stmt)
-    ]
+    return [_raw(row, bool(row[-1])) for row in await session.execute(stmt)]
+
+
+_WHOLE = (
+    LicenceRow.licence_id,
+    LicenceRow.case_id,
+    payload_text(),  # parsed only when no stored verdict fits it
+    LicenceRow.signed_data,
+    LicenceRow.signature,
+    LicenceRow.public_key,
+    LicenceRow.activated_at.is_not(None),
+    LicenceRow.seal_valid,
+    LicenceRow.sealed_sha256,
+    LicenceRow.record_valid,
+    LicenceRow.record_sha256,
+)
+"""A licence row whole, in the order `_raw` reads it."""
+
+
+def _raw(row: Sequence[Any], collected: bool) -> RawLicence:
+    licence_id, case_id, text, signed, signature, key, activated, seal, sealed, record, recorded = row[:11]
+    return RawLicence(
+        licence_id=licence_id,
+        case_id=case_id,
+        payload_text=text,
+        signed_data=signed,
+        signature=signature,
+        public_key=key,
+        activated=bool(activated),
+        collected=collected,
+        seal_valid=seal,
+        sealed_sha256=sealed,
+        record_valid=record,
+        record_sha256=recorded,
+    )
 
 
 class RawLicence:
