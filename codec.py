@@ -22,6 +22,7 @@ one; the embedded stack generates a development key in its data directory.
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import json
 import secrets
@@ -118,10 +119,9 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
             return self
         # A shallow copy sharing the checked keys and their ciphers: the worker asks for one per
         # payload of every command (issue 18), and making the AES-GCM objects again each time showed.
-        copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
-        copy._case_id = context.workflow_id
-        return copy
+        for_case = copy.copy(self)
+        for_case._case_id = context.workflow_id
+        return for_case
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         aead = self._keys[self._current]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -120,15 +120,22 @@ async def stream_licence_records(
     delivered_stmt = sa.select(OutboxRow.payload["licence_id"].as_string()).where(
         OutboxRow.destination == LICENCE_REPOSITORY, OutboxRow.delivered_at.is_not(None)
     )
-    licence_stmt = sa.select(*_WHOLE)
+    licence_stmt = _of_period(sa.select(*_WHOLE), cohort)
     if cohort is not None:
         delivered_stmt = delivered_stmt.where(OutboxRow.case_id.in_(cohort))
-        licence_stmt = licence_stmt.where(LicenceRow.case_id.in_(cohort))
     delivered = set(await session.scalars(delivered_stmt))
     connection = await session.connection()
     result = await connection.stream(licence_stmt.execution_options(yield_per=YIELD_PER))
     async for partition in result.partitions():
         yield [_raw(row, row[0] in delivered) for row in partition]
+
+
+_S = TypeVar("_S", bound=sa.Select[*tuple[Any, ...]])
+
+
+def _of_period(stmt: _S, cohort: sa.Select[Any] | None) -> _S:
+    """`stmt` over licences, kept to the licences of the cohort's cases (all when None)."""
+    return stmt if cohort is None else stmt.where(LicenceRow.case_id.in_(cohort))
 
 
 def _collected() -> sa.Exists:
@@ -150,16 +157,16 @@ async def stream_licence_verdicts(
     `YIELD_PER`: neither record nor seal is read. A stored verdict is about the row as it is: the
     database clears both when an UPDATE changes what they judged (migration 0010). The licences
     without one: `load_unjudged_licences`."""
-    stmt = sa.select(
-        LicenceRow.licence_id,
-        LicenceRow.case_id,
-        _collected(),
-        LicenceRow.seal_valid & LicenceRow.record_valid,
-        LicenceRow.activated_at.is_not(None),
-    ).where(_JUDGED)
-    cohort = _cohort(received_from, received_to)
-    if cohort is not None:
-        stmt = stmt.where(LicenceRow.case_id.in_(cohort))
+    stmt = _of_period(
+        sa.select(
+            LicenceRow.licence_id,
+            LicenceRow.case_id,
+            _collected(),
+            LicenceRow.seal_valid & LicenceRow.record_valid,
+            LicenceRow.activated_at.is_not(None),
+        ).where(_JUDGED),
+        _cohort(received_from, received_to),
+    )
     connection = await session.connection()
     result = await connection.stream(stmt.execution_options(yield_per=YIELD_PER))
     async for partition in result.partitions():
@@ -180,10 +187,7 @@ async def load_unjudged_licences(
 ) -> list[RawLicence]:
     """The licences of the period missing a stored verdict (issued before 0007 or 0009, or changed
     since), whole, for the report to check; their 归集 as `stream_licence_verdicts` finds it."""
-    stmt = sa.select(*_WHOLE, _collected()).where(~_JUDGED)
-    cohort = _cohort(received_from, received_to)
-    if cohort is not None:
-        stmt = stmt.where(LicenceRow.case_id.in_(cohort))
+    stmt = _of_period(sa.select(*_WHOLE, _collected()).where(~_JUDGED), _cohort(received_from, received_to))
     return [_raw(row, bool(row[-1])) for row in await session.execute(stmt)]
 
 
