@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -21,8 +21,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.deadlines import compute_due_dates, move_due_dates, recount_due_dates
 from activities.ledger import record_supervision
@@ -89,7 +88,7 @@ async def register_search_attributes(client: Client, namespace: str = "default")
 def build_worker(
     client: Client, task_queue: str, *, matters: MatterRegistry = MATTERS, **options: Any
 ) -> Worker:
-    """A worker for the workflows of `matters` and their activities, with the sandbox set up for pydantic.
+    """A worker for the workflows of `matters` and their activities (their runner: `workflow_runner`).
 
     It decodes through `key_holders_only(client)`: inputs nobody with the codec key sealed are refused.
     """
@@ -98,7 +97,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=matters.workflows,
         activities=activities_for(matters),
-        workflow_runner=workflow_runner(matters.workflows),
+        workflow_runner=workflow_runner(),
         **options,
     )
 
@@ -117,24 +116,25 @@ def key_holders_only(client: Client) -> Client:
     return Client(**config)
 
 
-def workflow_runner(workflows: Sequence[type] = ()) -> SandboxedWorkflowRunner:
-    """The sandbox for workers and the replayer alike.
+def workflow_runner() -> UnsandboxedWorkflowRunner:
+    """How workers and the replayer run workflow code: in the worker's own interpreter, unsandboxed.
 
-    Pure modules and pydantic are passed through: importing them anew for every workflow run is slow
-    enough to trip the deadlock detector on a first activation. So are the modules of `workflows`
-    themselves, like the helpers they import (workflows/case/): the sandbox would otherwise import
-    each one anew and run its `@workflow.defn` for every new case — 8.5 ms of a class I case's worker
-    CPU, 0.75 ms passed through (issue 18). They hold no state of their own between runs, and what
-    the sandbox checked in them at run time (no clock, randomness, I/O or mutable module state) is
-    checked on their source instead, for every module that runs in a workflow
-    (tests/workflows/test_workflow_code_rules.py).
+    Temporal's sandbox re-imported every module a workflow uses for each run and proxied the clock,
+    randomness and I/O, so that a call that would break replay fails at once. Passing the pure modules
+    through (domain, pydantic, and since issue 18 the workflow modules themselves) had already turned
+    that off for all of our code; what it still cost was an `exec` of a small code string, inside its
+    import hooks, for every activation and for every payload's serialization context: 11.8 → 7.2 ms
+    of the trivial workflow's worker CPU, 39 → 20 ms of the floor's, 107 → 72 ms of a class I case's
+    (issue 18, measured with the bench's quick figures, one run each way on the same machine).
+
+    What the sandbox checked is checked on the source of every module that runs in a workflow, before
+    anything runs: only the modules of an allow-list, no clock but `workflow.now()`, no `open()`, no
+    mutable state at module or class level (tests/workflows/test_workflow_code_rules.py); and every
+    saved history must replay to the same commands (tests/workflows/test_replay.py). The
+    `imports_passed_through()` blocks in workflows/ stay: they cost nothing unsandboxed, and keep the
+    modules ready for the sandbox should a worker ever be given one.
     """
-    modules = sorted({cls.__module__ for cls in workflows})
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(
-            "pydantic", "pydantic_core", "domain", "annotated_types", *modules
-        )
-    )
+    return UnsandboxedWorkflowRunner()
 
 
 async def connect(settings: Settings) -> Client:

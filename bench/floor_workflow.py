@@ -11,8 +11,8 @@ Here the local activities return at once, and the values upserted are constants:
 remains is what Temporal, the SDK and the sandbox cost for those commands, the floor our own code's
 cost is measured against (`auto_path.ratio_to_floor`).
 
-Alone in its module, with no import-time side effects; the worker passes it through the sandbox as it
-does the case workflows (worker.workflow_runner).
+Alone in its module, with no import-time side effects; its worker runs it unsandboxed, as the case
+workflows are run (worker.workflow_runner).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Any, cast
 from temporalio import activity, workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
-# The case's own keys (workflows/search_attributes.py), spelled here: the sandbox imports this module
-# anew for every case and must not pull the workflows package in with it.
+# The case's own keys (workflows/search_attributes.py), spelled here so that the floor's worker loads
+# nothing of the case's code.
 MATTER = SearchAttributeKey.for_keyword("OnethingMatter")
 PERMIT_CLASS = SearchAttributeKey.for_keyword("OnethingPermitClass")
 STAGE = SearchAttributeKey.for_keyword("OnethingStage")

@@ -49,7 +49,7 @@ async def serve(kind: str, address: str, task_queue: str) -> None:
         task_queue=task_queue,
         workflows=[workflow],
         activities=list(activities),
-        workflow_runner=workflow_runner([workflow]),
+        workflow_runner=workflow_runner(),
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
     )
     async with worker:

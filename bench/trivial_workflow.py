@@ -1,7 +1,7 @@
 """The trivial workflow of the throughput limit: start → complete, no activity, no timer.
 
-Alone in its module, with no import-time side effects; the worker passes it through the sandbox as it
-does the case workflows (worker.workflow_runner).
+Alone in its module, with no import-time side effects; its worker runs it unsandboxed, as the case
+workflows are run (worker.workflow_runner).
 """
 
 from __future__ import annotations

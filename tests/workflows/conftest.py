@@ -139,7 +139,7 @@ async def worker_with(
             task_queue=task_queue,
             workflows=WORKFLOWS,
             activities=activities,
-            workflow_runner=workflow_runner(WORKFLOWS),
+            workflow_runner=workflow_runner(),
         ):
             yield deps
     finally:

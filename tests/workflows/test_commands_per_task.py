@@ -224,7 +224,7 @@ async def test_the_bench_floor_makes_the_commands_of_a_class_i_case(cases: Cases
         task_queue=floor_queue,
         workflows=[BenchFloor],
         activities=list(FLOOR_ACTIVITIES),
-        workflow_runner=workflow_runner([BenchFloor]),
+        workflow_runner=workflow_runner(),
     ):
         floor = await cases.client.start_workflow(
             BenchFloor.run, "floor-1", id=f"floor-{cases.task_queue}", task_queue=floor_queue

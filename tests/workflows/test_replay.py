@@ -30,7 +30,7 @@ async def test_history_replays(path: Path):
     history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240 - a small test file
     replayer = Replayer(
         workflows=WORKFLOWS,
-        workflow_runner=workflow_runner(WORKFLOWS),
+        workflow_runner=workflow_runner(),
         data_converter=pydantic_data_converter,
     )
     await replayer.replay_workflow(history)
