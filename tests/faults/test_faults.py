@@ -343,11 +343,15 @@ class Officers:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
 
     async def submit(self, document: dict[str, Any]) -> str:
-        """Submit, retrying while the portal cannot reach Temporal (503): the same submission id names
-        the same case, so a retry never starts a second one."""
+        """Submit, resending while the portal cannot reach Temporal (503) or the connection drops (a
+        pooled connection the portal closed at its keep-alive timeout just as the request went out):
+        the same submission id names the same case, so a resend never starts a second one."""
 
         async def accepted() -> str | None:
-            response = await self.http.post("/api/v1/cases", json=document, headers=self.auth("portal"))
+            try:
+                response = await self.http.post("/api/v1/cases", json=document, headers=self.auth("portal"))
+            except httpx.TransportError:
+                return None
             if response.status_code == 503:
                 return None
             assert response.status_code in (200, 202), response.text
