@@ -77,6 +77,8 @@ FIGURES = (
     "auto_path.ratio_to_limit",
     "auto_path.cpu_to_trivial.worker",
     "auto_path.cpu_to_trivial.server",
+    "auto_path.cpu_to_floor.worker",
+    "auto_path.cpu_to_floor.server",
     "human_path.latency_s.p50",
     "human_path.latency_s.p95",
     "open_cases.worker_rss_mb",
@@ -141,11 +143,18 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         limit_rate = figures["limit"]["workflows_per_s"]
         floor_rate = figures["floor"]["workflows_per_s"]
         trivial_cpu = figures["limit"]["cpu_ms_per_workflow"]
+        floor_cpu = figures["floor"]["cpu_ms_per_workflow"]
         figures["auto_path"] = {
             **steady,
             # A class I case's CPU against the trivial workflow's, at the offered rate (issue 18).
             "cpu_to_trivial": {
                 who: round(steady["cpu_ms_per_case"][who] / trivial_cpu[who], 2) if trivial_cpu[who] else 0.0
+                for who in ("worker", "server")
+            },
+            # The same against the floor: what our own code adds to each process, in CPU rather than in
+            # a rate that the portal's and the server's share of the two cores also moves (no target).
+            "cpu_to_floor": {
+                who: round(steady["cpu_ms_per_case"][who] / floor_cpu[who], 2) if floor_cpu[who] else 0.0
                 for who in ("worker", "server")
             },
             "sustained_rate_per_s": search["sustained_rate_per_s"],
